@@ -1,0 +1,17 @@
+//! The application layer: one service per feature, each use case a method that checks the
+//! domain's rules and drives the ports. It knows no adapter technology (no web framework,
+//! no database, no crypto library); the bootstrap crate hands it `Arc<dyn Port>`s.
+//!
+//! Every use case has its own error enum so that the HTTP adapter can map each outcome to
+//! a status exhaustively, and infrastructure faults end in an opaque `Unexpected` variant.
+
+pub mod auth;
+pub mod health;
+pub mod users;
+
+pub use auth::{AuthenticateError, Authenticator};
+pub use health::{HealthService, ReadinessReport};
+pub use users::{
+    AdminProvisioning, CreateUser, CreateUserError, DeleteUserError, EnsureAdminError,
+    GetUserError, ListUsersError, UpdateUserError, UserService,
+};

@@ -1,0 +1,183 @@
+//! The users feature: list, get, create, update, delete, and the start-up admin.
+//!
+//! Authorization is decided here (through the domain's [`Actor`] rules), never in a handler:
+//! any authenticated user may read users; a user may edit their own profile; only an admin
+//! may change a role, create or delete users.
+
+mod errors;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use domain::ports::{
+    Clock, DeleteUserRecordError, InsertUserError, PasswordHasher, UpdateUserRecordError,
+    UserRepository,
+};
+use domain::{
+    Actor, Email, NewUser, Page, Password, Role, User, UserChanges, UserId, UserName, UserQuery,
+};
+
+pub use errors::{
+    CreateUserError, DeleteUserError, EnsureAdminError, GetUserError, ListUsersError,
+    UpdateUserError,
+};
+
+/// A request to create a user, already parsed into value objects.
+#[derive(Debug)]
+pub struct CreateUser {
+    pub email: Email,
+    pub password: Password,
+    pub name: Option<UserName>,
+    pub role: Role,
+}
+
+/// What [`UserService::ensure_admin`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminProvisioning {
+    Created,
+    AlreadyExists,
+}
+
+/// The users use cases.
+#[derive(Clone)]
+pub struct UserService {
+    users: Arc<dyn UserRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for UserService {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("UserService")
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserService {
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            users,
+            hasher,
+            clock,
+        }
+    }
+
+    /// One page of users; any authenticated user may list.
+    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    pub async fn list(&self, actor: Actor, query: UserQuery) -> Result<Page<User>, ListUsersError> {
+        Ok(self.users.list(&query).await?)
+    }
+
+    /// One user; any authenticated user may read.
+    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    pub async fn get(&self, actor: Actor, id: UserId) -> Result<User, GetUserError> {
+        self.users
+            .find_by_id(id)
+            .await?
+            .ok_or(GetUserError::NotFound(id))
+    }
+
+    /// Creates a user with any role; admins only.
+    #[tracing::instrument(skip(self, command), fields(actor = %actor.user_id, role = %command.role))]
+    pub async fn create(&self, actor: Actor, command: CreateUser) -> Result<User, CreateUserError> {
+        actor
+            .may_create_users()
+            .map_err(|_| CreateUserError::Forbidden)?;
+        self.insert(command).await
+    }
+
+    /// Updates a profile: the user themselves or an admin; only an admin changes roles.
+    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    pub async fn update(
+        &self,
+        actor: Actor,
+        id: UserId,
+        changes: UserChanges,
+    ) -> Result<User, UpdateUserError> {
+        // Refuse before reading: a non-admin learns nothing about other users' ids here.
+        if !actor.may_edit_profile_of(id) {
+            return Err(UpdateUserError::Forbidden);
+        }
+        let current = self
+            .users
+            .find_by_id(id)
+            .await?
+            .ok_or(UpdateUserError::NotFound(id))?;
+        actor
+            .may_update_user(&current, &changes)
+            .map_err(|_| UpdateUserError::Forbidden)?;
+        self.users
+            .update(id, changes, self.clock.now())
+            .await
+            .map_err(|error| match error {
+                UpdateUserRecordError::NotFound => UpdateUserError::NotFound(id),
+                UpdateUserRecordError::EmailTaken => UpdateUserError::EmailTaken,
+                UpdateUserRecordError::Unexpected(error) => error.into(),
+            })
+    }
+
+    /// Deletes a user; admins only.
+    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    pub async fn delete(&self, actor: Actor, id: UserId) -> Result<(), DeleteUserError> {
+        actor
+            .may_delete_users()
+            .map_err(|_| DeleteUserError::Forbidden)?;
+        self.users.delete(id).await.map_err(|error| match error {
+            DeleteUserRecordError::NotFound => DeleteUserError::NotFound(id),
+            DeleteUserRecordError::Unexpected(error) => error.into(),
+        })
+    }
+
+    /// Creates the configured administrator unless a user with that email exists already
+    /// (whatever its role: an operator's later demotion is respected).
+    #[tracing::instrument(skip(self, password))]
+    pub async fn ensure_admin(
+        &self,
+        email: Email,
+        password: Password,
+    ) -> Result<AdminProvisioning, EnsureAdminError> {
+        if self
+            .users
+            .find_credentials_by_email(&email)
+            .await?
+            .is_some()
+        {
+            return Ok(AdminProvisioning::AlreadyExists);
+        }
+        let command = CreateUser {
+            email,
+            password,
+            name: None,
+            role: Role::Admin,
+        };
+        match self.insert(command).await {
+            Ok(_) => Ok(AdminProvisioning::Created),
+            // Another process created it between our read and our insert.
+            Err(CreateUserError::EmailTaken) => Ok(AdminProvisioning::AlreadyExists),
+            Err(CreateUserError::Forbidden) => unreachable!("insert does not authorize"),
+            Err(CreateUserError::Unexpected(error)) => Err(EnsureAdminError(error)),
+        }
+    }
+
+    async fn insert(&self, command: CreateUser) -> Result<User, CreateUserError> {
+        let password_hash = self.hasher.hash(&command.password).await?;
+        let user = NewUser {
+            id: UserId::generate(),
+            email: command.email,
+            name: command.name,
+            role: command.role,
+            password_hash,
+            created_at: self.clock.now(),
+        };
+        self.users.insert(user).await.map_err(|error| match error {
+            InsertUserError::EmailTaken => CreateUserError::EmailTaken,
+            InsertUserError::Unexpected(error) => error.into(),
+        })
+    }
+}

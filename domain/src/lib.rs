@@ -1,0 +1,21 @@
+//! The domain: entities, value objects, business rules and the ports (traits) through which
+//! the application reaches the outside world.
+//!
+//! This crate is pure. It depends on no I/O crate (no tokio, no database driver, no web
+//! framework, no crypto implementation): Cargo makes a wrong import fail to compile. Every
+//! value object is parsed once at the boundary ("parse, don't validate"), so an invalid
+//! `Email` or `Password` cannot exist past it.
+
+pub mod actor;
+pub mod id;
+pub mod pagination;
+pub mod ports;
+pub mod user;
+
+pub use actor::Actor;
+pub use id::{InvalidId, UserId};
+pub use pagination::{Page, PageRequest, PageRequestError};
+pub use user::{
+    Email, EmailError, NewUser, Password, PasswordError, PasswordHash, Role, RoleError, SearchTerm,
+    SearchTermError, User, UserChanges, UserCredentials, UserName, UserNameError, UserQuery,
+};

@@ -1,0 +1,17 @@
+//! The readiness port: can this process serve traffic right now?
+
+use async_trait::async_trait;
+
+/// A dependency the service cannot work without (the database, first of all).
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ReadinessProbe: Send + Sync + 'static {
+    /// A short name for the readiness report, e.g. `database`.
+    fn name(&self) -> &'static str;
+
+    /// Checks the dependency with a cheap round trip.
+    ///
+    /// # Errors
+    /// Any error means "not ready"; its message is logged, never shown to clients.
+    async fn check(&self) -> anyhow::Result<()>;
+}

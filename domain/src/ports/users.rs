@@ -1,0 +1,96 @@
+//! The user repository port.
+
+use async_trait::async_trait;
+
+use crate::id::UserId;
+use crate::pagination::Page;
+use crate::user::{Email, NewUser, User, UserChanges, UserCredentials, UserQuery};
+
+/// A storage failure with no business meaning (connection lost, pool exhausted, ...).
+#[derive(Debug, thiserror::Error)]
+#[error("repository failure")]
+pub struct RepositoryError(#[source] pub anyhow::Error);
+
+/// Why a user could not be inserted.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertUserError {
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Unexpected(#[from] RepositoryError),
+}
+
+/// Why a user could not be updated.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateUserRecordError {
+    #[error("no user with this id")]
+    NotFound,
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Unexpected(#[from] RepositoryError),
+}
+
+/// Why a user could not be deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteUserRecordError {
+    #[error("no user with this id")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] RepositoryError),
+}
+
+/// Stores and finds users. Emails are compared case-insensitively: adapters store the
+/// already lower-cased [`Email`] and enforce uniqueness on it.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync + 'static {
+    /// Stores a new user and returns it as stored.
+    ///
+    /// # Errors
+    /// `InsertUserError::EmailTaken` when another user has the same email (adapters detect it
+    /// by the unique constraint, not by a prior read, so that it holds under races);
+    /// `Unexpected` for anything else.
+    async fn insert(&self, user: NewUser) -> Result<User, InsertUserError>;
+
+    /// The user with this id, if any.
+    ///
+    /// # Errors
+    /// `RepositoryError` only for storage failures; a missing user is `Ok(None)`.
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError>;
+
+    /// The user with this email and their password hash, if any.
+    ///
+    /// # Errors
+    /// `RepositoryError` only for storage failures; a missing user is `Ok(None)`.
+    async fn find_credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<UserCredentials>, RepositoryError>;
+
+    /// One page of users, oldest first, filtered by a case-insensitive substring of the name
+    /// or email when the query has a search term.
+    ///
+    /// # Errors
+    /// `RepositoryError` only for storage failures.
+    async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepositoryError>;
+
+    /// Applies `changes` (fields that are `None` stay as they are), sets `updated_at` to
+    /// `now`, and returns the user as stored.
+    ///
+    /// # Errors
+    /// `UpdateUserRecordError::NotFound` when no user has this id; `EmailTaken` when the new
+    /// email belongs to another user (by the unique constraint); `Unexpected` otherwise.
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<User, UpdateUserRecordError>;
+
+    /// Deletes the user and everything that belongs only to them.
+    ///
+    /// # Errors
+    /// `DeleteUserRecordError::NotFound` when no user has this id; `Unexpected` otherwise.
+    async fn delete(&self, id: UserId) -> Result<(), DeleteUserRecordError>;
+}
