@@ -1,1 +1,22 @@
-//! placeholder
+//! Persistence adapter: PostgreSQL and SQLite behind the domain's repository ports, through
+//! Diesel, diesel-async and deadpool. `DATABASE_URL`'s scheme selects the backend.
+//!
+//! One Diesel schema serves both backends: the columns whose storage differs (ids and
+//! timestamps) use this crate's own SQL types, which map to `uuid`/`timestamptz` on
+//! PostgreSQL and to sortable text on SQLite (see [`sql_types`]). Each repository method is
+//! written once and monomorphised per backend by the [`with_connection!`] macro.
+//!
+//! Nothing outside this crate names Diesel.
+
+#[macro_use]
+mod database;
+mod errors;
+mod expressions;
+mod schema;
+mod sql_types;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod users;
+
+pub use database::{Backend, Database, DatabaseConfig, DatabaseError};
+pub use users::DieselUserRepository;

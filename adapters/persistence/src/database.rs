@@ -1,0 +1,320 @@
+//! The database handle: a connection pool for the backend named by the URL, migrations,
+//! and the readiness probe.
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use diesel::{Connection as _, SqliteConnection};
+use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{
+    AsyncConnection as _, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl,
+    SimpleAsyncConnection as _,
+};
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use domain::ports::ReadinessProbe;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Serialises concurrent migrators (several instances starting at once) on PostgreSQL.
+const MIGRATION_LOCK_KEY: i64 = 0x6d69_6772_6174_6531;
+
+/// Every SQLite connection: WAL so that readers do not block the writer, a busy timeout
+/// so that concurrent writers wait instead of failing with "database is locked", and
+/// foreign keys, which SQLite leaves off by default.
+const SQLITE_CONNECTION_SETUP: &str = "PRAGMA journal_mode = WAL; \
+     PRAGMA busy_timeout = 5000; \
+     PRAGMA foreign_keys = ON; \
+     PRAGMA synchronous = NORMAL;";
+
+/// How long a request waits for a pooled connection before it fails.
+const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long opening a new connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the readiness round trip may take.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(crate) type SqliteConnectionWrapper = SyncConnectionWrapper<SqliteConnection>;
+
+/// Which database engine a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where the database is and how many connections to keep.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `postgres://...`, `postgresql://...`, `sqlite://PATH` or `sqlite:PATH`.
+    pub url: String,
+    pub max_connections: usize,
+}
+
+/// The database could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error("unsupported database URL (expected postgres://, postgresql:// or sqlite://): {0}")]
+    UnsupportedUrl(String),
+    #[error("could not connect to the database")]
+    Connect(#[source] anyhow::Error),
+    #[error("could not apply the database migrations")]
+    Migrate(#[source] anyhow::Error),
+}
+
+pub(crate) enum Pool {
+    Postgres(DeadPool<AsyncPgConnection>),
+    Sqlite(DeadPool<SqliteConnectionWrapper>),
+}
+
+/// A pooled connection to PostgreSQL or SQLite. Cheap to clone (the pool is shared).
+#[derive(Clone)]
+pub struct Database {
+    pool: std::sync::Arc<Pool>,
+    /// The URL the backend's driver accepts (for SQLite, the file path).
+    connection_url: String,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Database")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `$body` with `$connection: &mut C` for the pool's connection type `C`. The body is
+/// written once and compiled once per backend, so a query that one backend cannot express
+/// fails to compile. Leaves the enclosing function with `RepositoryError` (via `?` and
+/// `From`) when no connection can be had.
+macro_rules! with_connection {
+    ($database:expr, |$connection:ident| $body:expr) => {
+        match $database.pool() {
+            $crate::database::Pool::Postgres(pool) => {
+                let mut pooled = pool.get().await.map_err($crate::errors::pool_error)?;
+                let $connection = &mut *pooled;
+                $body
+            }
+            $crate::database::Pool::Sqlite(pool) => {
+                let mut pooled = pool.get().await.map_err($crate::errors::pool_error)?;
+                let $connection = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+impl Database {
+    /// Opens a pool for `config.url`. For SQLite, creates the file and its directory when
+    /// missing. Connections are opened lazily; call [`Database::migrate`] to touch the
+    /// database right away.
+    pub fn connect(config: &DatabaseConfig) -> Result<Self, DatabaseError> {
+        let (backend, connection_url) = parse_url(&config.url)?;
+        let pool = match backend {
+            Backend::Postgres => Pool::Postgres(build_pool(
+                AsyncDieselConnectionManager::new_with_config(
+                    &connection_url,
+                    postgres_manager_config(),
+                ),
+                config.max_connections,
+            )?),
+            Backend::Sqlite => {
+                if let Some(parent) = Path::new(&connection_url).parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|error| DatabaseError::Connect(error.into()))?;
+                }
+                Pool::Sqlite(build_pool(
+                    AsyncDieselConnectionManager::new_with_config(
+                        &connection_url,
+                        sqlite_manager_config(),
+                    ),
+                    config.max_connections,
+                )?)
+            }
+        };
+        Ok(Self {
+            pool: std::sync::Arc::new(pool),
+            connection_url,
+        })
+    }
+
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        match *self.pool {
+            Pool::Postgres(_) => Backend::Postgres,
+            Pool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Applies the pending embedded migrations and returns their names. Safe to run from
+    /// several processes at once on PostgreSQL (an advisory lock serialises them).
+    pub async fn migrate(&self) -> Result<Vec<String>, DatabaseError> {
+        let url = self.connection_url.clone();
+        let applied = match self.backend() {
+            Backend::Postgres => migrate_postgres(&url).await,
+            Backend::Sqlite => tokio::task::spawn_blocking(move || {
+                let mut connection = SqliteConnection::establish(&url)?;
+                diesel::connection::SimpleConnection::batch_execute(
+                    &mut connection,
+                    SQLITE_CONNECTION_SETUP,
+                )?;
+                run_migrations(&mut connection, SQLITE_MIGRATIONS)
+            })
+            .await
+            .map_err(anyhow::Error::new)
+            .and_then(|result| result),
+        };
+        applied.map_err(DatabaseError::Migrate)
+    }
+}
+
+async fn migrate_postgres(url: &str) -> anyhow::Result<Vec<String>> {
+    let mut connection = AsyncPgConnection::establish(url).await?;
+    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        .execute(&mut connection)
+        .await?;
+    // The harness drives the async connection synchronously (block_in_place), so it runs
+    // on a blocking thread, which works on any runtime flavour.
+    let (connection, applied) = tokio::task::spawn_blocking(move || {
+        let mut harness = AsyncMigrationHarness::new(connection);
+        let applied = run_migrations(&mut harness, POSTGRES_MIGRATIONS);
+        (harness.into_inner(), applied)
+    })
+    .await?;
+    let mut connection = connection;
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+        .execute(&mut connection)
+        .await?;
+    applied
+}
+
+fn run_migrations<DB: diesel::backend::Backend>(
+    harness: &mut impl diesel_migrations::MigrationHarness<DB>,
+    migrations: EmbeddedMigrations,
+) -> anyhow::Result<Vec<String>> {
+    let applied = harness
+        .run_pending_migrations(migrations)
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+fn parse_url(url: &str) -> Result<(Backend, String), DatabaseError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .filter(|path| !path.is_empty())
+        .ok_or_else(|| DatabaseError::UnsupportedUrl(redact(url)))?;
+    Ok((Backend::Sqlite, path.to_owned()))
+}
+
+/// The URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://<credentials>{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn postgres_manager_config() -> ManagerConfig<AsyncPgConnection> {
+    let mut config = ManagerConfig::default();
+    // `Verified` would add a `SELECT 1` round trip to every checkout; a broken connection
+    // fails its query instead and is discarded by the pool.
+    config.recycling_method = RecyclingMethod::Fast;
+    config
+}
+
+fn sqlite_manager_config() -> ManagerConfig<SqliteConnectionWrapper> {
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = Box::new(|url| {
+        let url = url.to_owned();
+        Box::pin(async move {
+            let mut connection = SqliteConnectionWrapper::establish(&url).await?;
+            connection
+                .batch_execute(SQLITE_CONNECTION_SETUP)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(connection)
+        })
+    });
+    config
+}
+
+fn build_pool<C>(
+    manager: AsyncDieselConnectionManager<C>,
+    max_connections: usize,
+) -> Result<DeadPool<C>, DatabaseError>
+where
+    C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
+{
+    DeadPool::builder(manager)
+        .max_size(max_connections.max(1))
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT_TIMEOUT))
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+        .map_err(|error| DatabaseError::Connect(error.into()))
+}
+
+#[async_trait]
+impl ReadinessProbe for Database {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+
+    async fn check(&self) -> anyhow::Result<()> {
+        let ping = async {
+            with_connection!(self, |connection| {
+                diesel::sql_query("SELECT 1").execute(connection).await?;
+            });
+            anyhow::Ok(())
+        };
+        tokio::time::timeout(READINESS_TIMEOUT, ping)
+            .await
+            .map_err(|_| anyhow::anyhow!("database did not answer within {READINESS_TIMEOUT:?}"))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_selects_the_backend() {
+        assert_eq!(
+            parse_url("postgres://u:p@localhost/db").unwrap(),
+            (Backend::Postgres, "postgres://u:p@localhost/db".to_owned())
+        );
+        assert_eq!(
+            parse_url("sqlite://data/app.db").unwrap(),
+            (Backend::Sqlite, "data/app.db".to_owned())
+        );
+        assert_eq!(
+            parse_url("sqlite:/tmp/x.db").unwrap(),
+            (Backend::Sqlite, "/tmp/x.db".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_unknown_scheme_is_refused_without_printing_credentials() {
+        let error = parse_url("mysql://root:hunter2@localhost/db").unwrap_err();
+        assert!(matches!(error, DatabaseError::UnsupportedUrl(_)));
+        assert!(!error.to_string().contains("hunter2"));
+    }
+}

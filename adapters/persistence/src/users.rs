@@ -1,0 +1,256 @@
+//! The user repository on Diesel.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
+use domain::ports::{
+    DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
+};
+use domain::{
+    Email, NewUser, Page, PasswordHash, Role, User, UserChanges, UserCredentials, UserId, UserName,
+    UserQuery,
+};
+
+use crate::database::Database;
+use crate::errors::{is_unique_violation, unexpected};
+use crate::expressions::contains_ignoring_case;
+use crate::schema::users;
+use crate::sql_types::{DbId, DbTime};
+
+const EMAIL_UNIQUE: &str = "users_email_key";
+const EMAIL_UNIQUE_COLUMNS: &str = "users.email";
+
+/// [`UserRepository`] on PostgreSQL or SQLite.
+#[derive(Debug, Clone)]
+pub struct DieselUserRepository {
+    database: Database,
+}
+
+impl DieselUserRepository {
+    #[must_use]
+    pub fn new(database: Database) -> Self {
+        Self { database }
+    }
+}
+
+/// A user as read for everyone: without the password hash.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: DbId,
+    email: String,
+    name: Option<String>,
+    role: String,
+    created_at: DbTime,
+    updated_at: DbTime,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct CredentialsRow {
+    #[diesel(embed)]
+    user: UserRow,
+    password_hash: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUserRow {
+    id: DbId,
+    email: String,
+    password_hash: String,
+    name: Option<String>,
+    role: &'static str,
+    created_at: DbTime,
+    updated_at: DbTime,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct UserChangeset {
+    email: Option<String>,
+    name: Option<String>,
+    role: Option<&'static str>,
+    updated_at: DbTime,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = RepositoryError;
+
+    /// Rows are parsed like any other input: a row that breaks an invariant is reported,
+    /// not turned into an invalid value.
+    fn try_from(row: UserRow) -> Result<Self, Self::Error> {
+        let corrupt =
+            |what: &str| RepositoryError(anyhow::anyhow!("corrupt user row {}: {what}", row.id.0));
+        Ok(Self {
+            id: UserId::from_uuid(row.id.0),
+            email: Email::parse(&row.email).map_err(|_| corrupt("email"))?,
+            name: row
+                .name
+                .as_deref()
+                .map(UserName::parse)
+                .transpose()
+                .map_err(|_| corrupt("name"))?,
+            role: row.role.parse::<Role>().map_err(|_| corrupt("role"))?,
+            created_at: row.created_at.0,
+            updated_at: row.updated_at.0,
+        })
+    }
+}
+
+#[async_trait]
+impl UserRepository for DieselUserRepository {
+    #[tracing::instrument(skip_all, fields(user_id = %user.id))]
+    async fn insert(&self, user: NewUser) -> Result<User, InsertUserError> {
+        let row = NewUserRow {
+            id: DbId(user.id.as_uuid()),
+            email: user.email.as_str().to_owned(),
+            password_hash: user.password_hash.as_str().to_owned(),
+            name: user.name.as_ref().map(|name| name.as_str().to_owned()),
+            role: user.role.as_str(),
+            created_at: DbTime(user.created_at),
+            updated_at: DbTime(user.created_at),
+        };
+        let inserted = with_connection!(self.database, |connection| {
+            diesel::insert_into(users::table)
+                .values(&row)
+                .returning(UserRow::as_returning())
+                .get_result(connection)
+                .await
+        });
+        match inserted {
+            Ok(row) => Ok(row.try_into()?),
+            Err(error) if is_unique_violation(&error, EMAIL_UNIQUE, EMAIL_UNIQUE_COLUMNS) => {
+                Err(InsertUserError::EmailTaken)
+            }
+            Err(error) => Err(unexpected(error).into()),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError> {
+        let row = with_connection!(self.database, |connection| {
+            users::table
+                .find(DbId(id.as_uuid()))
+                .select(UserRow::as_select())
+                .first(connection)
+                .await
+                .optional()
+                .map_err(unexpected)?
+        });
+        row.map(User::try_from).transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<UserCredentials>, RepositoryError> {
+        let row = with_connection!(self.database, |connection| {
+            users::table
+                .filter(users::email.eq(email.as_str()))
+                .select(CredentialsRow::as_select())
+                .first(connection)
+                .await
+                .optional()
+                .map_err(unexpected)?
+        });
+        row.map(|row| {
+            Ok(UserCredentials {
+                user: row.user.try_into()?,
+                password_hash: PasswordHash::from_phc(row.password_hash),
+            })
+        })
+        .transpose()
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepositoryError> {
+        let limit = i64::from(query.page.limit());
+        let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
+        // One round trip for the page and the total (a window count over the filter);
+        // only a page past the end needs a second query to learn the total.
+        let (rows, total) = with_connection!(self.database, |connection| {
+            let mut select = users::table
+                .select((UserRow::as_select(), sql::<BigInt>("count(*) OVER ()")))
+                .order((users::created_at.asc(), users::id.asc()))
+                .limit(limit)
+                .offset(offset)
+                .into_boxed();
+            let mut count = users::table.count().into_boxed();
+            if let Some(term) = &query.search {
+                select = select.filter(
+                    contains_ignoring_case(users::name, term.as_str())
+                        .or(contains_ignoring_case(users::email, term.as_str())),
+                );
+                count = count.filter(
+                    contains_ignoring_case(users::name, term.as_str())
+                        .or(contains_ignoring_case(users::email, term.as_str())),
+                );
+            }
+            let rows: Vec<(UserRow, i64)> = select.load(connection).await.map_err(unexpected)?;
+            let total = match rows.iter().next() {
+                Some((_, total)) => *total,
+                None if offset == 0 => 0,
+                None => count.get_result(connection).await.map_err(unexpected)?,
+            };
+            (rows, total)
+        });
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|(row, _)| User::try_from(row))
+                .collect::<Result<_, _>>()?,
+            request: query.page,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    #[tracing::instrument(skip(self, changes))]
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        now: DateTime<Utc>,
+    ) -> Result<User, UpdateUserRecordError> {
+        let changeset = UserChangeset {
+            email: changes.email.map(|email| email.as_str().to_owned()),
+            name: changes.name.map(|name| name.as_str().to_owned()),
+            role: changes.role.map(Role::as_str),
+            updated_at: DbTime(now),
+        };
+        let updated = with_connection!(self.database, |connection| {
+            diesel::update(users::table.find(DbId(id.as_uuid())))
+                .set(&changeset)
+                .returning(UserRow::as_returning())
+                .get_result(connection)
+                .await
+                .optional()
+        });
+        match updated {
+            Ok(Some(row)) => Ok(row.try_into()?),
+            Ok(None) => Err(UpdateUserRecordError::NotFound),
+            Err(error) if is_unique_violation(&error, EMAIL_UNIQUE, EMAIL_UNIQUE_COLUMNS) => {
+                Err(UpdateUserRecordError::EmailTaken)
+            }
+            Err(error) => Err(unexpected(error).into()),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete(&self, id: UserId) -> Result<(), DeleteUserRecordError> {
+        let deleted = with_connection!(self.database, |connection| {
+            diesel::delete(users::table.find(DbId(id.as_uuid())))
+                .execute(connection)
+                .await
+                .map_err(unexpected)?
+        });
+        if deleted == 0 {
+            return Err(DeleteUserRecordError::NotFound);
+        }
+        Ok(())
+    }
+}
