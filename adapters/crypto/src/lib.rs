@@ -1,1 +1,8 @@
-//! placeholder
+//! Crypto adapter: argon2id password hashing and HS256 access tokens, behind the domain's
+//! `PasswordHasher`, `TokenIssuer` and `TokenVerifier` ports.
+
+mod password;
+mod tokens;
+
+pub use password::Argon2Hasher;
+pub use tokens::{JwtConfig, JwtTokens};
