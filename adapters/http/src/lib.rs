@@ -1,1 +1,19 @@
-//! placeholder
+//! The HTTP adapter: the poem + poem-openapi application that exposes the use cases under
+//! `/api/v1`, plus health checks, the OpenAPI document and Swagger UI.
+//!
+//! It depends on the application and domain crates and on poem; nothing outside this crate
+//! names poem. Its job is translation: HTTP in → a domain command (one named function per
+//! body), the use case's outcome → a status and a JSON body (one `ApiResponse` enum per
+//! operation, matched exhaustively). Cross-cutting behaviour lives in `middleware`.
+
+mod api;
+mod app;
+mod auth;
+mod errors;
+mod json;
+mod middleware;
+mod openapi;
+mod request_context;
+
+pub use app::{HttpConfig, Services, router};
+pub use middleware::cors::CorsPolicy;

@@ -1,0 +1,17 @@
+//! The OpenAPI operations, one module per feature. Handlers only translate: they parse
+//! input into domain values, call one use case, and map its outcome exhaustively.
+
+pub(crate) mod health;
+pub(crate) mod users;
+
+mod page;
+
+use poem_openapi::Tags;
+
+#[derive(Tags)]
+pub(crate) enum ApiTags {
+    /// Liveness and readiness.
+    Health,
+    /// User accounts and roles.
+    Users,
+}

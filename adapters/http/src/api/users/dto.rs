@@ -1,0 +1,157 @@
+//! The users wire format, and the one named function per body that parses it into a
+//! domain command.
+
+use application::CreateUser;
+use chrono::{DateTime, Utc};
+use domain::{Email, Page, Password, Role, User, UserChanges, UserName};
+use poem_openapi::{Enum, Object};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::api::page::PageMeta;
+use crate::errors::ValidationErrors;
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RoleDto {
+    User,
+    Admin,
+}
+
+impl From<RoleDto> for Role {
+    fn from(role: RoleDto) -> Self {
+        match role {
+            RoleDto::User => Self::User,
+            RoleDto::Admin => Self::Admin,
+        }
+    }
+}
+
+impl From<Role> for RoleDto {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::User => Self::User,
+            Role::Admin => Self::Admin,
+        }
+    }
+}
+
+/// A user, as every authenticated caller may see it (never a password or its hash).
+#[derive(Debug, Object)]
+#[oai(rename = "User", rename_all = "camelCase")]
+pub(crate) struct UserDto {
+    id: Uuid,
+    /// Lower-cased.
+    email: String,
+    name: Option<String>,
+    role: RoleDto,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserDto {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            name: user.name.map(|name| name.as_str().to_owned()),
+            role: user.role.into(),
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// One page of users.
+#[derive(Debug, Object)]
+pub(crate) struct UserPage {
+    data: Vec<UserDto>,
+    meta: PageMeta,
+}
+
+impl From<Page<User>> for UserPage {
+    fn from(page: Page<User>) -> Self {
+        let meta = PageMeta::from(&page);
+        Self {
+            data: page.items.into_iter().map(UserDto::from).collect(),
+            meta,
+        }
+    }
+}
+
+/// `POST /api/v1/users`.
+#[derive(Debug, Object, Deserialize)]
+#[oai(rename = "CreateUser", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct CreateUserBody {
+    /// A valid address; stored lower-cased, unique case-insensitively.
+    #[oai(validator(max_length = 254))]
+    email: String,
+    /// 8 to 128 characters.
+    #[oai(validator(min_length = 8, max_length = 128))]
+    password: String,
+    /// 1 to 100 characters.
+    #[oai(validator(min_length = 1, max_length = 100))]
+    name: Option<String>,
+    /// Defaults to `user`.
+    role: Option<RoleDto>,
+}
+
+impl TryFrom<CreateUserBody> for CreateUser {
+    type Error = ValidationErrors;
+
+    fn try_from(body: CreateUserBody) -> Result<Self, Self::Error> {
+        let mut errors = ValidationErrors::default();
+        let email = errors.check("email", Email::parse(&body.email));
+        let password = errors.check("password", Password::parse(&body.password));
+        let name = errors.check(
+            "name",
+            body.name.as_deref().map(UserName::parse).transpose(),
+        );
+        let (Some(email), Some(password), Some(name)) = (email, password, name) else {
+            return Err(errors);
+        };
+        Ok(Self {
+            email,
+            password,
+            name,
+            role: body.role.map_or(Role::User, Role::from),
+        })
+    }
+}
+
+/// `PUT /api/v1/users/{id}`: only the given fields change. No password here.
+#[derive(Debug, Object, Deserialize)]
+#[oai(rename = "UpdateUser", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct UpdateUserBody {
+    #[oai(validator(max_length = 254))]
+    email: Option<String>,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    name: Option<String>,
+    /// Only admins may change a role.
+    role: Option<RoleDto>,
+}
+
+impl TryFrom<UpdateUserBody> for UserChanges {
+    type Error = ValidationErrors;
+
+    fn try_from(body: UpdateUserBody) -> Result<Self, Self::Error> {
+        let mut errors = ValidationErrors::default();
+        let email = errors.check("email", body.email.as_deref().map(Email::parse).transpose());
+        let name = errors.check(
+            "name",
+            body.name.as_deref().map(UserName::parse).transpose(),
+        );
+        let (Some(email), Some(name)) = (email, name) else {
+            return Err(errors);
+        };
+        Ok(Self {
+            email,
+            name,
+            role: body.role.map(Role::from),
+        })
+    }
+}

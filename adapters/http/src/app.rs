@@ -1,0 +1,88 @@
+//! Assembles the HTTP application: the OpenAPI operations, the docs, and the middleware
+//! stack in its order.
+
+use application::{Authenticator, HealthService, UserService};
+use poem::endpoint::make_sync;
+use poem::middleware::CatchPanic;
+use poem::web::Html;
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
+use poem_openapi::OpenApiService;
+
+use crate::api::health::HealthApi;
+use crate::api::users::UsersApi;
+use crate::errors::{ErrorBody, error_response};
+use crate::middleware::body_limit::BodyLimit;
+use crate::middleware::compression::Compression;
+use crate::middleware::cors::{Cors, CorsPolicy};
+use crate::middleware::request_log::RequestLog;
+use crate::middleware::security_headers::SecurityHeaders;
+
+const DOCS_PATH: &str = "/docs";
+const SPEC_PATH: &str = "/openapi.json";
+
+/// HTTP-level settings.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub cors: CorsPolicy,
+    /// Put internal error messages in 500 bodies (development only).
+    pub expose_error_details: bool,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+}
+
+/// The use cases the HTTP adapter exposes.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub users: UserService,
+    pub authenticator: Authenticator,
+    pub health: HealthService,
+}
+
+/// The whole HTTP application. Outermost first: request log (id, span, JSON errors, log
+/// line) → security headers → CORS → compression → panic catcher → JSON error conversion →
+/// body limit → routes.
+pub fn router(services: Services, config: &HttpConfig) -> impl Endpoint<Output = Response> {
+    let api = OpenApiService::new(
+        (HealthApi { health: services.health }, UsersApi { users: services.users }),
+        "Backend API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "REST API of the backend service. Errors are JSON `{\"error\", \"requestId\"[, \"details\"]}`; \
+         every response carries `x-request-id`.",
+    );
+    let document = crate::openapi::document(&api);
+    let docs = crate::openapi::swagger_html(&api, &document);
+
+    Route::new()
+        .at(
+            SPEC_PATH,
+            make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/json")
+                    .body(document.clone())
+            }),
+        )
+        .at(DOCS_PATH, make_sync(move |_| Html(docs.clone())))
+        .nest("/", api)
+        .with(BodyLimit {
+            max_bytes: config.body_limit_bytes,
+        })
+        .data(services.authenticator)
+        .catch_all_error(|error| async move { error_response(&error) })
+        .with(CatchPanic::new().with_handler(|_| {
+            let (status, body) = (
+                poem::http::StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorBody::internal(&anyhow::anyhow!("handler panicked")),
+            );
+            (status, body).into_response()
+        }))
+        .with(Compression)
+        .with(Cors(config.cors.clone()))
+        .with(SecurityHeaders {
+            docs_path: DOCS_PATH,
+        })
+        .with(RequestLog {
+            expose_error_details: config.expose_error_details,
+        })
+}

@@ -1,0 +1,30 @@
+//! Bearer authentication as a poem-openapi security scheme.
+//!
+//! A missing or non-bearer `Authorization` header is rejected by poem-openapi before the
+//! checker runs (401 `Authentication required`); a bearer token that does not verify is
+//! rejected by the checker (401 `Invalid token`).
+
+use application::Authenticator;
+use domain::Actor;
+use poem::Request;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+
+use crate::errors::InvalidTokenError;
+use crate::request_context::record_user;
+
+/// The authenticated caller of an operation.
+#[derive(Debug, SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "authenticate")]
+pub(crate) struct BearerAuth(pub(crate) Actor);
+
+async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Actor> {
+    let authenticator = request
+        .data::<Authenticator>()
+        .expect("the router installs the authenticator");
+    let actor = authenticator
+        .authenticate(&bearer.token)
+        .map_err(|_| InvalidTokenError)?;
+    record_user(actor.user_id);
+    Ok(actor)
+}

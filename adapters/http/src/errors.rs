@@ -1,0 +1,226 @@
+//! Error bodies and the mapping of every error to a JSON response.
+//!
+//! Every error the service returns has the body `{"error", "requestId"[, "details"]}`.
+//! Handlers build them through [`ErrorBody`]; errors raised before a handler runs (unknown
+//! route, wrong method, bad content type, unparsable body or parameter, missing or invalid
+//! token, body too large, panic) reach [`error_response`] as `poem::Error`s and get the
+//! same shape there.
+
+use std::collections::BTreeMap;
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::Object;
+use poem_openapi::payload::Json;
+use serde_json::{Value, json};
+
+use crate::request_context::{current_request_id, expose_error_details};
+
+/// The JSON body of every error response.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Error", rename_all = "camelCase")]
+pub(crate) struct ErrorBody {
+    /// A short message for humans, e.g. `Forbidden` or `Validation failed`.
+    pub(crate) error: String,
+    /// The request's id, also in the `x-request-id` header; quote it when reporting a problem.
+    pub(crate) request_id: String,
+    /// Validation failures: `{"formErrors": [..], "fieldErrors": {"<field>": [..]}}`;
+    /// in development, an internal error's message and cause chain.
+    #[oai(skip_serializing_if_is_none)]
+    pub(crate) details: Option<Value>,
+}
+
+impl ErrorBody {
+    pub(crate) fn new(error: impl Into<String>) -> Json<Self> {
+        Json(Self {
+            error: error.into(),
+            request_id: current_request_id(),
+            details: None,
+        })
+    }
+
+    /// The body of a 500: generic for clients; the cause chain goes to the log, and into
+    /// `details` only in development.
+    pub(crate) fn internal(error: &anyhow::Error) -> Json<Self> {
+        tracing::error!(error = format!("{error:#}"), "request failed unexpectedly");
+        let details = expose_error_details()
+            .then(|| json!({ "message": error.to_string(), "causes": error.chain().skip(1).map(ToString::to_string).collect::<Vec<_>>() }));
+        Json(Self {
+            error: "Internal server error".to_owned(),
+            request_id: current_request_id(),
+            details,
+        })
+    }
+}
+
+/// Everything wrong with a request's input, in zod's `flatten()` shape.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct ValidationErrors {
+    form_errors: Vec<String>,
+    field_errors: BTreeMap<String, Vec<String>>,
+}
+
+impl ValidationErrors {
+    /// A problem with the input as a whole.
+    pub(crate) fn form(message: impl Into<String>) -> Self {
+        Self {
+            form_errors: vec![message.into()],
+            ..Self::default()
+        }
+    }
+
+    /// A problem with one field.
+    pub(crate) fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::default();
+        errors.add(field, message);
+        errors
+    }
+
+    pub(crate) fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.field_errors
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    /// The value if `result` is `Ok`; otherwise records its error under `field`.
+    pub(crate) fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
+        result
+            .map_err(|error| self.add(field, error.to_string()))
+            .ok()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.form_errors.is_empty() && self.field_errors.is_empty()
+    }
+
+    fn to_json(&self) -> Value {
+        json!({ "formErrors": self.form_errors, "fieldErrors": self.field_errors })
+    }
+}
+
+impl std::fmt::Display for ValidationErrors {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Validation failed")
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+impl poem::error::ResponseError for ValidationErrors {
+    fn status(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
+    }
+}
+
+impl ValidationErrors {
+    pub(crate) fn into_body(self) -> Json<ErrorBody> {
+        let mut body = ErrorBody::new("Validation failed");
+        body.details = Some(self.to_json());
+        body
+    }
+}
+
+/// A path parameter that should be an id is not one.
+#[derive(Debug, thiserror::Error)]
+#[error("Invalid ID format")]
+pub(crate) struct InvalidIdError;
+
+impl poem::error::ResponseError for InvalidIdError {
+    fn status(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
+    }
+}
+
+/// A bearer token was presented but does not authenticate anyone.
+#[derive(Debug, thiserror::Error)]
+#[error("Invalid token")]
+pub(crate) struct InvalidTokenError;
+
+impl poem::error::ResponseError for InvalidTokenError {
+    fn status(&self) -> StatusCode {
+        StatusCode::UNAUTHORIZED
+    }
+}
+
+/// The request body is larger than the configured limit.
+#[derive(Debug, thiserror::Error)]
+#[error("Payload too large")]
+pub(crate) struct PayloadTooLargeError;
+
+impl poem::error::ResponseError for PayloadTooLargeError {
+    fn status(&self) -> StatusCode {
+        StatusCode::PAYLOAD_TOO_LARGE
+    }
+}
+
+/// Turns any error that escaped a handler into the JSON error response.
+pub(crate) fn error_response(error: &poem::Error) -> Response {
+    use poem::error::{MethodNotAllowedError, NotFoundError};
+    use poem_openapi::error::{
+        AuthorizationError, ContentTypeError, ParseParamError, ParseRequestPayloadError,
+    };
+
+    let (status, body) = if let Some(validation) = error.downcast_ref::<ValidationErrors>() {
+        (StatusCode::BAD_REQUEST, validation.clone().into_body())
+    } else if let Some(parse) = error.downcast_ref::<ParseParamError>() {
+        // Every path parameter of this API is an id.
+        if parse.name == "id" {
+            (StatusCode::BAD_REQUEST, ErrorBody::new("Invalid ID format"))
+        } else {
+            (
+                StatusCode::BAD_REQUEST,
+                ValidationErrors::field(&parse.name, &parse.reason).into_body(),
+            )
+        }
+    } else if let Some(parse) = error.downcast_ref::<ParseRequestPayloadError>() {
+        (
+            StatusCode::BAD_REQUEST,
+            ValidationErrors::form(&parse.reason).into_body(),
+        )
+    } else if error.is::<InvalidIdError>() {
+        (StatusCode::BAD_REQUEST, ErrorBody::new("Invalid ID format"))
+    } else if error.is::<AuthorizationError>() {
+        (
+            StatusCode::UNAUTHORIZED,
+            ErrorBody::new("Authentication required"),
+        )
+    } else if error.is::<InvalidTokenError>() {
+        (StatusCode::UNAUTHORIZED, ErrorBody::new("Invalid token"))
+    } else if error.is::<NotFoundError>() {
+        (StatusCode::NOT_FOUND, ErrorBody::new("Not found"))
+    } else if error.is::<MethodNotAllowedError>() {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorBody::new("Method not allowed"),
+        )
+    } else if error.is::<ContentTypeError>() {
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorBody::new("Unsupported media type"),
+        )
+    } else if error.is::<PayloadTooLargeError>() {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorBody::new("Payload too large"),
+        )
+    } else if error.status().is_client_error() {
+        let status = error.status();
+        (
+            status,
+            ErrorBody::new(status.canonical_reason().unwrap_or("Bad request")),
+        )
+    } else {
+        let cause = anyhow::anyhow!("{error}");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorBody::internal(&cause),
+        )
+    };
+    (status, body).into_response()
+}

@@ -1,0 +1,109 @@
+//! The outermost middleware: gives every request an id, serves it inside a tracing span
+//! and a request context carrying that id, converts any escaped error to the JSON error
+//! body, echoes the id in `x-request-id`, and writes one structured log line per request.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use poem::http::HeaderValue;
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use tracing::Instrument as _;
+
+use crate::errors::error_response;
+use crate::request_context::RequestContext;
+
+pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// See the module documentation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestLog {
+    pub(crate) expose_error_details: bool,
+}
+
+impl<E: Endpoint> Middleware<E> for RequestLog {
+    type Output = RequestLogEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        RequestLogEndpoint {
+            inner,
+            expose_error_details: self.expose_error_details,
+        }
+    }
+}
+
+pub(crate) struct RequestLogEndpoint<E> {
+    inner: E,
+    expose_error_details: bool,
+}
+
+impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let started = Instant::now();
+        let request_id = request
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .filter(|id| is_sane_request_id(id))
+            .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let context = Arc::new(RequestContext::new(
+            request_id.clone(),
+            self.expose_error_details,
+        ));
+        let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
+
+        let served = Arc::clone(&context).scope(async {
+            match self.inner.call(request).await {
+                Ok(output) => output.into_response(),
+                Err(error) => error_response(&error),
+            }
+        });
+        let mut response = served.instrument(span.clone()).await;
+
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        let status = response.status().as_u16();
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let user_id = context.user_id().map(|id| id.to_string());
+        span.in_scope(|| {
+            tracing::info!(
+                target: "http",
+                %method,
+                %path,
+                status,
+                latency_ms,
+                request_id = %request_id,
+                user_id = user_id.as_deref().unwrap_or("-"),
+                "request served"
+            );
+        });
+        Ok(response)
+    }
+}
+
+/// An incoming id is echoed only if it is short and made of safe characters, so that
+/// clients cannot inject text into logs or headers through it.
+fn is_sane_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_sane_request_id;
+
+    #[test]
+    fn only_short_ids_of_safe_characters_are_echoed() {
+        assert!(is_sane_request_id("abc-123_x.y:z"));
+        assert!(!is_sane_request_id(""));
+        assert!(!is_sane_request_id("has space"));
+        assert!(!is_sane_request_id("line\nbreak"));
+        assert!(!is_sane_request_id(&"a".repeat(129)));
+    }
+}
