@@ -1,1 +1,11 @@
-//! placeholder
+//! The composition root: reads configuration, builds the adapters, wires the use cases and
+//! serves. It is the only crate that knows every adapter; `main.rs` only parses the command
+//! line and calls into here, so tests can run the real application on port 0.
+
+pub mod app;
+pub mod secrets;
+pub mod settings;
+pub mod telemetry;
+
+pub use app::App;
+pub use settings::Settings;

@@ -41,7 +41,10 @@ pub struct Services {
 /// The whole HTTP application. Outermost first: request log (id, span, JSON errors, log
 /// line) → security headers → CORS → compression → panic catcher → JSON error conversion →
 /// body limit → routes.
-pub fn router(services: Services, config: &HttpConfig) -> impl Endpoint<Output = Response> {
+pub(crate) fn router(
+    services: Services,
+    config: &HttpConfig,
+) -> impl Endpoint<Output = Response> + use<> {
     let api = OpenApiService::new(
         (HealthApi { health: services.health }, UsersApi { users: services.users }),
         "Backend API",

@@ -126,17 +126,6 @@ impl ValidationErrors {
     }
 }
 
-/// A path parameter that should be an id is not one.
-#[derive(Debug, thiserror::Error)]
-#[error("Invalid ID format")]
-pub(crate) struct InvalidIdError;
-
-impl poem::error::ResponseError for InvalidIdError {
-    fn status(&self) -> StatusCode {
-        StatusCode::BAD_REQUEST
-    }
-}
-
 /// A bearer token was presented but does not authenticate anyone.
 #[derive(Debug, thiserror::Error)]
 #[error("Invalid token")]
@@ -163,7 +152,8 @@ impl poem::error::ResponseError for PayloadTooLargeError {
 pub(crate) fn error_response(error: &poem::Error) -> Response {
     use poem::error::{MethodNotAllowedError, NotFoundError};
     use poem_openapi::error::{
-        AuthorizationError, ContentTypeError, ParseParamError, ParseRequestPayloadError,
+        AuthorizationError, ContentTypeError, ParseParamError, ParsePathError,
+        ParseRequestPayloadError,
     };
 
     let (status, body) = if let Some(validation) = error.downcast_ref::<ValidationErrors>() {
@@ -183,7 +173,8 @@ pub(crate) fn error_response(error: &poem::Error) -> Response {
             StatusCode::BAD_REQUEST,
             ValidationErrors::form(&parse.reason).into_body(),
         )
-    } else if error.is::<InvalidIdError>() {
+    } else if error.is::<ParsePathError>() {
+        // Every path parameter of this API is an id.
         (StatusCode::BAD_REQUEST, ErrorBody::new("Invalid ID format"))
     } else if error.is::<AuthorizationError>() {
         (

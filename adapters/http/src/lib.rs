@@ -14,6 +14,9 @@ mod json;
 mod middleware;
 mod openapi;
 mod request_context;
+mod server;
+mod timestamp;
 
-pub use app::{HttpConfig, Services, router};
+pub use app::{HttpConfig, Services};
 pub use middleware::cors::CorsPolicy;
+pub use server::HttpServer;

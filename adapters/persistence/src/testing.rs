@@ -107,6 +107,22 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Drops a PostgreSQL test database now, terminating its connections (to simulate an
+    /// outage). Panics for SQLite, whose open files cannot be taken away.
+    pub async fn drop_now(&self) {
+        let Storage::Postgres { admin_url, name } = &self.storage else {
+            panic!("drop_now is only possible on PostgreSQL");
+        };
+        let mut admin = connect(admin_url).await;
+        execute(
+            &mut admin,
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        )
+        .await;
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Storage::Postgres { admin_url, name } = &self.storage else {

@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 
 use application::HealthService;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::json;
 
 use super::ApiTags;
 use crate::errors::ErrorBody;
+use crate::timestamp::Timestamp;
 
 pub(crate) struct HealthApi {
     pub(crate) health: HealthService,
@@ -19,7 +20,7 @@ pub(crate) struct HealthApi {
 pub(crate) struct Liveness {
     /// Always `healthy` when the process answers.
     status: String,
-    timestamp: DateTime<Utc>,
+    timestamp: Timestamp,
 }
 
 #[derive(Debug, Object)]
@@ -47,7 +48,7 @@ impl HealthApi {
     async fn health(&self) -> Json<Liveness> {
         Json(Liveness {
             status: "healthy".to_owned(),
-            timestamp: Utc::now(),
+            timestamp: Utc::now().into(),
         })
     }
 

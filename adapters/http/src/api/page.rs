@@ -27,21 +27,18 @@ impl<T> From<&Page<T>> for PageMeta {
     }
 }
 
-/// Parses the `page` and `limit` query parameters, recording problems in `errors`.
+/// Parses the `page` and `limit` query parameters, recording every problem in `errors`.
 pub(crate) fn page_request(
     page: Option<u32>,
     limit: Option<u32>,
     errors: &mut ValidationErrors,
 ) -> Option<PageRequest> {
-    match PageRequest::new(page, limit) {
-        Ok(request) => Some(request),
-        Err(error @ domain::PageRequestError::PageBelowOne) => {
-            errors.add("page", error.to_string());
-            None
-        }
-        Err(error @ domain::PageRequestError::LimitOutOfRange) => {
-            errors.add("limit", error.to_string());
-            None
-        }
-    }
+    // Each parameter is checked on its own so that both problems are reported at once.
+    let page_valid = errors.check("page", PageRequest::new(page, None)).is_some();
+    let limit_valid = errors
+        .check("limit", PageRequest::new(None, limit))
+        .is_some();
+    (page_valid && limit_valid)
+        .then(|| PageRequest::new(page, limit).ok())
+        .flatten()
 }

@@ -2,7 +2,6 @@
 //! domain command.
 
 use application::CreateUser;
-use chrono::{DateTime, Utc};
 use domain::{Email, Page, Password, Role, User, UserChanges, UserName};
 use poem_openapi::{Enum, Object};
 use serde::Deserialize;
@@ -10,6 +9,7 @@ use uuid::Uuid;
 
 use crate::api::page::PageMeta;
 use crate::errors::ValidationErrors;
+use crate::timestamp::Timestamp;
 
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
@@ -47,8 +47,8 @@ pub(crate) struct UserDto {
     email: String,
     name: Option<String>,
     role: RoleDto,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
 }
 
 impl From<User> for UserDto {
@@ -58,8 +58,8 @@ impl From<User> for UserDto {
             email: user.email.as_str().to_owned(),
             name: user.name.map(|name| name.as_str().to_owned()),
             role: user.role.into(),
-            created_at: user.created_at,
-            updated_at: user.updated_at,
+            created_at: user.created_at.into(),
+            updated_at: user.updated_at.into(),
         }
     }
 }

@@ -1,0 +1,49 @@
+//! `/openapi.json` and `/docs`.
+
+use api_tests::api_test;
+
+api_test! {
+    async fn the_openapi_document_describes_every_users_operation_and_the_bearer_scheme(app) {
+        let document = app.openapi().await.expect(200);
+
+        assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+        let paths = &document["paths"];
+        for (path, methods) in [
+            ("/health", &["get"][..]),
+            ("/health/ready", &["get"]),
+            ("/api/v1/users", &["get", "post"]),
+            ("/api/v1/users/{id}", &["get", "put", "delete"]),
+        ] {
+            for method in methods {
+                assert!(paths[path][method].is_object(), "{method} {path} is not documented");
+            }
+        }
+        let schemes = &document["components"]["securitySchemes"];
+        assert_eq!(schemes["BearerAuth"]["scheme"], "bearer");
+    }
+}
+
+api_test! {
+    async fn the_document_lists_the_shared_error_responses_of_each_operation(app) {
+        let document = app.openapi().await.expect(200);
+        let create = &document["paths"]["/api/v1/users"]["post"]["responses"];
+        let health = &document["paths"]["/health"]["get"]["responses"];
+
+        for status in ["201", "400", "401", "403", "409", "413", "415", "500"] {
+            assert!(create[status].is_object(), "POST /api/v1/users lacks {status}");
+        }
+        assert!(health["401"].is_null(), "/health is public");
+        assert_eq!(create["401"]["content"]["application/json; charset=utf-8"]["schema"]["$ref"], "#/components/schemas/Error");
+    }
+}
+
+api_test! {
+    async fn the_docs_page_is_swagger_ui_with_the_same_document(app) {
+        let docs = app.docs().await;
+
+        assert_eq!(docs.status.as_u16(), 200);
+        let html = String::from_utf8_lossy(&docs.body);
+        assert!(html.contains("SwaggerUIBundle"));
+        assert!(html.contains("Validation failed (`details` lists the problems)"), "the docs embed the patched document");
+    }
+}

@@ -1,0 +1,276 @@
+//! `TestApp`: the real application on port 0, one helper per endpoint.
+
+use std::collections::HashMap;
+
+use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens};
+use adapter_persistence::DieselUserRepository;
+use adapter_persistence::testing::TestDatabase;
+use bootstrap::{App, Settings};
+use chrono::Utc;
+use domain::ports::{PasswordHasher as _, TokenIssuer as _, UserRepository as _};
+use domain::{Actor, Email, NewUser, Password, PasswordHash, Role, User, UserId, UserName};
+use reqwest::Method;
+use secrecy::SecretSlice;
+use serde_json::Value;
+use tokio::sync::{OnceCell, oneshot};
+
+use crate::response::TestResponse;
+
+/// The secret the test apps sign tokens with.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// The password of every user made by [`TestApp::create_user`].
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// One argon2 hash of [`PASSWORD`] per process: seeding users need not pay for hashing.
+static PASSWORD_HASH: OnceCell<PasswordHash> = OnceCell::const_new();
+
+/// Which database the app under test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A user arranged directly in the database, with a valid access token.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub user: User,
+    pub token: String,
+}
+
+impl TestUser {
+    #[must_use]
+    pub fn id(&self) -> String {
+        self.user.id.to_string()
+    }
+}
+
+/// The application under test, serving on a free port until dropped.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    users: DieselUserRepository,
+    tokens: JwtTokens,
+    shutdown: Option<oneshot::Sender<()>>,
+    // Dropped last (fields drop in order): the database outlives the server using it.
+    _data_dir: tempfile::TempDir,
+    database: TestDatabase,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TestApp")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestApp {
+    /// Starts the app on `backend`; `None` for PostgreSQL when `TEST_DATABASE_URL` is unset.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts the app with extra (or overriding) configuration variables.
+    pub async fn spawn_with(backend: Backend, variables: &[(&str, &str)]) -> Option<Self> {
+        init_logging();
+        let database = match backend {
+            Backend::Sqlite => TestDatabase::sqlite(),
+            Backend::Postgres => TestDatabase::postgres().await?,
+        };
+        let data_dir = tempfile::tempdir().expect("create a data directory");
+        let mut environment: HashMap<String, String> = [
+            ("APP_ENV", "test"),
+            ("HOST", "127.0.0.1"),
+            ("PORT", "0"),
+            ("DATABASE_URL", database.url()),
+            ("DATABASE_MAX_CONNECTIONS", "5"),
+            ("JWT_SECRET", JWT_SECRET),
+            ("JOB_WORKERS", "0"),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
+        environment.insert("DATA_DIR".to_owned(), data_dir.path().display().to_string());
+        environment.insert(
+            "MAIL_OUTBOX_DIR".to_owned(),
+            data_dir.path().join("outbox").display().to_string(),
+        );
+        for (key, value) in variables {
+            environment.insert((*key).to_owned(), (*value).to_owned());
+        }
+        let settings = Settings::from_lookup(|name| environment.get(name).cloned())
+            .expect("valid test settings");
+
+        let app = App::build(&settings).await.expect("build the app");
+        let address = format!("http://{}", app.address());
+        let users = DieselUserRepository::new(app.database().clone());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+
+        Some(Self {
+            address,
+            client: reqwest::Client::builder()
+                .build()
+                .expect("build an HTTP client"),
+            users,
+            tokens: JwtTokens::new(&JwtConfig {
+                secret: SecretSlice::from(JWT_SECRET.as_bytes().to_vec()),
+                issuer: settings.jwt_issuer.clone(),
+                audience: settings.jwt_audience.clone(),
+                access_ttl_seconds: settings.jwt_access_ttl_seconds,
+            }),
+            shutdown: Some(shutdown),
+            _data_dir: data_dir,
+            database,
+        })
+    }
+
+    // ----------------------------------------------------------------- arranging data
+
+    /// Stores a user with `role` (password [`PASSWORD`]) and mints its access token.
+    pub async fn create_user(&self, role: Role) -> TestUser {
+        let id = UserId::generate();
+        let email = format!("{}-{}@example.com", role.as_str(), &id.to_string()[24..]);
+        self.create_user_with(&email, Some("Test User"), role).await
+    }
+
+    /// Stores a user with this email, name and role (password [`PASSWORD`]).
+    pub async fn create_user_with(&self, email: &str, name: Option<&str>, role: Role) -> TestUser {
+        let password_hash = PASSWORD_HASH
+            .get_or_init(|| async {
+                Argon2Hasher::new(1)
+                    .hash(&Password::parse(PASSWORD).unwrap())
+                    .await
+                    .expect("hash the test password")
+            })
+            .await
+            .clone();
+        let user = self
+            .users
+            .insert(NewUser {
+                id: UserId::generate(),
+                email: Email::parse(email).expect("a valid test email"),
+                name: name.map(|name| UserName::parse(name).expect("a valid test name")),
+                role,
+                password_hash,
+                created_at: domain::ports::Clock::now(&domain::ports::SystemClock),
+            })
+            .await
+            .expect("insert the test user");
+        let token = self.token_for(user.id, role);
+        TestUser { user, token }
+    }
+
+    /// A valid access token for any id and role (the user need not exist).
+    #[must_use]
+    pub fn token_for(&self, user_id: UserId, role: Role) -> String {
+        self.tokens
+            .issue(Actor { user_id, role }, Utc::now())
+            .expect("sign a test token")
+            .token
+    }
+
+    /// Makes the database unreachable for the running app (PostgreSQL only): the database
+    /// is dropped, its connections terminated.
+    pub async fn drop_database(&self) {
+        self.database.drop_now().await;
+    }
+
+    // ----------------------------------------------------------------- endpoints
+
+    pub async fn health(&self) -> TestResponse {
+        self.send(Method::GET, "/health", None, None).await
+    }
+
+    pub async fn readiness(&self) -> TestResponse {
+        self.send(Method::GET, "/health/ready", None, None).await
+    }
+
+    pub async fn openapi(&self) -> TestResponse {
+        self.send(Method::GET, "/openapi.json", None, None).await
+    }
+
+    pub async fn docs(&self) -> TestResponse {
+        self.send(Method::GET, "/docs", None, None).await
+    }
+
+    /// `GET /api/v1/users?<query>`.
+    pub async fn list_users(&self, token: Option<&str>, query: &str) -> TestResponse {
+        self.send(Method::GET, &format!("/api/v1/users?{query}"), token, None)
+            .await
+    }
+
+    pub async fn get_user(&self, token: Option<&str>, id: &str) -> TestResponse {
+        self.send(Method::GET, &format!("/api/v1/users/{id}"), token, None)
+            .await
+    }
+
+    pub async fn post_user(&self, token: Option<&str>, body: &Value) -> TestResponse {
+        self.send(Method::POST, "/api/v1/users", token, Some(body))
+            .await
+    }
+
+    pub async fn put_user(&self, token: Option<&str>, id: &str, body: &Value) -> TestResponse {
+        self.send(
+            Method::PUT,
+            &format!("/api/v1/users/{id}"),
+            token,
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn delete_user(&self, token: Option<&str>, id: &str) -> TestResponse {
+        self.send(Method::DELETE, &format!("/api/v1/users/{id}"), token, None)
+            .await
+    }
+
+    /// Any request with a JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        TestResponse::read(request.send().await.expect("send the request")).await
+    }
+
+    /// A request built by the caller (raw bodies, custom headers).
+    pub async fn send_raw(&self, request: reqwest::RequestBuilder) -> TestResponse {
+        TestResponse::read(request.send().await.expect("send the request")).await
+    }
+
+    /// `<address><path>`.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+fn init_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        bootstrap::telemetry::init(bootstrap::settings::LogFormat::Pretty);
+    }
+}
