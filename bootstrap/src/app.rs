@@ -123,10 +123,10 @@ async fn provision_admin(settings: &Settings, users: &UserService) -> anyhow::Re
         .map_err(|error| anyhow::anyhow!("invalid ADMIN_PASSWORD: {error}"))?;
     match users.ensure_admin(email.clone(), password).await? {
         AdminProvisioning::Created => {
-            tracing::info!(email = %email, "created the administrator from ADMIN_EMAIL")
+            tracing::info!(email = %email, "created the administrator from ADMIN_EMAIL");
         }
         AdminProvisioning::AlreadyExists => {
-            tracing::debug!(email = %email, "the administrator already exists")
+            tracing::debug!(email = %email, "the administrator already exists");
         }
     }
     Ok(())

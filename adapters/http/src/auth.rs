@@ -18,6 +18,7 @@ use crate::request_context::record_user;
 #[oai(ty = "bearer", bearer_format = "JWT", checker = "authenticate")]
 pub(crate) struct BearerAuth(pub(crate) Actor);
 
+#[allow(clippy::unused_async)] // poem-openapi checkers are async
 async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Actor> {
     let authenticator = request
         .data::<Authenticator>()

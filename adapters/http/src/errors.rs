@@ -165,7 +165,7 @@ pub(crate) fn error_response(error: &poem::Error) -> Response {
         } else {
             (
                 StatusCode::BAD_REQUEST,
-                ValidationErrors::field(&parse.name, &parse.reason).into_body(),
+                ValidationErrors::field(parse.name, parse.reason.as_str()).into_body(),
             )
         }
     } else if let Some(parse) = error.downcast_ref::<ParseRequestPayloadError>() {

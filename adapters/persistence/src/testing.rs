@@ -220,8 +220,7 @@ fn unique_name(prefix: &str) -> String {
 fn unix_seconds() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
+        .map_or(0, |elapsed| elapsed.as_secs())
 }
 
 /// `url` with its database name replaced by `name`.

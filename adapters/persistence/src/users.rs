@@ -192,7 +192,7 @@ impl UserRepository for DieselUserRepository {
                 );
             }
             let rows: Vec<(UserRow, i64)> = select.load(connection).await.map_err(unexpected)?;
-            let total = match rows.iter().next() {
+            let total = match rows.as_slice().first() {
                 Some((_, total)) => *total,
                 None if offset == 0 => 0,
                 None => count.get_result(connection).await.map_err(unexpected)?,

@@ -44,6 +44,7 @@ pub(crate) enum ReadinessResponse {
 #[OpenApi(tag = "ApiTags::Health")]
 impl HealthApi {
     /// Liveness: the process is up and serving.
+    #[allow(clippy::unused_async)] // poem-openapi operations are async
     #[oai(path = "/health", method = "get", operation_id = "health")]
     async fn health(&self) -> Json<Liveness> {
         Json(Liveness {

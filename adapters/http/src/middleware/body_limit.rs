@@ -45,7 +45,6 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             Some(length) if length > self.max_bytes as u64 => {
                 return Err(PayloadTooLargeError.into());
             }
-            Some(_) => {}
             None if request.headers().contains_key(header::TRANSFER_ENCODING) => {
                 let mut bytes = Vec::new();
                 let limit = u64::try_from(self.max_bytes)
@@ -63,7 +62,8 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
                 }
                 request.set_body(Body::from(bytes));
             }
-            None => {}
+            // A declared length within the limit, or no body at all.
+            _ => {}
         }
         self.inner.call(request).await
     }

@@ -1,0 +1,115 @@
+//! The router with mocked ports: what clients see when something breaks inside.
+//! (Everything that works is covered black-box in `tests/`, against real databases.)
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_http::{CorsPolicy, HttpConfig, HttpServer, Services};
+use application::{Authenticator, HealthService, UserService};
+use domain::ports::{
+    AccessClaims, MockPasswordHasher, MockTokenVerifier, MockUserRepository, RepositoryError,
+    SystemClock,
+};
+use domain::{Role, UserId};
+use serde_json::{Value, json};
+
+/// Serves the router on a free port with `users` as the repository; every bearer token is
+/// an admin's. Returns the base URL.
+async fn serve(users: MockUserRepository, expose_error_details: bool) -> String {
+    let mut verifier = MockTokenVerifier::new();
+    verifier.expect_verify().returning(|_, now| {
+        Ok(AccessClaims {
+            user_id: UserId::generate(),
+            role: Role::Admin,
+            issued_at: now,
+            expires_at: now,
+        })
+    });
+    let services = Services {
+        users: UserService::new(
+            Arc::new(users),
+            Arc::new(MockPasswordHasher::new()),
+            Arc::new(SystemClock),
+        ),
+        authenticator: Authenticator::new(Arc::new(verifier), Arc::new(SystemClock)),
+        health: HealthService::new(vec![]),
+    };
+    let config = HttpConfig {
+        cors: CorsPolicy::Closed,
+        expose_error_details,
+        body_limit_bytes: 10 * 1024,
+    };
+    let server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), services, &config)
+        .await
+        .unwrap();
+    let address = format!("http://{}", server.address());
+    tokio::spawn(server.run_until(std::future::pending(), Duration::from_secs(1)));
+    address
+}
+
+async fn get_user(address: &str) -> (u16, String, Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{address}/api/v1/users/{}", UserId::generate()))
+        .bearer_auth("any")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (status, request_id, response.json().await.unwrap())
+}
+
+fn failing_repository() -> MockUserRepository {
+    let mut users = MockUserRepository::new();
+    users
+        .expect_find_by_id()
+        .returning(|_| Err(RepositoryError(anyhow::anyhow!("connection reset by peer"))));
+    users
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_a_json_500_that_leaks_nothing() {
+    // A mock without expectations panics when called.
+    let address = serve(MockUserRepository::new(), false).await;
+
+    let (status, request_id, body) = get_user(&address).await;
+
+    assert_eq!(status, 500);
+    assert_eq!(
+        body,
+        json!({ "error": "Internal server error", "requestId": request_id })
+    );
+}
+
+#[tokio::test]
+async fn an_unexpected_failure_is_a_generic_500_in_production() {
+    let address = serve(failing_repository(), false).await;
+
+    let (status, request_id, body) = get_user(&address).await;
+
+    assert_eq!(status, 500);
+    assert_eq!(
+        body,
+        json!({ "error": "Internal server error", "requestId": request_id })
+    );
+}
+
+#[tokio::test]
+async fn an_unexpected_failure_shows_its_cause_chain_in_development() {
+    let address = serve(failing_repository(), true).await;
+
+    let (status, _, body) = get_user(&address).await;
+
+    assert_eq!(status, 500);
+    assert_eq!(body["error"], "Internal server error");
+    let causes = body["details"]["causes"].as_array().unwrap();
+    assert!(
+        causes
+            .iter()
+            .any(|cause| cause == "connection reset by peer"),
+        "{body}"
+    );
+}
