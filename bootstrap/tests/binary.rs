@@ -1,0 +1,151 @@
+//! The `backend` executable itself: start-up on the embedded defaults, the docs URL printed,
+//! SIGTERM handled gracefully, subcommands, and configuration errors naming the variable.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn backend(directory: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
+    command
+        .current_dir(directory)
+        .env_clear()
+        .env("PORT", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Reads stdout until the "Serving on" line and returns the base URL.
+fn wait_for_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    // Log lines share stdout; the banner is the line that starts with "Serving on".
+    let line = BufReader::new(stdout)
+        .lines()
+        .map(|line| line.expect("readable stdout"))
+        .find(|line| line.starts_with("Serving on "))
+        .expect("the server prints where it serves");
+    let url = line["Serving on ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(line.contains(&format!("docs at {url}/docs")), "{line}");
+    url
+}
+
+/// A plain HTTP/1.1 GET, returning the raw response.
+fn http_get(url: &str, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("poll the child") {
+            return status;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "the process did not exit within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_server_starts_on_the_defaults_serves_and_stops_cleanly_on_sigterm() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = backend(directory.path())
+        .env("ADMIN_EMAIL", "admin@example.com")
+        .env("ADMIN_PASSWORD", "admin-password-123")
+        .spawn()
+        .unwrap();
+
+    let url = wait_for_url(&mut child);
+    let readiness = http_get(&url, "/health/ready");
+    assert!(readiness.starts_with("HTTP/1.1 200"), "{readiness}");
+    assert!(readiness.contains(r#""status":"ready""#), "{readiness}");
+    assert!(
+        directory.path().join("data/app.db").exists(),
+        "the SQLite file lives under ./data"
+    );
+    assert!(
+        directory.path().join("data/jwt-secret").exists(),
+        "the development secret is kept"
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+}
+
+#[test]
+fn migrate_applies_the_migrations_and_exits() {
+    let directory = tempfile::tempdir().unwrap();
+
+    let output = backend(directory.path()).arg("migrate").output().unwrap();
+
+    assert!(output.status.success(), "{output:?}");
+    assert!(directory.path().join("data/app.db").exists());
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_with_its_name() {
+    let directory = tempfile::tempdir().unwrap();
+
+    let output = backend(directory.path())
+        .env("PORT", "eighty")
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("invalid PORT"),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn production_refuses_to_start_without_a_jwt_secret() {
+    let directory = tempfile::tempdir().unwrap();
+
+    let output = backend(directory.path())
+        .env("APP_ENV", "production")
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("invalid JWT_SECRET"),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn an_unknown_subcommand_prints_the_usage() {
+    let directory = tempfile::tempdir().unwrap();
+
+    let output = backend(directory.path())
+        .arg("frobnicate")
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: backend"));
+}
