@@ -10,11 +10,15 @@ pub mod actor;
 pub mod id;
 pub mod pagination;
 pub mod ports;
+pub mod session;
 pub mod user;
 
 pub use actor::Actor;
 pub use id::{InvalidId, UserId};
 pub use pagination::{Page, PageRequest, PageRequestError};
+pub use session::{
+    AuthState, ConsumedRefreshToken, NewRefreshToken, NewResetToken, OpaqueToken, TokenHash,
+};
 pub use user::{
     Email, EmailError, NewUser, Password, PasswordError, PasswordHash, Role, RoleError, SearchTerm,
     SearchTermError, User, UserChanges, UserCredentials, UserName, UserNameError, UserQuery,

@@ -54,6 +54,8 @@ struct Claims {
     exp: i64,
     iss: String,
     aud: String,
+    /// The user's session version at issue time.
+    ver: i64,
 }
 
 impl JwtTokens {
@@ -81,7 +83,12 @@ impl JwtTokens {
 }
 
 impl TokenIssuer for JwtTokens {
-    fn issue(&self, actor: Actor, now: DateTime<Utc>) -> anyhow::Result<AccessToken> {
+    fn issue(
+        &self,
+        actor: Actor,
+        session_version: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<AccessToken> {
         let lifetime = i64::try_from(self.access_ttl_seconds)?;
         let claims = Claims {
             sub: actor.user_id.to_string(),
@@ -90,6 +97,7 @@ impl TokenIssuer for JwtTokens {
             exp: now.timestamp() + lifetime,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            ver: session_version,
         };
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)?;
@@ -114,6 +122,7 @@ impl TokenVerifier for JwtTokens {
         Ok(AccessClaims {
             user_id: claims.sub.parse::<UserId>().map_err(|_| InvalidToken)?,
             role: claims.role.parse::<Role>().map_err(|_| InvalidToken)?,
+            session_version: claims.ver,
             issued_at,
             expires_at,
         })
@@ -168,7 +177,7 @@ mod tests {
 
     fn payload(actor: Actor) -> String {
         format!(
-            r#"{{"sub":"{}","role":"admin","iat":{},"exp":{},"iss":"backend","aud":"backend-api"}}"#,
+            r#"{{"sub":"{}","role":"admin","iat":{},"exp":{},"iss":"backend","aud":"backend-api","ver":0}}"#,
             actor.user_id,
             now().timestamp(),
             now().timestamp() + 900
@@ -178,11 +187,12 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_to_its_actor_and_lifetime() {
         let actor = actor();
-        let issued = tokens().issue(actor, now()).unwrap();
+        let issued = tokens().issue(actor, 7, now()).unwrap();
 
         let claims = tokens().verify(&issued.token, now()).unwrap();
 
         assert_eq!(claims.actor(), actor);
+        assert_eq!(claims.session_version, 7);
         assert_eq!(claims.issued_at, now());
         assert_eq!(claims.expires_at, now() + Duration::seconds(900));
         assert_eq!(issued.expires_in_seconds, 900);
@@ -202,7 +212,7 @@ mod tests {
 
     #[test]
     fn an_expired_token_is_invalid_beyond_a_few_seconds_of_leeway() {
-        let issued = tokens().issue(actor(), now()).unwrap();
+        let issued = tokens().issue(actor(), 0, now()).unwrap();
 
         assert!(
             tokens()
@@ -218,7 +228,7 @@ mod tests {
     #[test]
     fn a_token_issued_in_the_future_is_invalid() {
         let issued = tokens()
-            .issue(actor(), now() + Duration::minutes(10))
+            .issue(actor(), 0, now() + Duration::minutes(10))
             .unwrap();
 
         assert_eq!(tokens().verify(&issued.token, now()), Err(InvalidToken));
@@ -249,7 +259,7 @@ mod tests {
             "backend",
             "backend-api",
         )
-        .issue(actor(), now())
+        .issue(actor(), 0, now())
         .unwrap();
 
         assert_eq!(tokens().verify(&issued.token, now()), Err(InvalidToken));
@@ -263,6 +273,7 @@ mod tests {
                     role: Role::User,
                     ..actor()
                 },
+                0,
                 now(),
             )
             .unwrap();
@@ -276,10 +287,10 @@ mod tests {
     #[test]
     fn a_token_for_another_issuer_or_audience_is_invalid() {
         let other_issuer = tokens_with(SECRET, "elsewhere", "backend-api")
-            .issue(actor(), now())
+            .issue(actor(), 0, now())
             .unwrap();
         let other_audience = tokens_with(SECRET, "backend", "other-api")
-            .issue(actor(), now())
+            .issue(actor(), 0, now())
             .unwrap();
 
         assert_eq!(
@@ -295,7 +306,7 @@ mod tests {
     #[test]
     fn a_token_missing_a_required_claim_is_invalid() {
         let without_iat = format!(
-            r#"{{"sub":"{}","role":"admin","exp":{},"iss":"backend","aud":"backend-api"}}"#,
+            r#"{{"sub":"{}","role":"admin","exp":{},"iss":"backend","aud":"backend-api","ver":0}}"#,
             UserId::generate(),
             now().timestamp() + 900
         );

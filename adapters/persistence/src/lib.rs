@@ -13,10 +13,12 @@ mod database;
 mod errors;
 mod expressions;
 mod schema;
+mod sessions;
 mod sql_types;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
 
 pub use database::{Backend, Database, DatabaseConfig, DatabaseError};
+pub use sessions::DieselSessionRepository;
 pub use users::DieselUserRepository;

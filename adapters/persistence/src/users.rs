@@ -8,8 +8,8 @@ use domain::ports::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    Email, NewUser, Page, PasswordHash, Role, User, UserChanges, UserCredentials, UserId, UserName,
-    UserQuery,
+    AuthState, Email, NewUser, Page, PasswordHash, Role, User, UserChanges, UserCredentials,
+    UserId, UserName, UserQuery,
 };
 
 use crate::database::Database;
@@ -142,6 +142,29 @@ impl UserRepository for DieselUserRepository {
         row.map(User::try_from).transpose()
     }
 
+    #[tracing::instrument(skip(self))]
+    async fn find_auth_state(&self, id: UserId) -> Result<Option<AuthState>, RepositoryError> {
+        let row: Option<(String, i64)> = with_connection!(self.database, |connection| {
+            users::table
+                .find(DbId(id.as_uuid()))
+                .select((users::role, users::session_version))
+                .first(connection)
+                .await
+                .optional()
+                .map_err(unexpected)?
+        });
+        row.map(|(role, session_version)| {
+            let role = role
+                .parse::<Role>()
+                .map_err(|_| RepositoryError(anyhow::anyhow!("corrupt role of user {id}")))?;
+            Ok(AuthState {
+                role,
+                session_version,
+            })
+        })
+        .transpose()
+    }
+
     #[tracing::instrument(skip_all)]
     async fn find_credentials_by_email(
         &self,
@@ -217,19 +240,34 @@ impl UserRepository for DieselUserRepository {
         changes: UserChanges,
         now: DateTime<Utc>,
     ) -> Result<User, UpdateUserRecordError> {
+        let role_changes = changes.role.is_some();
         let changeset = UserChangeset {
             email: changes.email.map(|email| email.as_str().to_owned()),
             name: changes.name.map(|name| name.as_str().to_owned()),
             role: changes.role.map(Role::as_str),
             updated_at: DbTime(now),
         };
+        let target = users::table.find(DbId(id.as_uuid()));
         let updated = with_connection!(self.database, |connection| {
-            diesel::update(users::table.find(DbId(id.as_uuid())))
-                .set(&changeset)
-                .returning(UserRow::as_returning())
-                .get_result(connection)
-                .await
-                .optional()
+            if role_changes {
+                // A new role invalidates the access tokens that carry the old one.
+                diesel::update(target)
+                    .set((
+                        &changeset,
+                        users::session_version.eq(users::session_version + 1),
+                    ))
+                    .returning(UserRow::as_returning())
+                    .get_result(connection)
+                    .await
+                    .optional()
+            } else {
+                diesel::update(target)
+                    .set(&changeset)
+                    .returning(UserRow::as_returning())
+                    .get_result(connection)
+                    .await
+                    .optional()
+            }
         });
         match updated {
             Ok(Some(row)) => Ok(row.try_into()?),

@@ -39,6 +39,8 @@ pub trait PasswordHasher: Send + Sync + 'static {
 pub struct AccessClaims {
     pub user_id: UserId,
     pub role: Role,
+    /// The user's session version when the token was issued (see `AuthState`).
+    pub session_version: i64,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -79,11 +81,17 @@ pub struct InvalidToken;
 /// Issues access tokens.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait TokenIssuer: Send + Sync + 'static {
-    /// A token for `actor`, valid from `now` for the configured lifetime.
+    /// A token for `actor` at `session_version`, valid from `now` for the configured
+    /// lifetime.
     ///
     /// # Errors
     /// Only if signing itself fails (a misconfigured key).
-    fn issue(&self, actor: Actor, now: DateTime<Utc>) -> anyhow::Result<AccessToken>;
+    fn issue(
+        &self,
+        actor: Actor,
+        session_version: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<AccessToken>;
 }
 
 /// Verifies access tokens.

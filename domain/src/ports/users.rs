@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::id::UserId;
 use crate::pagination::Page;
+use crate::session::AuthState;
 use crate::user::{Email, NewUser, User, UserChanges, UserCredentials, UserQuery};
 
 /// A storage failure with no business meaning (connection lost, pool exhausted, ...).
@@ -59,6 +60,13 @@ pub trait UserRepository: Send + Sync + 'static {
     /// `RepositoryError` only for storage failures; a missing user is `Ok(None)`.
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError>;
 
+    /// The role and session version of the user with this id, if any (read on every
+    /// authenticated request, so it must be cheap).
+    ///
+    /// # Errors
+    /// `RepositoryError` only for storage failures; a missing user is `Ok(None)`.
+    async fn find_auth_state(&self, id: UserId) -> Result<Option<AuthState>, RepositoryError>;
+
     /// The user with this email and their password hash, if any.
     ///
     /// # Errors
@@ -76,7 +84,9 @@ pub trait UserRepository: Send + Sync + 'static {
     async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepositoryError>;
 
     /// Applies `changes` (fields that are `None` stay as they are), sets `updated_at` to
-    /// `now`, and returns the user as stored.
+    /// `now`, and returns the user as stored. When `changes.role` is `Some`, the user's
+    /// session version is incremented too, so that access tokens carrying the old role stop
+    /// working (callers pass a role only when it changes).
     ///
     /// # Errors
     /// `UpdateUserRecordError::NotFound` when no user has this id; `EmailTaken` when the new

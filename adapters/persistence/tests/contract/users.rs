@@ -1,9 +1,6 @@
-//! The `UserRepository` contract: one suite of behaviours, written once, run against every
-//! adapter (SQLite always; PostgreSQL when `TEST_DATABASE_URL` is set), so that the
-//! adapters cannot drift apart.
+//! The `UserRepository` contract.
 
-use adapter_persistence::DieselUserRepository;
-use adapter_persistence::testing::TestDatabase;
+use adapter_persistence::{Database, DieselUserRepository};
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 use domain::ports::{
     DeleteUserRecordError, InsertUserError, UpdateUserRecordError, UserRepository,
@@ -13,34 +10,7 @@ use domain::{
     UserQuery,
 };
 
-/// Generates one test per behaviour and backend: `sqlite::<behaviour>` and
-/// `postgres::<behaviour>`.
-macro_rules! contract {
-    ($($behaviour:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $behaviour() {
-                    let database = super::TestDatabase::sqlite();
-                    let repository = super::DieselUserRepository::new(database.connect().await);
-                    super::$behaviour(&repository).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $behaviour() {
-                    let Some(database) = super::TestDatabase::postgres().await else { return };
-                    let repository = super::DieselUserRepository::new(database.connect().await);
-                    super::$behaviour(&repository).await;
-                }
-            )+
-        }
-    };
-}
-
-contract!(
+contract!(DieselUserRepository;
     an_inserted_user_is_found_by_id_and_by_email,
     a_missing_user_is_not_found,
     a_second_user_with_the_same_email_is_refused,
@@ -53,6 +23,8 @@ contract!(
     update_to_a_taken_email_is_refused,
     updating_a_missing_user_is_not_found,
     delete_removes_the_user_and_a_second_delete_is_not_found,
+    a_role_change_increments_the_session_version_and_other_changes_do_not,
+    the_auth_state_of_a_missing_user_is_none,
 );
 
 fn base_time() -> DateTime<Utc> {
@@ -79,7 +51,10 @@ fn query(page: u32, limit: u32, search: Option<&str>) -> UserQuery {
     }
 }
 
-async fn an_inserted_user_is_found_by_id_and_by_email(repository: &dyn UserRepository) {
+async fn an_inserted_user_is_found_by_id_and_by_email(
+    repository: &dyn UserRepository,
+    _: &Database,
+) {
     let new = new_user("ann@example.com", Some("Ann Lee"), base_time());
     let id = new.id;
 
@@ -100,7 +75,7 @@ async fn an_inserted_user_is_found_by_id_and_by_email(repository: &dyn UserRepos
     assert!(credentials.password_hash.as_str().starts_with("$argon2id$"));
 }
 
-async fn a_missing_user_is_not_found(repository: &dyn UserRepository) {
+async fn a_missing_user_is_not_found(repository: &dyn UserRepository, _: &Database) {
     assert_eq!(
         repository.find_by_id(UserId::generate()).await.unwrap(),
         None
@@ -115,7 +90,10 @@ async fn a_missing_user_is_not_found(repository: &dyn UserRepository) {
     );
 }
 
-async fn a_second_user_with_the_same_email_is_refused(repository: &dyn UserRepository) {
+async fn a_second_user_with_the_same_email_is_refused(
+    repository: &dyn UserRepository,
+    _: &Database,
+) {
     repository
         .insert(new_user("ann@example.com", None, base_time()))
         .await
@@ -129,7 +107,7 @@ async fn a_second_user_with_the_same_email_is_refused(repository: &dyn UserRepos
     assert!(matches!(result, Err(InsertUserError::EmailTaken)));
 }
 
-async fn timestamps_round_trip_to_the_microsecond(repository: &dyn UserRepository) {
+async fn timestamps_round_trip_to_the_microsecond(repository: &dyn UserRepository, _: &Database) {
     let created_at = (base_time() + Duration::nanoseconds(123_456_000)).trunc_subsecs(6);
     let new = new_user("ann@example.com", None, created_at);
     let id = new.id;
@@ -140,7 +118,10 @@ async fn timestamps_round_trip_to_the_microsecond(repository: &dyn UserRepositor
     assert_eq!(found.created_at, created_at);
 }
 
-async fn listing_pages_users_oldest_first_with_the_total(repository: &dyn UserRepository) {
+async fn listing_pages_users_oldest_first_with_the_total(
+    repository: &dyn UserRepository,
+    _: &Database,
+) {
     for index in 0..5 {
         let email = format!("user{index}@example.com");
         repository
@@ -161,7 +142,10 @@ async fn listing_pages_users_oldest_first_with_the_total(repository: &dyn UserRe
     assert_eq!(page.total_pages(), 3);
 }
 
-async fn a_page_past_the_end_is_empty_but_knows_the_total(repository: &dyn UserRepository) {
+async fn a_page_past_the_end_is_empty_but_knows_the_total(
+    repository: &dyn UserRepository,
+    _: &Database,
+) {
     repository
         .insert(new_user("ann@example.com", None, base_time()))
         .await
@@ -173,7 +157,7 @@ async fn a_page_past_the_end_is_empty_but_knows_the_total(repository: &dyn UserR
     assert_eq!(page.total, 1);
 }
 
-async fn search_matches_name_or_email_ignoring_case(repository: &dyn UserRepository) {
+async fn search_matches_name_or_email_ignoring_case(repository: &dyn UserRepository, _: &Database) {
     repository
         .insert(new_user("ann@example.com", Some("Ann Lee"), base_time()))
         .await
@@ -202,7 +186,7 @@ async fn search_matches_name_or_email_ignoring_case(repository: &dyn UserReposit
     assert_eq!(page.total, 2);
 }
 
-async fn search_treats_like_wildcards_literally(repository: &dyn UserRepository) {
+async fn search_treats_like_wildcards_literally(repository: &dyn UserRepository, _: &Database) {
     repository
         .insert(new_user("ann@example.com", Some("Ann"), base_time()))
         .await
@@ -224,7 +208,7 @@ async fn search_treats_like_wildcards_literally(repository: &dyn UserRepository)
     assert_eq!(underscore.total, 0);
 }
 
-async fn update_changes_only_the_given_fields(repository: &dyn UserRepository) {
+async fn update_changes_only_the_given_fields(repository: &dyn UserRepository, _: &Database) {
     let new = new_user("ann@example.com", Some("Ann"), base_time());
     let id = new.id;
     repository.insert(new).await.unwrap();
@@ -244,7 +228,7 @@ async fn update_changes_only_the_given_fields(repository: &dyn UserRepository) {
     assert_eq!(repository.find_by_id(id).await.unwrap(), Some(updated));
 }
 
-async fn update_to_a_taken_email_is_refused(repository: &dyn UserRepository) {
+async fn update_to_a_taken_email_is_refused(repository: &dyn UserRepository, _: &Database) {
     repository
         .insert(new_user("ann@example.com", None, base_time()))
         .await
@@ -262,7 +246,7 @@ async fn update_to_a_taken_email_is_refused(repository: &dyn UserRepository) {
     assert!(matches!(result, Err(UpdateUserRecordError::EmailTaken)));
 }
 
-async fn updating_a_missing_user_is_not_found(repository: &dyn UserRepository) {
+async fn updating_a_missing_user_is_not_found(repository: &dyn UserRepository, _: &Database) {
     let result = repository
         .update(UserId::generate(), UserChanges::default(), base_time())
         .await;
@@ -270,7 +254,10 @@ async fn updating_a_missing_user_is_not_found(repository: &dyn UserRepository) {
     assert!(matches!(result, Err(UpdateUserRecordError::NotFound)));
 }
 
-async fn delete_removes_the_user_and_a_second_delete_is_not_found(repository: &dyn UserRepository) {
+async fn delete_removes_the_user_and_a_second_delete_is_not_found(
+    repository: &dyn UserRepository,
+    _: &Database,
+) {
     let new = new_user("ann@example.com", None, base_time());
     let id = new.id;
     repository.insert(new).await.unwrap();
@@ -282,4 +269,55 @@ async fn delete_removes_the_user_and_a_second_delete_is_not_found(repository: &d
         repository.delete(id).await,
         Err(DeleteUserRecordError::NotFound)
     ));
+}
+
+async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
+    repository: &dyn UserRepository,
+    _: &Database,
+) {
+    let new = new_user("ann@example.com", None, base_time());
+    let id = new.id;
+    repository.insert(new).await.unwrap();
+    assert_eq!(
+        repository
+            .find_auth_state(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .session_version,
+        0
+    );
+
+    let rename = UserChanges {
+        name: Some(UserName::parse("Ann").unwrap()),
+        ..UserChanges::default()
+    };
+    repository.update(id, rename, base_time()).await.unwrap();
+    assert_eq!(
+        repository
+            .find_auth_state(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .session_version,
+        0
+    );
+
+    let promote = UserChanges {
+        role: Some(Role::Admin),
+        ..UserChanges::default()
+    };
+    repository.update(id, promote, base_time()).await.unwrap();
+    let state = repository.find_auth_state(id).await.unwrap().unwrap();
+    assert_eq!((state.role, state.session_version), (Role::Admin, 1));
+}
+
+async fn the_auth_state_of_a_missing_user_is_none(repository: &dyn UserRepository, _: &Database) {
+    assert_eq!(
+        repository
+            .find_auth_state(UserId::generate())
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -1,0 +1,305 @@
+//! Refresh tokens and password-reset tokens on Diesel.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
+use domain::ports::{
+    ConsumeRefreshTokenError, PasswordResetRepository, RepositoryError, ResetPasswordError,
+    SessionRepository,
+};
+use domain::{
+    ConsumedRefreshToken, NewRefreshToken, NewResetToken, PasswordHash, TokenHash, UserId,
+};
+use uuid::Uuid;
+
+use crate::database::Database;
+use crate::errors::unexpected;
+use crate::schema::{password_reset_tokens, refresh_tokens, users};
+use crate::sql_types::{DbId, DbTime};
+
+/// [`SessionRepository`] and [`PasswordResetRepository`] on PostgreSQL or SQLite.
+#[derive(Debug, Clone)]
+pub struct DieselSessionRepository {
+    database: Database,
+}
+
+impl DieselSessionRepository {
+    #[must_use]
+    pub fn new(database: Database) -> Self {
+        Self { database }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = refresh_tokens)]
+struct NewRefreshTokenRow {
+    id: DbId,
+    user_id: DbId,
+    family_id: DbId,
+    token_hash: String,
+    created_at: DbTime,
+    expires_at: DbTime,
+}
+
+#[derive(Queryable)]
+struct RefreshTokenState {
+    user_id: DbId,
+    family_id: DbId,
+    expires_at: DbTime,
+    used_at: Option<DbTime>,
+    revoked_at: Option<DbTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = password_reset_tokens)]
+struct NewResetTokenRow {
+    id: DbId,
+    user_id: DbId,
+    token_hash: String,
+    created_at: DbTime,
+    expires_at: DbTime,
+}
+
+/// The outcome of the reset transaction, before it becomes a port error.
+#[derive(Debug)]
+enum ResetFailure {
+    InvalidToken,
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for ResetFailure {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+#[async_trait]
+impl SessionRepository for DieselSessionRepository {
+    #[tracing::instrument(skip_all, fields(user_id = %token.user_id))]
+    async fn insert_refresh_token(&self, token: NewRefreshToken) -> Result<(), RepositoryError> {
+        let row = NewRefreshTokenRow {
+            id: DbId(token.id),
+            user_id: DbId(token.user_id.as_uuid()),
+            family_id: DbId(token.family_id),
+            token_hash: token.token_hash.as_str().to_owned(),
+            created_at: DbTime(token.created_at),
+            expires_at: DbTime(token.expires_at),
+        };
+        with_connection!(self.database, |connection| {
+            diesel::insert_into(refresh_tokens::table)
+                .values(&row)
+                .execute(connection)
+                .await
+                .map_err(unexpected)?
+        });
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn consume_refresh_token(
+        &self,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<ConsumedRefreshToken, ConsumeRefreshTokenError> {
+        let hash = hash.as_str();
+        // One conditional UPDATE decides: of two concurrent presentations, one wins.
+        let (consumed, state) = with_connection!(self.database, |connection| {
+            let consumed: Option<(DbId, DbId)> = diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(hash))
+                    .filter(refresh_tokens::used_at.is_null())
+                    .filter(refresh_tokens::revoked_at.is_null())
+                    .filter(refresh_tokens::expires_at.gt(DbTime(now))),
+            )
+            .set(refresh_tokens::used_at.eq(Some(DbTime(now))))
+            .returning((refresh_tokens::user_id, refresh_tokens::family_id))
+            .get_result(connection)
+            .await
+            .optional()
+            .map_err(unexpected)?;
+            let state: Option<RefreshTokenState> = if consumed.is_some() {
+                None
+            } else {
+                refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(hash))
+                    .select((
+                        refresh_tokens::user_id,
+                        refresh_tokens::family_id,
+                        refresh_tokens::expires_at,
+                        refresh_tokens::used_at,
+                        refresh_tokens::revoked_at,
+                    ))
+                    .first(connection)
+                    .await
+                    .optional()
+                    .map_err(unexpected)?
+            };
+            (consumed, state)
+        });
+        if let Some((user_id, family_id)) = consumed {
+            return Ok(ConsumedRefreshToken {
+                user_id: UserId::from_uuid(user_id.0),
+                family_id: family_id.0,
+            });
+        }
+        // Why it could not be consumed: the order matters (a revoked family stays revoked
+        // whatever else is true of the token).
+        match state {
+            None => Err(ConsumeRefreshTokenError::Unknown),
+            Some(state) if state.revoked_at.is_some() => Err(ConsumeRefreshTokenError::Revoked),
+            Some(state) if state.used_at.is_some() => Err(ConsumeRefreshTokenError::AlreadyUsed {
+                user_id: UserId::from_uuid(state.user_id.0),
+                family_id: state.family_id.0,
+            }),
+            Some(state) if state.expires_at.0 <= now => Err(ConsumeRefreshTokenError::Expired),
+            // Consumed by a concurrent request between our two statements.
+            Some(state) => Err(ConsumeRefreshTokenError::AlreadyUsed {
+                user_id: UserId::from_uuid(state.user_id.0),
+                family_id: state.family_id.0,
+            }),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn revoke_family(
+        &self,
+        family_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        with_connection!(self.database, |connection| {
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::family_id.eq(DbId(family_id)))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(Some(DbTime(now))))
+            .execute(connection)
+            .await
+            .map_err(unexpected)?
+        });
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, hash))]
+    async fn revoke_family_of(
+        &self,
+        hash: &TokenHash,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let family: Option<DbId> = with_connection!(self.database, |connection| {
+            refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(hash.as_str()))
+                .filter(refresh_tokens::user_id.eq(DbId(user_id.as_uuid())))
+                .select(refresh_tokens::family_id)
+                .first(connection)
+                .await
+                .optional()
+                .map_err(unexpected)?
+        });
+        let Some(family) = family else {
+            return Ok(false);
+        };
+        self.revoke_family(family.0, now).await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl PasswordResetRepository for DieselSessionRepository {
+    #[tracing::instrument(skip_all, fields(user_id = %token.user_id))]
+    async fn replace_reset_token(&self, token: NewResetToken) -> Result<(), RepositoryError> {
+        let row = NewResetTokenRow {
+            id: DbId(token.id),
+            user_id: DbId(token.user_id.as_uuid()),
+            token_hash: token.token_hash.as_str().to_owned(),
+            created_at: DbTime(token.created_at),
+            expires_at: DbTime(token.expires_at),
+        };
+        let now = DbTime(token.created_at);
+        with_connection!(self.database, |connection| {
+            connection
+                .transaction::<_, diesel::result::Error, _>(async move |transaction| {
+                    // A newer request supersedes the older ones.
+                    diesel::update(
+                        password_reset_tokens::table
+                            .filter(password_reset_tokens::user_id.eq(row.user_id))
+                            .filter(password_reset_tokens::used_at.is_null()),
+                    )
+                    .set(password_reset_tokens::used_at.eq(Some(now)))
+                    .execute(transaction)
+                    .await?;
+                    diesel::insert_into(password_reset_tokens::table)
+                        .values(&row)
+                        .execute(transaction)
+                        .await?;
+                    Ok(())
+                })
+                .await
+                .map_err(unexpected)?
+        });
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reset_password(
+        &self,
+        hash: &TokenHash,
+        new_password: PasswordHash,
+        now: DateTime<Utc>,
+    ) -> Result<UserId, ResetPasswordError> {
+        let hash = hash.as_str().to_owned();
+        let password_hash = new_password.as_str().to_owned();
+        let now = DbTime(now);
+        let outcome = with_connection!(self.database, |connection| {
+            let hash = hash.clone();
+            let password_hash = password_hash.clone();
+            connection
+                .transaction::<_, ResetFailure, _>(async move |transaction| {
+                    let user_id: DbId = diesel::update(
+                        password_reset_tokens::table
+                            .filter(password_reset_tokens::token_hash.eq(&hash))
+                            .filter(password_reset_tokens::used_at.is_null())
+                            .filter(password_reset_tokens::expires_at.gt(now)),
+                    )
+                    .set(password_reset_tokens::used_at.eq(Some(now)))
+                    .returning(password_reset_tokens::user_id)
+                    .get_result(transaction)
+                    .await
+                    .optional()?
+                    .ok_or(ResetFailure::InvalidToken)?;
+                    diesel::update(users::table.find(user_id))
+                        .set((
+                            users::password_hash.eq(&password_hash),
+                            users::session_version.eq(users::session_version + 1),
+                            users::updated_at.eq(now),
+                        ))
+                        .execute(transaction)
+                        .await?;
+                    diesel::update(
+                        password_reset_tokens::table
+                            .filter(password_reset_tokens::user_id.eq(user_id))
+                            .filter(password_reset_tokens::used_at.is_null()),
+                    )
+                    .set(password_reset_tokens::used_at.eq(Some(now)))
+                    .execute(transaction)
+                    .await?;
+                    diesel::update(
+                        refresh_tokens::table
+                            .filter(refresh_tokens::user_id.eq(user_id))
+                            .filter(refresh_tokens::revoked_at.is_null()),
+                    )
+                    .set(refresh_tokens::revoked_at.eq(Some(now)))
+                    .execute(transaction)
+                    .await?;
+                    Ok(UserId::from_uuid(user_id.0))
+                })
+                .await
+        });
+        outcome.map_err(|failure| match failure {
+            ResetFailure::InvalidToken => ResetPasswordError::InvalidToken,
+            ResetFailure::Database(error) => ResetPasswordError::Unexpected(unexpected(error)),
+        })
+    }
+}

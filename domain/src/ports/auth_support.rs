@@ -1,0 +1,79 @@
+//! Support ports of authentication: opaque tokens, account emails, and rate limits.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::session::{OpaqueToken, TokenHash};
+use crate::user::User;
+
+/// Generates opaque tokens and hashes presented ones.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait OpaqueTokenGenerator: Send + Sync + 'static {
+    /// A new token of at least 32 random bytes, and its hash.
+    fn generate(&self) -> (OpaqueToken, TokenHash);
+
+    /// The hash of a presented token (whatever its content).
+    fn hash(&self, presented: &str) -> TokenHash;
+}
+
+/// The account emails the use cases send.
+#[derive(Debug)]
+pub enum AccountEmail {
+    Welcome {
+        user: User,
+    },
+    PasswordReset {
+        user: User,
+        token: OpaqueToken,
+        expires_at: DateTime<Utc>,
+    },
+}
+
+/// Could not hand an email over for delivery.
+#[derive(Debug, thiserror::Error)]
+#[error("could not send an account email")]
+pub struct MailError(#[source] pub anyhow::Error);
+
+/// Delivers account emails (or queues them for delivery).
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait AccountMailer: Send + Sync + 'static {
+    /// Hands `email` over for delivery.
+    ///
+    /// # Errors
+    /// `MailError` when it could not be handed over; the email is then not sent.
+    async fn send(&self, email: AccountEmail) -> Result<(), MailError>;
+}
+
+/// A fixed-window limit: at most `limit` hits per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatePolicy {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+/// The state of one key under one policy after a hit (or a peek).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateDecision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Until the window resets.
+    pub reset_after: Duration,
+}
+
+/// Counts hits per key in fixed windows.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait RateLimiter: Send + Sync + 'static {
+    /// Counts one hit for `key` and says whether it is within `policy`.
+    async fn hit(&self, key: &str, policy: RatePolicy) -> RateDecision;
+
+    /// The state of `key` without counting a hit.
+    async fn peek(&self, key: &str, policy: RatePolicy) -> RateDecision;
+
+    /// Forgets `key` (e.g. failed logins after a success).
+    async fn reset(&self, key: &str);
+}
