@@ -6,10 +6,14 @@
 //! a status exhaustively, and infrastructure faults end in an opaque `Unexpected` variant.
 
 pub mod auth;
+pub mod auth_states;
+pub mod authenticator;
 pub mod health;
 pub mod users;
 
-pub use auth::{AuthenticateError, Authenticator};
+pub use auth::{AuthConfig, AuthPorts, AuthService, IssuedSession, Register};
+pub use auth_states::AuthStates;
+pub use authenticator::{AuthenticateError, Authenticator};
 pub use health::{HealthService, ReadinessReport};
 pub use users::{
     AdminProvisioning, CreateUser, CreateUserError, DeleteUserError, EnsureAdminError,

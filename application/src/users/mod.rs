@@ -10,6 +10,8 @@ mod tests;
 
 use std::sync::Arc;
 
+use crate::auth_states::AuthStates;
+
 use domain::ports::{
     Clock, DeleteUserRecordError, InsertUserError, PasswordHasher, UpdateUserRecordError,
     UserRepository,
@@ -45,6 +47,7 @@ pub struct UserService {
     users: Arc<dyn UserRepository>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
+    auth_states: Arc<AuthStates>,
 }
 
 impl std::fmt::Debug for UserService {
@@ -60,11 +63,13 @@ impl UserService {
         users: Arc<dyn UserRepository>,
         hasher: Arc<dyn PasswordHasher>,
         clock: Arc<dyn Clock>,
+        auth_states: Arc<AuthStates>,
     ) -> Self {
         Self {
             users,
             hasher,
             clock,
+            auth_states,
         }
     }
 
@@ -112,14 +117,26 @@ impl UserService {
         actor
             .may_update_user(&current, &changes)
             .map_err(|_| UpdateUserError::Forbidden)?;
-        self.users
+        // The repository ends the user's sessions when given a role: give it one only when
+        // the role really changes.
+        let role_changes = changes.changes_role_of(&current);
+        let changes = UserChanges {
+            role: changes.role.filter(|_| role_changes),
+            ..changes
+        };
+        let updated = self
+            .users
             .update(id, changes, self.clock.now())
             .await
             .map_err(|error| match error {
                 UpdateUserRecordError::NotFound => UpdateUserError::NotFound(id),
                 UpdateUserRecordError::EmailTaken => UpdateUserError::EmailTaken,
                 UpdateUserRecordError::Unexpected(error) => error.into(),
-            })
+            })?;
+        if role_changes {
+            self.auth_states.invalidate(id);
+        }
+        Ok(updated)
     }
 
     /// Deletes a user; admins only.
@@ -131,7 +148,9 @@ impl UserService {
         self.users.delete(id).await.map_err(|error| match error {
             DeleteUserRecordError::NotFound => DeleteUserError::NotFound(id),
             DeleteUserRecordError::Unexpected(error) => error.into(),
-        })
+        })?;
+        self.auth_states.invalidate(id);
+        Ok(())
     }
 
     /// Creates the configured administrator unless a user with that email exists already

@@ -14,6 +14,7 @@ use domain::{
 };
 
 use super::*;
+use crate::auth_states::AuthStates;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
@@ -34,7 +35,16 @@ fn hasher() -> Arc<MockPasswordHasher> {
 }
 
 fn service(users: MockUserRepository) -> UserService {
-    UserService::new(Arc::new(users), hasher(), clock())
+    let users: Arc<MockUserRepository> = Arc::new(users);
+    UserService::new(users.clone(), hasher(), clock(), auth_states(users))
+}
+
+fn auth_states(users: Arc<MockUserRepository>) -> Arc<AuthStates> {
+    Arc::new(AuthStates::new(
+        users,
+        clock(),
+        chrono::Duration::seconds(1),
+    ))
 }
 
 fn user(role: Role) -> User {
@@ -168,7 +178,8 @@ async fn a_non_admin_may_not_create_users_and_nothing_is_stored() {
     let ann = user(Role::User);
     let users = MockUserRepository::new();
     let unused_hasher = Arc::new(MockPasswordHasher::new());
-    let service = UserService::new(Arc::new(users), unused_hasher, clock());
+    let users = Arc::new(users);
+    let service = UserService::new(users.clone(), unused_hasher, clock(), auth_states(users));
 
     let result = service
         .create(actor(&ann), create_command(Role::User))
@@ -197,11 +208,8 @@ async fn creating_fails_unexpectedly_when_hashing_cannot_run() {
     hasher
         .expect_hash()
         .returning(|_| Err(PasswordHashError(anyhow::anyhow!("pool closed"))));
-    let service = UserService::new(
-        Arc::new(MockUserRepository::new()),
-        Arc::new(hasher),
-        clock(),
-    );
+    let users = Arc::new(MockUserRepository::new());
+    let service = UserService::new(users.clone(), Arc::new(hasher), clock(), auth_states(users));
 
     let result = service.create(admin(), create_command(Role::User)).await;
 
@@ -266,6 +274,55 @@ async fn a_user_may_not_change_their_own_role() {
     let result = service(users).update(actor(&ann), ann.id, changes).await;
 
     assert!(matches!(result, Err(UpdateUserError::Forbidden)));
+}
+
+#[tokio::test]
+async fn restating_the_current_role_does_not_reach_the_repository_as_a_role_change() {
+    let ann = user(Role::User);
+    let (current, updated, id) = (ann.clone(), ann.clone(), ann.id);
+    let mut users = MockUserRepository::new();
+    users
+        .expect_find_by_id()
+        .returning(move |_| Ok(Some(current.clone())));
+    users
+        .expect_update()
+        .withf(|_, changes, _| changes.role.is_none())
+        .returning(move |_, _, _| Ok(updated.clone()));
+    let changes = UserChanges {
+        role: Some(Role::User),
+        ..UserChanges::default()
+    };
+
+    let result = service(users).update(actor(&ann), id, changes).await;
+
+    assert!(result.is_ok());
+}
+
+#[tokio::test]
+async fn an_admin_changing_a_role_passes_it_to_the_repository() {
+    let bob = user(Role::User);
+    let (current, id) = (bob.clone(), bob.id);
+    let mut users = MockUserRepository::new();
+    users
+        .expect_find_by_id()
+        .returning(move |_| Ok(Some(current.clone())));
+    users
+        .expect_update()
+        .withf(|_, changes, _| changes.role == Some(Role::Admin))
+        .returning(move |_, _, _| {
+            Ok(User {
+                role: Role::Admin,
+                ..bob.clone()
+            })
+        });
+    let changes = UserChanges {
+        role: Some(Role::Admin),
+        ..UserChanges::default()
+    };
+
+    let updated = service(users).update(admin(), id, changes).await.unwrap();
+
+    assert_eq!(updated.role, Role::Admin);
 }
 
 #[tokio::test]
