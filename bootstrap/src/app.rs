@@ -5,12 +5,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens};
-use adapter_http::{CorsPolicy, HttpConfig, HttpServer, Services};
-use adapter_persistence::{Database, DatabaseConfig, DieselUserRepository};
+use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
+use adapter_http::{CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
+use adapter_mail::{MailSettings, OutboxMailer};
+use adapter_memory::InMemoryRateLimiter;
+use adapter_persistence::{
+    Database, DatabaseConfig, DieselSessionRepository, DieselUserRepository,
+};
 use anyhow::Context as _;
-use application::{AdminProvisioning, Authenticator, HealthService, UserService};
-use domain::ports::{Clock, SystemClock};
+use application::{
+    AdminProvisioning, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator,
+    HealthService, UserService,
+};
+use domain::ports::{Clock, RateLimiter, RatePolicy, SystemClock, UserRepository};
 use domain::{Email, Password};
 use secrecy::ExposeSecret as _;
 
@@ -20,6 +27,13 @@ use crate::settings::{Environment, Settings};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// JSON request bodies larger than this are refused with 413.
 const BODY_LIMIT_BYTES: usize = 10 * 1024;
+/// How long a user's role and session version may be served from memory; changes made
+/// through this process take effect at once regardless.
+const AUTH_STATE_TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
+/// Password-reset links work for this long.
+const RESET_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
+/// Failed logins allowed per account within the rate-limit window.
+const MAX_FAILED_LOGINS: u32 = 5;
 
 /// A built application, bound to its port and ready to serve.
 pub struct App {
@@ -48,22 +62,72 @@ impl App {
             audience: settings.jwt_audience.clone(),
             access_ttl_seconds: settings.jwt_access_ttl_seconds,
         }));
-        let users = UserService::new(
-            Arc::new(DieselUserRepository::new(database.clone())),
-            Arc::new(Argon2Hasher::per_core()),
+        let user_repository: Arc<dyn UserRepository> =
+            Arc::new(DieselUserRepository::new(database.clone()));
+        let sessions = Arc::new(DieselSessionRepository::new(database.clone()));
+        let hasher = Arc::new(Argon2Hasher::per_core());
+        let auth_states = Arc::new(AuthStates::new(
+            Arc::clone(&user_repository),
             Arc::clone(&clock),
+            AUTH_STATE_TTL,
+        ));
+        let rate_limiter: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
+        let window = Duration::from_secs(settings.rate_limit_window_seconds);
+        let users = UserService::new(
+            Arc::clone(&user_repository),
+            hasher.clone(),
+            Arc::clone(&clock),
+            Arc::clone(&auth_states),
         );
         provision_admin(settings, &users).await?;
+        let auth = AuthService::new(
+            AuthPorts {
+                users: user_repository,
+                sessions: sessions.clone(),
+                resets: sessions,
+                hasher,
+                issuer: tokens.clone(),
+                opaque_tokens: Arc::new(RandomTokens),
+                mailer: Arc::new(OutboxMailer::new(
+                    settings.mail_outbox_dir.clone(),
+                    mail_settings(settings)?,
+                )),
+                rate_limiter: Arc::clone(&rate_limiter),
+                clock: Arc::clone(&clock),
+                auth_states: Arc::clone(&auth_states),
+            },
+            AuthConfig {
+                refresh_token_ttl: Duration::from_secs(settings.jwt_refresh_ttl_seconds),
+                reset_token_ttl: RESET_TOKEN_TTL,
+                failed_login_policy: RatePolicy {
+                    limit: MAX_FAILED_LOGINS,
+                    window,
+                },
+            },
+        );
 
         let services = Services {
+            auth,
             users,
-            authenticator: Authenticator::new(tokens, clock),
+            authenticator: Authenticator::new(tokens, auth_states, clock),
             health: HealthService::new(vec![Arc::new(database.clone())]),
         };
         let http = HttpConfig {
             cors: cors_policy(settings),
             expose_error_details: settings.expose_error_details(),
             body_limit_bytes: BODY_LIMIT_BYTES,
+            rate_limits: RateLimits {
+                limiter: rate_limiter,
+                global: RatePolicy {
+                    limit: settings.rate_limit_max,
+                    window,
+                },
+                auth: RatePolicy {
+                    limit: settings.auth_rate_limit_max,
+                    window,
+                },
+            },
+            trusted_proxies: settings.trusted_proxies.clone(),
         };
         let server = HttpServer::bind(
             SocketAddr::new(settings.host, settings.port),
@@ -130,6 +194,16 @@ async fn provision_admin(settings: &Settings, users: &UserService) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+fn mail_settings(settings: &Settings) -> anyhow::Result<MailSettings> {
+    Ok(MailSettings {
+        from: settings
+            .mail_from
+            .parse()
+            .map_err(|error| anyhow::anyhow!("invalid MAIL_FROM: {error}"))?,
+        public_url: settings.public_url.clone(),
+    })
 }
 
 fn cors_policy(settings: &Settings) -> CorsPolicy {

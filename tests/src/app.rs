@@ -53,7 +53,7 @@ pub struct TestApp {
     tokens: JwtTokens,
     shutdown: Option<oneshot::Sender<()>>,
     // Dropped last (fields drop in order): the database outlives the server using it.
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
     database: TestDatabase,
 }
 
@@ -88,6 +88,10 @@ impl TestApp {
             ("DATABASE_MAX_CONNECTIONS", "5"),
             ("JWT_SECRET", JWT_SECRET),
             ("JOB_WORKERS", "0"),
+            // Out of the way unless a test sets its own.
+            ("RATE_LIMIT_MAX", "1000000"),
+            ("AUTH_RATE_LIMIT_MAX", "1000000"),
+            ("PUBLIC_URL", "https://app.example.com"),
         ]
         .into_iter()
         .map(|(key, value)| (key.to_owned(), value.to_owned()))
@@ -124,7 +128,7 @@ impl TestApp {
                 access_ttl_seconds: settings.jwt_access_ttl_seconds,
             }),
             shutdown: Some(shutdown),
-            _data_dir: data_dir,
+            data_dir,
             database,
         })
     }
@@ -165,11 +169,12 @@ impl TestApp {
         TestUser { user, token }
     }
 
-    /// A valid access token for any id and role (the user need not exist).
+    /// A correctly signed access token for any id and role at session version 0 (it
+    /// authenticates only if such a user exists at that version).
     #[must_use]
     pub fn token_for(&self, user_id: UserId, role: Role) -> String {
         self.tokens
-            .issue(Actor { user_id, role }, Utc::now())
+            .issue(Actor { user_id, role }, 0, Utc::now())
             .expect("sign a test token")
             .token
     }
@@ -180,7 +185,95 @@ impl TestApp {
         self.database.drop_now().await;
     }
 
+    /// The messages in the mail outbox, oldest first, as a mail client shows them
+    /// (quoted-printable decoded).
+    #[must_use]
+    pub fn outbox(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.data_dir.path().join("outbox")) else {
+            return Vec::new();
+        };
+        let mut names: Vec<_> = entries
+            .map(|entry| entry.expect("read the outbox").path())
+            .filter(|path| path.extension().is_some_and(|extension| extension == "eml"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|path| {
+                decode_quoted_printable(&std::fs::read_to_string(path).expect("read a message"))
+            })
+            .collect()
+    }
+
+    /// The token of the latest reset email sent to `email`.
+    #[must_use]
+    pub fn reset_token_for(&self, email: &str) -> Option<String> {
+        self.outbox()
+            .iter()
+            .rev()
+            .filter(|message| message.contains(&format!("To: {email}")))
+            .find_map(|message| {
+                let start = message.find("reset-password?token=")? + "reset-password?token=".len();
+                let token: String = message[start..]
+                    .chars()
+                    .take_while(|character| {
+                        character.is_ascii_alphanumeric() || matches!(character, '-' | '_')
+                    })
+                    .collect();
+                Some(token)
+            })
+    }
+
     // ----------------------------------------------------------------- endpoints
+
+    pub async fn register(&self, body: &Value) -> TestResponse {
+        self.send(Method::POST, "/api/v1/auth/register", None, Some(body))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        let body = serde_json::json!({ "email": email, "password": password });
+        self.send(Method::POST, "/api/v1/auth/login", None, Some(&body))
+            .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> TestResponse {
+        let body = serde_json::json!({ "refreshToken": refresh_token });
+        self.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+            .await
+    }
+
+    pub async fn logout(&self, token: Option<&str>, refresh_token: &str) -> TestResponse {
+        let body = serde_json::json!({ "refreshToken": refresh_token });
+        self.send(Method::POST, "/api/v1/auth/logout", token, Some(&body))
+            .await
+    }
+
+    pub async fn me(&self, token: Option<&str>) -> TestResponse {
+        self.send(Method::GET, "/api/v1/auth/me", token, None).await
+    }
+
+    pub async fn request_password_reset(&self, email: &str) -> TestResponse {
+        let body = serde_json::json!({ "email": email });
+        self.send(
+            Method::POST,
+            "/api/v1/auth/password-reset",
+            None,
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn confirm_password_reset(&self, token: &str, password: &str) -> TestResponse {
+        let body = serde_json::json!({ "token": token, "password": password });
+        self.send(
+            Method::POST,
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            Some(&body),
+        )
+        .await
+    }
 
     pub async fn health(&self) -> TestResponse {
         self.send(Method::GET, "/health", None, None).await
@@ -273,4 +366,25 @@ fn init_logging() {
     if std::env::var_os("TEST_LOG").is_some() {
         bootstrap::telemetry::init(bootstrap::settings::LogFormat::Pretty);
     }
+}
+
+/// What a mail client shows of a quoted-printable body: soft breaks joined, `=XX` decoded.
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "");
+    let mut bytes = Vec::with_capacity(joined.len());
+    let mut rest = joined.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if let (b'=', [high, low, after @ ..]) = (byte, tail) {
+            if let Ok(decoded) =
+                u8::from_str_radix(&format!("{}{}", *high as char, *low as char), 16)
+            {
+                bytes.push(decoded);
+                rest = after;
+                continue;
+            }
+        }
+        bytes.push(byte);
+        rest = tail;
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }

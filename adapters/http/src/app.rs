@@ -1,19 +1,26 @@
 //! Assembles the HTTP application: the OpenAPI operations, the docs, and the middleware
 //! stack in its order.
 
-use application::{Authenticator, HealthService, UserService};
+use std::sync::Arc;
+
+use application::{AuthService, Authenticator, HealthService, UserService};
+use domain::ports::{RateLimiter, RatePolicy};
+use ipnet::IpNet;
 use poem::endpoint::make_sync;
 use poem::middleware::CatchPanic;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::OpenApiService;
 
+use crate::api::auth::AuthApi;
 use crate::api::health::HealthApi;
 use crate::api::users::UsersApi;
+use crate::client_ip::TrustedProxies;
 use crate::errors::{ErrorBody, error_response};
 use crate::middleware::body_limit::BodyLimit;
 use crate::middleware::compression::Compression;
 use crate::middleware::cors::{Cors, CorsPolicy};
+use crate::middleware::rate_limit::RateLimit;
 use crate::middleware::request_log::RequestLog;
 use crate::middleware::security_headers::SecurityHeaders;
 
@@ -28,25 +35,54 @@ pub struct HttpConfig {
     pub expose_error_details: bool,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    pub rate_limits: RateLimits,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// The per-client limits on `/api/v1`.
+#[derive(Clone)]
+pub struct RateLimits {
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Every `/api/v1` request.
+    pub global: RatePolicy,
+    /// `/api/v1/auth/*` requests, on top of the global limit.
+    pub auth: RatePolicy,
+}
+
+impl std::fmt::Debug for RateLimits {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("RateLimits")
+            .field("global", &self.global)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The use cases the HTTP adapter exposes.
 #[derive(Debug, Clone)]
 pub struct Services {
+    pub auth: AuthService,
     pub users: UserService,
     pub authenticator: Authenticator,
     pub health: HealthService,
 }
 
 /// The whole HTTP application. Outermost first: request log (id, span, JSON errors, log
-/// line) → security headers → CORS → compression → panic catcher → JSON error conversion →
+/// line) → security headers → CORS → rate limits → compression → panic catcher → JSON error
+/// conversion →
 /// body limit → routes.
 pub(crate) fn router(
     services: Services,
     config: &HttpConfig,
 ) -> impl Endpoint<Output = Response> + use<> {
     let api = OpenApiService::new(
-        (HealthApi { health: services.health }, UsersApi { users: services.users }),
+        (
+            HealthApi { health: services.health },
+            AuthApi { auth: services.auth, users: services.users.clone() },
+            UsersApi { users: services.users },
+        ),
         "Backend API",
         env!("CARGO_PKG_VERSION"),
     )
@@ -81,6 +117,12 @@ pub(crate) fn router(
             (status, body).into_response()
         }))
         .with(Compression)
+        .with(RateLimit {
+            limiter: Arc::clone(&config.rate_limits.limiter),
+            global: config.rate_limits.global,
+            auth: config.rate_limits.auth,
+            trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
+        })
         .with(Cors(config.cors.clone()))
         .with(SecurityHeaders {
             docs_path: DOCS_PATH,

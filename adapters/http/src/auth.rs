@@ -4,7 +4,7 @@
 //! checker runs (401 `Authentication required`); a bearer token that does not verify is
 //! rejected by the checker (401 `Invalid token`).
 
-use application::Authenticator;
+use application::{AuthenticateError, Authenticator};
 use domain::Actor;
 use poem::Request;
 use poem_openapi::SecurityScheme;
@@ -18,14 +18,20 @@ use crate::request_context::record_user;
 #[oai(ty = "bearer", bearer_format = "JWT", checker = "authenticate")]
 pub(crate) struct BearerAuth(pub(crate) Actor);
 
-#[allow(clippy::unused_async)] // poem-openapi checkers are async
 async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Actor> {
     let authenticator = request
         .data::<Authenticator>()
         .expect("the router installs the authenticator");
     let actor = authenticator
         .authenticate(&bearer.token)
-        .map_err(|_| InvalidTokenError)?;
+        .await
+        .map_err(|error| match error {
+            AuthenticateError::InvalidToken => poem::Error::from(InvalidTokenError),
+            AuthenticateError::Unexpected(error) => poem::Error::from_string(
+                format!("{error:#}"),
+                poem::http::StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        })?;
     record_user(actor.user_id);
     Ok(actor)
 }

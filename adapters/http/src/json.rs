@@ -49,6 +49,55 @@ impl<T: Type + DeserializeOwned> ParsePayload for JsonBody<T> {
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned);
 
+/// An `application/x-www-form-urlencoded` request body, validated like [`JsonBody`].
+#[derive(Debug)]
+pub(crate) struct FormBody<T>(pub(crate) T);
+
+impl<T: Type> Payload for FormBody<T> {
+    const CONTENT_TYPE: &'static str = "application/x-www-form-urlencoded";
+
+    fn check_content_type(content_type: &str) -> bool {
+        content_type
+            .parse::<mime::Mime>()
+            .is_ok_and(|mime| mime.essence_str() == "application/x-www-form-urlencoded")
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + DeserializeOwned> ParsePayload for FormBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = Vec::<u8>::from_request(request, body).await?;
+        parse_form(&bytes).map(Self).map_err(poem::Error::from)
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(FormBody<T>, T: Type + DeserializeOwned);
+
+/// Parses a urlencoded form into `T` (every value is a string), describing the first
+/// problem as a validation error.
+pub(crate) fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationErrors> {
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let message = error.inner().to_string();
+        if let Some(field) = between(&message, "missing field `", "`") {
+            return ValidationErrors::field(field, "Required");
+        }
+        if let Some(field) = between(&message, "unknown field `", "`") {
+            return ValidationErrors::form(format!("Unrecognized key: '{field}'"));
+        }
+        ValidationErrors::form(message)
+    })
+}
+
 /// Parses a JSON document into `T`, describing the first problem as a validation error.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationErrors> {
     if bytes.iter().all(u8::is_ascii_whitespace) {

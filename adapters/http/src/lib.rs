@@ -9,6 +9,7 @@
 mod api;
 mod app;
 mod auth;
+mod client_ip;
 mod errors;
 mod json;
 mod middleware;
@@ -17,6 +18,6 @@ mod request_context;
 mod server;
 mod timestamp;
 
-pub use app::{HttpConfig, Services};
+pub use app::{HttpConfig, RateLimits, Services};
 pub use middleware::cors::CorsPolicy;
 pub use server::HttpServer;

@@ -4,13 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_http::{CorsPolicy, HttpConfig, HttpServer, Services};
-use application::{Authenticator, HealthService, UserService};
-use domain::ports::{
-    AccessClaims, MockPasswordHasher, MockTokenVerifier, MockUserRepository, RepositoryError,
-    SystemClock,
+use adapter_http::{CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
+use application::{
+    AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService, UserService,
 };
-use domain::{Role, UserId};
+use domain::ports::{
+    AccessClaims, MockAccountMailer, MockOpaqueTokenGenerator, MockPasswordHasher,
+    MockPasswordResetRepository, MockRateLimiter, MockSessionRepository, MockTokenIssuer,
+    MockTokenVerifier, MockUserRepository, RateDecision, RatePolicy, RepositoryError, SystemClock,
+};
+use domain::{AuthState, Role, UserId};
 use serde_json::{Value, json};
 
 /// Serves the router on a free port with `users` as the repository; every bearer token is
@@ -21,23 +24,76 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
         Ok(AccessClaims {
             user_id: UserId::generate(),
             role: Role::Admin,
+            session_version: 0,
             issued_at: now,
             expires_at: now,
         })
     });
+    let mut users = users;
+    users.expect_find_auth_state().returning(|_| {
+        Ok(Some(AuthState {
+            role: Role::Admin,
+            session_version: 0,
+        }))
+    });
+    let users = Arc::new(users);
+    let auth_states = Arc::new(AuthStates::new(
+        users.clone(),
+        Arc::new(SystemClock),
+        chrono::Duration::seconds(1),
+    ));
+    let mut limiter = MockRateLimiter::new();
+    limiter.expect_hit().returning(|_, policy| RateDecision {
+        allowed: true,
+        limit: policy.limit,
+        remaining: policy.limit,
+        reset_after: policy.window,
+    });
+    let limiter = Arc::new(limiter);
+    let policy = RatePolicy {
+        limit: 100,
+        window: Duration::from_secs(60),
+    };
+    let auth = AuthService::new(
+        AuthPorts {
+            users: users.clone(),
+            sessions: Arc::new(MockSessionRepository::new()),
+            resets: Arc::new(MockPasswordResetRepository::new()),
+            hasher: Arc::new(MockPasswordHasher::new()),
+            issuer: Arc::new(MockTokenIssuer::new()),
+            opaque_tokens: Arc::new(MockOpaqueTokenGenerator::new()),
+            mailer: Arc::new(MockAccountMailer::new()),
+            rate_limiter: limiter.clone(),
+            clock: Arc::new(SystemClock),
+            auth_states: auth_states.clone(),
+        },
+        AuthConfig {
+            refresh_token_ttl: Duration::from_secs(60),
+            reset_token_ttl: Duration::from_secs(60),
+            failed_login_policy: policy,
+        },
+    );
     let services = Services {
+        auth,
         users: UserService::new(
-            Arc::new(users),
+            users,
             Arc::new(MockPasswordHasher::new()),
             Arc::new(SystemClock),
+            auth_states.clone(),
         ),
-        authenticator: Authenticator::new(Arc::new(verifier), Arc::new(SystemClock)),
+        authenticator: Authenticator::new(Arc::new(verifier), auth_states, Arc::new(SystemClock)),
         health: HealthService::new(vec![]),
     };
     let config = HttpConfig {
         cors: CorsPolicy::Closed,
         expose_error_details,
         body_limit_bytes: 10 * 1024,
+        rate_limits: RateLimits {
+            limiter,
+            global: policy,
+            auth: policy,
+        },
+        trusted_proxies: vec![],
     };
     let server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), services, &config)
         .await

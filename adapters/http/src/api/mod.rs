@@ -1,6 +1,7 @@
 //! The OpenAPI operations, one module per feature. Handlers only translate: they parse
 //! input into domain values, call one use case, and map its outcome exhaustively.
 
+pub(crate) mod auth;
 pub(crate) mod health;
 pub(crate) mod users;
 
@@ -10,6 +11,8 @@ use poem_openapi::Tags;
 
 #[derive(Tags)]
 pub(crate) enum ApiTags {
+    /// Sign-up, login, sessions and password reset.
+    Auth,
     /// Liveness and readiness.
     Health,
     /// User accounts and roles.

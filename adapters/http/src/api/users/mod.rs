@@ -1,6 +1,6 @@
 //! `/api/v1/users`: list, get, create, update, delete.
 
-mod dto;
+pub(crate) mod dto;
 
 use application::{
     CreateUser, CreateUserError, DeleteUserError, GetUserError, ListUsersError, UpdateUserError,

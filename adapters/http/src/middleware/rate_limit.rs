@@ -1,0 +1,123 @@
+//! Rate limits on `/api/v1`: a global limit per client, and a stricter one on
+//! `/api/v1/auth/*`. Limited responses carry `RateLimit-Policy`, `RateLimit-Limit`,
+//! `RateLimit-Remaining` and `RateLimit-Reset` (the draft IETF headers, as
+//! express-rate-limit's `standardHeaders` sends them); a refused request is a JSON 429
+//! `Too many requests` with `Retry-After`.
+
+use std::sync::Arc;
+
+use domain::ports::{RateDecision, RateLimiter, RatePolicy};
+use poem::http::{HeaderValue, StatusCode};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+
+use crate::client_ip::TrustedProxies;
+use crate::errors::ErrorBody;
+
+const API_PREFIX: &str = "/api/v1/";
+const AUTH_PREFIX: &str = "/api/v1/auth/";
+
+/// See the module documentation.
+#[derive(Clone)]
+pub(crate) struct RateLimit {
+    pub(crate) limiter: Arc<dyn RateLimiter>,
+    pub(crate) global: RatePolicy,
+    pub(crate) auth: RatePolicy,
+    pub(crate) trusted_proxies: TrustedProxies,
+}
+
+impl<E: Endpoint> Middleware<E> for RateLimit {
+    type Output = RateLimitEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        RateLimitEndpoint {
+            inner,
+            config: self.clone(),
+        }
+    }
+}
+
+pub(crate) struct RateLimitEndpoint<E> {
+    inner: E,
+    config: RateLimit,
+}
+
+impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let path = request.uri().path();
+        if !path.starts_with(API_PREFIX) {
+            return Ok(self.inner.call(request).await?.into_response());
+        }
+        let client = self
+            .config
+            .trusted_proxies
+            .client_ip(&request)
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let global = (
+            self.config
+                .limiter
+                .hit(&format!("global:{client}"), self.config.global)
+                .await,
+            self.config.global,
+        );
+        let auth = if path.starts_with(AUTH_PREFIX) {
+            Some((
+                self.config
+                    .limiter
+                    .hit(&format!("auth:{client}"), self.config.auth)
+                    .await,
+                self.config.auth,
+            ))
+        } else {
+            None
+        };
+        // The tighter of the two is what the client needs to know.
+        let (decision, policy) = match auth {
+            Some(auth)
+                if !auth.0.allowed
+                    || (global.0.allowed && auth.0.remaining <= global.0.remaining) =>
+            {
+                auth
+            }
+            _ => global,
+        };
+        let mut response = if decision.allowed {
+            self.inner.call(request).await?.into_response()
+        } else {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorBody::new("Too many requests"),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert("retry-after", header_number(decision.reset_after.as_secs()));
+            response
+        };
+        add_headers(&mut response, decision, policy);
+        Ok(response)
+    }
+}
+
+fn add_headers(response: &mut Response, decision: RateDecision, policy: RatePolicy) {
+    let headers = response.headers_mut();
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("{};w={}", policy.limit, policy.window.as_secs()))
+    {
+        headers.insert("ratelimit-policy", value);
+    }
+    headers.insert("ratelimit-limit", header_number(u64::from(decision.limit)));
+    headers.insert(
+        "ratelimit-remaining",
+        header_number(u64::from(decision.remaining)),
+    );
+    headers.insert(
+        "ratelimit-reset",
+        header_number(decision.reset_after.as_secs()),
+    );
+}
+
+fn header_number(number: u64) -> HeaderValue {
+    HeaderValue::from(number)
+}
