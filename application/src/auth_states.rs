@@ -16,12 +16,15 @@ use domain::{AuthState, UserId};
 /// Above this many entries the cache starts over rather than grow without bound.
 const MAX_ENTRIES: usize = 100_000;
 
+/// A user's state (`None`: no such user) and when it was read.
+type CachedState = (Option<AuthState>, DateTime<Utc>);
+
 /// See the module documentation.
 pub struct AuthStates {
     users: Arc<dyn UserRepository>,
     clock: Arc<dyn Clock>,
     ttl: Duration,
-    entries: RwLock<HashMap<UserId, (Option<AuthState>, DateTime<Utc>)>>,
+    entries: RwLock<HashMap<UserId, CachedState>>,
 }
 
 impl std::fmt::Debug for AuthStates {
@@ -46,10 +49,10 @@ impl AuthStates {
     /// The user's current auth state (`None`: no such user).
     pub async fn get(&self, id: UserId) -> Result<Option<AuthState>, RepositoryError> {
         let now = self.clock.now();
-        if let Some((state, read_at)) = self.entries.read().expect("cache lock").get(&id) {
-            if now - *read_at < self.ttl {
-                return Ok(*state);
-            }
+        if let Some((state, read_at)) = self.entries.read().expect("cache lock").get(&id)
+            && now - *read_at < self.ttl
+        {
+            return Ok(*state);
         }
         let state = self.users.find_auth_state(id).await?;
         let mut entries = self.entries.write().expect("cache lock");

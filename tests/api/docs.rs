@@ -3,7 +3,7 @@
 use api_tests::api_test;
 
 api_test! {
-    async fn the_openapi_document_describes_every_users_operation_and_the_bearer_scheme(app) {
+    async fn the_openapi_document_describes_every_operation_and_the_bearer_scheme(app) {
         let document = app.openapi().await.expect(200);
 
         assert!(document["openapi"].as_str().unwrap().starts_with("3."));
@@ -13,6 +13,13 @@ api_test! {
             ("/health/ready", &["get"]),
             ("/api/v1/users", &["get", "post"]),
             ("/api/v1/users/{id}", &["get", "put", "delete"]),
+            ("/api/v1/auth/register", &["post"]),
+            ("/api/v1/auth/login", &["post"]),
+            ("/api/v1/auth/refresh", &["post"]),
+            ("/api/v1/auth/logout", &["post"]),
+            ("/api/v1/auth/password-reset", &["post"]),
+            ("/api/v1/auth/password-reset/confirm", &["post"]),
+            ("/api/v1/auth/me", &["get"]),
         ] {
             for method in methods {
                 assert!(paths[path][method].is_object(), "{method} {path} is not documented");
@@ -45,5 +52,17 @@ api_test! {
         let html = String::from_utf8_lossy(&docs.body);
         assert!(html.contains("SwaggerUIBundle"));
         assert!(html.contains("Validation failed (`details` lists the problems)"), "the docs embed the patched document");
+    }
+}
+
+api_test! {
+    async fn login_and_registration_document_json_and_form_bodies(app) {
+        let document = app.openapi().await.expect(200);
+
+        for path in ["/api/v1/auth/login", "/api/v1/auth/register"] {
+            let content = &document["paths"][path]["post"]["requestBody"]["content"];
+            assert!(content["application/json"].is_object(), "{path}");
+            assert!(content["application/x-www-form-urlencoded"].is_object(), "{path}");
+        }
     }
 }

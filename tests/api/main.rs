@@ -1,6 +1,7 @@
 //! Black-box API tests: every endpoint, its success and each error status it can return,
 //! with the exact body. Each test runs on SQLite and on PostgreSQL (see `api_test!`).
 
+mod auth;
 mod cross_cutting;
 mod docs;
 mod health;

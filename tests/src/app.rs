@@ -169,6 +169,20 @@ impl TestApp {
         TestUser { user, token }
     }
 
+    /// A correctly signed access token issued at `issued_at` (to test expiry).
+    #[must_use]
+    pub fn token_issued_at(
+        &self,
+        user_id: UserId,
+        role: Role,
+        issued_at: chrono::DateTime<Utc>,
+    ) -> String {
+        self.tokens
+            .issue(Actor { user_id, role }, 0, issued_at)
+            .expect("sign a test token")
+            .token
+    }
+
     /// A correctly signed access token for any id and role at session version 0 (it
     /// authenticates only if such a user exists at that version).
     #[must_use]
@@ -374,14 +388,13 @@ fn decode_quoted_printable(text: &str) -> String {
     let mut bytes = Vec::with_capacity(joined.len());
     let mut rest = joined.as_bytes();
     while let Some((&byte, tail)) = rest.split_first() {
-        if let (b'=', [high, low, after @ ..]) = (byte, tail) {
-            if let Ok(decoded) =
+        if let (b'=', [high, low, after @ ..]) = (byte, tail)
+            && let Ok(decoded) =
                 u8::from_str_radix(&format!("{}{}", *high as char, *low as char), 16)
-            {
-                bytes.push(decoded);
-                rest = after;
-                continue;
-            }
+        {
+            bytes.push(decoded);
+            rest = after;
+            continue;
         }
         bytes.push(byte);
         rest = tail;

@@ -3,6 +3,8 @@
 //! tokens carry 256 bits of entropy, so there is nothing to brute-force, and the lookup by
 //! hash must be cheap.
 
+use std::fmt::Write as _;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::ports::OpaqueTokenGenerator;
@@ -29,7 +31,13 @@ impl OpaqueTokenGenerator for RandomTokens {
 
     fn hash(&self, presented: &str) -> TokenHash {
         let digest = Sha256::digest(presented.as_bytes());
-        TokenHash::from_hex(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+        let hex = digest
+            .iter()
+            .fold(String::with_capacity(64), |mut hex, byte| {
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            });
+        TokenHash::from_hex(hex)
     }
 }
 

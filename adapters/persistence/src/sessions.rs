@@ -237,7 +237,7 @@ impl PasswordResetRepository for DieselSessionRepository {
                     Ok(())
                 })
                 .await
-                .map_err(unexpected)?
+                .map_err(unexpected)?;
         });
         Ok(())
     }

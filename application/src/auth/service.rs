@@ -141,18 +141,15 @@ impl AuthService {
             });
         }
         let credentials = self.ports.users.find_credentials_by_email(email).await?;
-        let verified = match &credentials {
-            Some(credentials) => {
-                self.ports
-                    .hasher
-                    .verify(password, &credentials.password_hash)
-                    .await?
-            }
-            None => {
-                let dummy = self.dummy_hash().await?;
-                self.ports.hasher.verify(password, &dummy).await?;
-                false
-            }
+        let verified = if let Some(credentials) = &credentials {
+            self.ports
+                .hasher
+                .verify(password, &credentials.password_hash)
+                .await?
+        } else {
+            let dummy = self.dummy_hash().await?;
+            self.ports.hasher.verify(password, &dummy).await?;
+            false
         };
         let Some(credentials) = credentials.filter(|_| verified) else {
             self.ports.rate_limiter.hit(&failures_key, policy).await;

@@ -56,7 +56,7 @@ pub(crate) struct LoginBody {
 }
 
 /// The email and password of a login.
-pub(crate) fn login_credentials(body: LoginBody) -> Result<(Email, Password), ValidationErrors> {
+pub(crate) fn login_credentials(body: &LoginBody) -> Result<(Email, Password), ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let email = errors.check("email", Email::parse(&body.email));
     let password = errors.check("password", Password::parse(&body.password));

@@ -156,7 +156,7 @@ impl AuthApi {
         let body = match body {
             LoginRequest::Json(JsonBody(body)) | LoginRequest::Form(FormBody(body)) => body,
         };
-        let (email, password) = match login_credentials(body) {
+        let (email, password) = match login_credentials(&body) {
             Ok(credentials) => credentials,
             Err(errors) => return LoginResponse::BadRequest(errors.into_body()),
         };
