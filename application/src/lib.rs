@@ -5,16 +5,20 @@
 //! Every use case has its own error enum so that the HTTP adapter can map each outcome to
 //! a status exhaustively, and infrastructure faults end in an opaque `Unexpected` variant.
 
+pub mod accounts;
 pub mod auth;
 pub mod auth_states;
 pub mod authenticator;
 pub mod health;
+pub mod posts;
 pub mod users;
 
+pub use accounts::{AccountError, AccountService, TransferReceipt};
 pub use auth::{AuthConfig, AuthPorts, AuthService, IssuedSession, Register};
 pub use auth_states::AuthStates;
 pub use authenticator::{AuthenticateError, Authenticator};
 pub use health::{HealthService, ReadinessReport};
+pub use posts::{CreatePost, PostError, PostFilters, PostService};
 pub use users::{
     AdminProvisioning, CreateUser, CreateUserError, DeleteUserError, EnsureAdminError,
     GetUserError, ListUsersError, UpdateUserError, UserService,

@@ -10,14 +10,17 @@ use adapter_http::{CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
 use adapter_mail::{MailSettings, OutboxMailer};
 use adapter_memory::InMemoryRateLimiter;
 use adapter_persistence::{
-    Database, DatabaseConfig, DieselSessionRepository, DieselUserRepository,
+    Database, DatabaseConfig, DieselAccountRepository, DieselPostRepository,
+    DieselSessionRepository, DieselUserRepository,
 };
 use anyhow::Context as _;
 use application::{
-    AdminProvisioning, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator,
-    HealthService, UserService,
+    AccountService, AdminProvisioning, AuthConfig, AuthPorts, AuthService, AuthStates,
+    Authenticator, HealthService, PostService, UserService,
 };
-use domain::ports::{Clock, RateLimiter, RatePolicy, SystemClock, UserRepository};
+use domain::ports::{
+    Clock, EventPublisher, NoEvents, RateLimiter, RatePolicy, SystemClock, UserRepository,
+};
 use domain::{Email, Password};
 use secrecy::ExposeSecret as _;
 
@@ -106,9 +109,21 @@ impl App {
             },
         );
 
+        // The realtime gateway replaces this when it exists.
+        let events: Arc<dyn EventPublisher> = Arc::new(NoEvents);
         let services = Services {
             auth,
             users,
+            posts: PostService::new(
+                Arc::new(DieselPostRepository::new(database.clone())),
+                Arc::clone(&events),
+                Arc::clone(&clock),
+            ),
+            accounts: AccountService::new(
+                Arc::new(DieselAccountRepository::new(database.clone())),
+                events,
+                Arc::clone(&clock),
+            ),
             authenticator: Authenticator::new(tokens, auth_states, clock),
             health: HealthService::new(vec![Arc::new(database.clone())]),
         };

@@ -57,6 +57,18 @@ define_id!(
     /// Identifies a [`crate::User`].
     UserId
 );
+define_id!(
+    /// Identifies a [`crate::Post`].
+    PostId
+);
+define_id!(
+    /// Identifies an [`crate::Account`].
+    AccountId
+);
+define_id!(
+    /// Identifies a [`crate::Transfer`].
+    TransferId
+);
 
 #[cfg(test)]
 mod tests {

@@ -6,16 +6,24 @@
 //! value object is parsed once at the boundary ("parse, don't validate"), so an invalid
 //! `Email` or `Password` cannot exist past it.
 
+pub mod account;
 pub mod actor;
 pub mod id;
+pub mod money;
 pub mod pagination;
 pub mod ports;
+pub mod post;
 pub mod session;
 pub mod user;
 
+pub use account::{Account, Transfer, TransferRuleError, check_transfer};
 pub use actor::Actor;
-pub use id::{InvalidId, UserId};
+pub use id::{AccountId, InvalidId, PostId, TransferId, UserId};
+pub use money::{Amount, AmountError, Currency, CurrencyError, MAX_AMOUNT};
 pub use pagination::{Page, PageRequest, PageRequestError};
+pub use post::{
+    NewPost, Post, PostChanges, PostContent, PostContentError, PostQuery, PostTitle, PostTitleError,
+};
 pub use session::{
     AuthState, ConsumedRefreshToken, NewRefreshToken, NewResetToken, OpaqueToken, TokenHash,
 };

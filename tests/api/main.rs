@@ -1,8 +1,11 @@
 //! Black-box API tests: every endpoint, its success and each error status it can return,
 //! with the exact body. Each test runs on SQLite and on PostgreSQL (see `api_test!`).
 
+mod accounts;
 mod auth;
 mod cross_cutting;
 mod docs;
 mod health;
+mod posts;
+mod transfers_under_load;
 mod users;

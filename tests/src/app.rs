@@ -336,6 +336,78 @@ impl TestApp {
             .await
     }
 
+    pub async fn create_post(&self, token: &str, body: &Value) -> TestResponse {
+        self.send(Method::POST, "/api/v1/posts", Some(token), Some(body))
+            .await
+    }
+
+    pub async fn open_account(&self, token: &str, body: &Value) -> TestResponse {
+        self.send(Method::POST, "/api/v1/accounts", Some(token), Some(body))
+            .await
+    }
+
+    /// `POST /api/v1/accounts/{id}/deposits`, with an optional `Idempotency-Key`.
+    pub async fn deposit(
+        &self,
+        token: &str,
+        account: &str,
+        amount: &Value,
+        key: Option<&str>,
+    ) -> TestResponse {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/v1/accounts/{account}/deposits")))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "amount": amount }));
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        self.send_raw(request).await
+    }
+
+    /// `POST /api/v1/transfers`, with an optional `Idempotency-Key`.
+    pub async fn transfer(
+        &self,
+        token: &str,
+        from: &str,
+        to: &str,
+        amount: &Value,
+        key: Option<&str>,
+    ) -> TestResponse {
+        let mut request = self
+            .client
+            .post(self.url("/api/v1/transfers"))
+            .bearer_auth(token)
+            .json(
+                &serde_json::json!({ "fromAccountId": from, "toAccountId": to, "amount": amount }),
+            );
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        self.send_raw(request).await
+    }
+
+    /// Opens an account for `token`'s user and funds it as the admin; returns its id.
+    pub async fn funded_account(
+        &self,
+        owner_token: &str,
+        admin_token: &str,
+        currency: &str,
+        amount: i64,
+    ) -> String {
+        let account = self
+            .open_account(owner_token, &serde_json::json!({ "currency": currency }))
+            .await
+            .expect(201);
+        let id = account["id"].as_str().expect("an account id").to_owned();
+        if amount > 0 {
+            self.deposit(admin_token, &id, &serde_json::json!(amount), None)
+                .await
+                .expect(201);
+        }
+        id
+    }
+
     /// Any request with a JSON body.
     pub async fn send(
         &self,

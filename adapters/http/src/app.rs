@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use application::{AuthService, Authenticator, HealthService, UserService};
+use application::{
+    AccountService, AuthService, Authenticator, HealthService, PostService, UserService,
+};
 use domain::ports::{RateLimiter, RatePolicy};
 use ipnet::IpNet;
 use poem::endpoint::make_sync;
@@ -12,8 +14,10 @@ use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::OpenApiService;
 
+use crate::api::accounts::AccountsApi;
 use crate::api::auth::AuthApi;
 use crate::api::health::HealthApi;
+use crate::api::posts::PostsApi;
 use crate::api::users::UsersApi;
 use crate::client_ip::TrustedProxies;
 use crate::errors::{ErrorBody, error_response};
@@ -65,6 +69,8 @@ impl std::fmt::Debug for RateLimits {
 pub struct Services {
     pub auth: AuthService,
     pub users: UserService,
+    pub posts: PostService,
+    pub accounts: AccountService,
     pub authenticator: Authenticator,
     pub health: HealthService,
 }
@@ -82,6 +88,8 @@ pub(crate) fn router(
             HealthApi { health: services.health },
             AuthApi { auth: services.auth, users: services.users.clone() },
             UsersApi { users: services.users },
+            PostsApi { posts: services.posts },
+            AccountsApi { accounts: services.accounts },
         ),
         "Backend API",
         env!("CARGO_PKG_VERSION"),

@@ -148,6 +148,10 @@ fn humanize_type_error(message: &str) -> Option<String> {
         "map" => "object",
         other => other,
     };
+    let expected = match expected {
+        "i64" | "u64" | "i32" | "u32" => "an integer",
+        other => other,
+    };
     Some(format!("Expected {expected}, received {received}"))
 }
 

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use adapter_http::{CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
 use application::{
-    AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService, UserService,
+    AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
+    PostService, UserService,
 };
 use domain::ports::{
-    AccessClaims, MockAccountMailer, MockOpaqueTokenGenerator, MockPasswordHasher,
-    MockPasswordResetRepository, MockRateLimiter, MockSessionRepository, MockTokenIssuer,
-    MockTokenVerifier, MockUserRepository, RateDecision, RatePolicy, RepositoryError, SystemClock,
+    AccessClaims, MockAccountMailer, MockAccountRepository, MockOpaqueTokenGenerator,
+    MockPasswordHasher, MockPasswordResetRepository, MockPostRepository, MockRateLimiter,
+    MockSessionRepository, MockTokenIssuer, MockTokenVerifier, MockUserRepository, NoEvents,
+    RateDecision, RatePolicy, RepositoryError, SystemClock,
 };
 use domain::{AuthState, Role, UserId};
 use serde_json::{Value, json};
@@ -75,6 +77,16 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
     );
     let services = Services {
         auth,
+        posts: PostService::new(
+            Arc::new(MockPostRepository::new()),
+            Arc::new(NoEvents),
+            Arc::new(SystemClock),
+        ),
+        accounts: AccountService::new(
+            Arc::new(MockAccountRepository::new()),
+            Arc::new(NoEvents),
+            Arc::new(SystemClock),
+        ),
         users: UserService::new(
             users,
             Arc::new(MockPasswordHasher::new()),

@@ -32,3 +32,29 @@ pub(crate) fn is_unique_violation(error: &DieselError, constraint: &str, columns
             .is_some_and(|failed| failed == columns),
     }
 }
+
+/// Whether `error` is worth retrying the transaction for: a serialisation failure or a
+/// deadlock (PostgreSQL), or a busy database (SQLite). Diesel has a kind only for the first;
+/// the others are recognised by their messages, which both databases keep stable.
+pub(crate) fn is_transient(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("deadlock detected")
+                || message.contains("database is locked")
+                || message.contains("database table is locked")
+        }
+        _ => false,
+    }
+}
+
+/// Whether `error` is a foreign-key refusal. PostgreSQL reports the kind; SQLite reports
+/// only its message ("FOREIGN KEY constraint failed").
+pub(crate) fn is_foreign_key_violation(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => true,
+        DieselError::DatabaseError(_, info) => info.message() == "FOREIGN KEY constraint failed",
+        _ => false,
+    }
+}

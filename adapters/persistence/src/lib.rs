@@ -10,8 +10,10 @@
 
 #[macro_use]
 mod database;
+mod accounts;
 mod errors;
 mod expressions;
+mod posts;
 mod schema;
 mod sessions;
 mod sql_types;
@@ -19,6 +21,8 @@ mod sql_types;
 pub mod testing;
 mod users;
 
+pub use accounts::DieselAccountRepository;
 pub use database::{Backend, Database, DatabaseConfig, DatabaseError};
+pub use posts::DieselPostRepository;
 pub use sessions::DieselSessionRepository;
 pub use users::DieselUserRepository;

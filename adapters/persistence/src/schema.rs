@@ -50,3 +50,84 @@ diesel::table! {
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(password_reset_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, password_reset_tokens);
+
+diesel::table! {
+    use diesel::sql_types::{Bool, Nullable, Text};
+    use crate::sql_types::{Id, UtcTime};
+
+    posts (id) {
+        id -> Id,
+        title -> Text,
+        content -> Nullable<Text>,
+        published -> Bool,
+        author_id -> Id,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Text};
+    use crate::sql_types::{Id, UtcTime};
+
+    accounts (id) {
+        id -> Id,
+        owner_id -> Id,
+        balance -> BigInt,
+        currency -> Text,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::BigInt;
+    use crate::sql_types::{Id, UtcTime};
+
+    deposits (id) {
+        id -> Id,
+        account_id -> Id,
+        amount -> BigInt,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Text};
+    use crate::sql_types::{Id, UtcTime};
+
+    transfers (id) {
+        id -> Id,
+        from_account_id -> Id,
+        to_account_id -> Id,
+        amount -> BigInt,
+        currency -> Text,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::Text;
+    use crate::sql_types::{Id, UtcTime};
+
+    idempotency_keys (user_id, key) {
+        user_id -> Id,
+        key -> Text,
+        fingerprint -> Text,
+        resource_id -> Id,
+        created_at -> UtcTime,
+        expires_at -> UtcTime,
+    }
+}
+
+diesel::joinable!(posts -> users (author_id));
+diesel::joinable!(accounts -> users (owner_id));
+diesel::joinable!(deposits -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    posts,
+    accounts,
+    deposits,
+    transfers,
+    idempotency_keys,
+    users
+);

@@ -13,7 +13,7 @@ use domain::{
 };
 
 use crate::database::Database;
-use crate::errors::{is_unique_violation, unexpected};
+use crate::errors::{is_foreign_key_violation, is_unique_violation, unexpected};
 use crate::expressions::contains_ignoring_case;
 use crate::schema::users;
 use crate::sql_types::{DbId, DbTime};
@@ -285,8 +285,14 @@ impl UserRepository for DieselUserRepository {
             diesel::delete(users::table.find(DbId(id.as_uuid())))
                 .execute(connection)
                 .await
-                .map_err(unexpected)?
         });
+        let deleted = match deleted {
+            Ok(deleted) => deleted,
+            Err(error) if is_foreign_key_violation(&error) => {
+                return Err(DeleteUserRecordError::OwnsAccounts);
+            }
+            Err(error) => return Err(unexpected(error).into()),
+        };
         if deleted == 0 {
             return Err(DeleteUserRecordError::NotFound);
         }

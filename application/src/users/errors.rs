@@ -46,6 +46,8 @@ pub enum DeleteUserError {
     Forbidden,
     #[error("User with ID {0} not found")]
     NotFound(UserId),
+    #[error("The user owns accounts and cannot be deleted")]
+    OwnsAccounts,
     #[error("unexpected failure while deleting a user")]
     Unexpected(#[source] anyhow::Error),
 }

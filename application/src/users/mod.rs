@@ -147,6 +147,7 @@ impl UserService {
             .map_err(|_| DeleteUserError::Forbidden)?;
         self.users.delete(id).await.map_err(|error| match error {
             DeleteUserRecordError::NotFound => DeleteUserError::NotFound(id),
+            DeleteUserRecordError::OwnsAccounts => DeleteUserError::OwnsAccounts,
             DeleteUserRecordError::Unexpected(error) => error.into(),
         })?;
         self.auth_states.invalidate(id);

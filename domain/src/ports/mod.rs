@@ -6,18 +6,27 @@
 //! Each method documents, under `# Errors`, which variant an adapter MUST return for which
 //! situation: the use cases map those variants to business outcomes and rely on them.
 
+mod accounts;
 mod auth_support;
 mod clock;
+mod events;
+mod posts;
 mod readiness;
 mod security;
 mod sessions;
 mod users;
 
+pub use accounts::{
+    AccountRepository, DepositCommand, DepositError, IdempotencyKey, NewAccount, TransferCommand,
+    TransferError, TransferOutcome,
+};
 pub use auth_support::{
     AccountEmail, AccountMailer, MailError, OpaqueTokenGenerator, RateDecision, RateLimiter,
     RatePolicy,
 };
 pub use clock::{Clock, SystemClock};
+pub use events::{DomainEvent, EventPublisher, NoEvents};
+pub use posts::PostRepository;
 pub use readiness::ReadinessProbe;
 pub use security::{
     AccessClaims, AccessToken, InvalidToken, PasswordHashError, PasswordHasher, TokenIssuer,
@@ -31,9 +40,15 @@ pub use users::{
 };
 
 #[cfg(feature = "mocks")]
+pub use accounts::MockAccountRepository;
+#[cfg(feature = "mocks")]
 pub use auth_support::{MockAccountMailer, MockOpaqueTokenGenerator, MockRateLimiter};
 #[cfg(feature = "mocks")]
 pub use clock::MockClock;
+#[cfg(feature = "mocks")]
+pub use events::MockEventPublisher;
+#[cfg(feature = "mocks")]
+pub use posts::MockPostRepository;
 #[cfg(feature = "mocks")]
 pub use readiness::MockReadinessProbe;
 #[cfg(feature = "mocks")]

@@ -37,6 +37,9 @@ pub enum UpdateUserRecordError {
 pub enum DeleteUserRecordError {
     #[error("no user with this id")]
     NotFound,
+    /// The user owns accounts, whose ledger must be kept.
+    #[error("the user owns accounts")]
+    OwnsAccounts,
     #[error(transparent)]
     Unexpected(#[from] RepositoryError),
 }
@@ -101,6 +104,7 @@ pub trait UserRepository: Send + Sync + 'static {
     /// Deletes the user and everything that belongs only to them.
     ///
     /// # Errors
-    /// `DeleteUserRecordError::NotFound` when no user has this id; `Unexpected` otherwise.
+    /// `DeleteUserRecordError::NotFound` when no user has this id; `OwnsAccounts` when
+    /// accounts still belong to the user (by the foreign key); `Unexpected` otherwise.
     async fn delete(&self, id: UserId) -> Result<(), DeleteUserRecordError>;
 }

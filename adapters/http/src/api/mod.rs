@@ -1,8 +1,10 @@
 //! The OpenAPI operations, one module per feature. Handlers only translate: they parse
 //! input into domain values, call one use case, and map its outcome exhaustively.
 
+pub(crate) mod accounts;
 pub(crate) mod auth;
 pub(crate) mod health;
+pub(crate) mod posts;
 pub(crate) mod users;
 
 mod page;
@@ -17,4 +19,8 @@ pub(crate) enum ApiTags {
     Health,
     /// User accounts and roles.
     Users,
+    /// Posts and drafts.
+    Posts,
+    /// Money: accounts, deposits, transfers.
+    Accounts,
 }

@@ -87,6 +87,9 @@ pub(crate) enum DeleteUserResponse {
     Forbidden(Json<ErrorBody>),
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// The user owns accounts, whose history is kept.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
@@ -204,6 +207,9 @@ impl UsersApi {
             }
             Err(error @ DeleteUserError::NotFound(_)) => {
                 DeleteUserResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ DeleteUserError::OwnsAccounts) => {
+                DeleteUserResponse::Conflict(ErrorBody::new(error.to_string()))
             }
             Err(DeleteUserError::Unexpected(error)) => {
                 DeleteUserResponse::InternalError(ErrorBody::internal(&error))

@@ -1,0 +1,398 @@
+//! `/api/v1/accounts` and `/api/v1/transfers`.
+
+use application::{AccountError, AccountService};
+use domain::{Account, AccountId, Amount, Currency, Transfer, TransferRuleError, UserId};
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::page::{PageMeta, page_request};
+use crate::auth::BearerAuth;
+use crate::errors::{ErrorBody, ValidationErrors};
+use crate::json::JsonBody;
+use crate::timestamp::Timestamp;
+
+const MAX_IDEMPOTENCY_KEY_LENGTH: usize = 255;
+
+pub(crate) struct AccountsApi {
+    pub(crate) accounts: AccountService,
+}
+
+/// An account. `balance` is in minor units of `currency` (1050 USD cents is 10.50 USD).
+#[derive(Debug, Object)]
+#[oai(rename = "Account", rename_all = "camelCase")]
+pub(crate) struct AccountDto {
+    id: Uuid,
+    owner_id: Uuid,
+    balance: i64,
+    currency: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl From<Account> for AccountDto {
+    fn from(account: Account) -> Self {
+        Self {
+            id: account.id.as_uuid(),
+            owner_id: account.owner_id.as_uuid(),
+            balance: account.balance,
+            currency: account.currency.as_str().to_owned(),
+            created_at: account.created_at.into(),
+            updated_at: account.updated_at.into(),
+        }
+    }
+}
+
+/// A completed transfer; `amount` in minor units.
+#[derive(Debug, Object)]
+#[oai(rename = "Transfer", rename_all = "camelCase")]
+pub(crate) struct TransferDto {
+    id: Uuid,
+    from_account_id: Uuid,
+    to_account_id: Uuid,
+    amount: i64,
+    currency: String,
+    created_at: Timestamp,
+}
+
+impl From<Transfer> for TransferDto {
+    fn from(transfer: Transfer) -> Self {
+        Self {
+            id: transfer.id.as_uuid(),
+            from_account_id: transfer.from_account_id.as_uuid(),
+            to_account_id: transfer.to_account_id.as_uuid(),
+            amount: transfer.amount.minor_units(),
+            currency: transfer.currency.as_str().to_owned(),
+            created_at: transfer.created_at.into(),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub(crate) struct AccountPage {
+    data: Vec<AccountDto>,
+    meta: PageMeta,
+}
+
+#[derive(Debug, Object)]
+pub(crate) struct TransferPage {
+    data: Vec<TransferDto>,
+    meta: PageMeta,
+}
+
+/// `POST /api/v1/accounts`.
+#[derive(Debug, Object, Deserialize)]
+#[oai(rename = "OpenAccount", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct OpenAccountBody {
+    /// ISO 4217; defaults to `USD`.
+    currency: Option<String>,
+}
+
+/// `POST /api/v1/accounts/{id}/deposits`.
+#[derive(Debug, Object, Deserialize)]
+#[oai(rename = "Deposit", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct DepositBody {
+    /// Minor units, 1 to 10^12; an integer (floats are refused).
+    amount: i64,
+}
+
+/// `POST /api/v1/transfers`.
+#[derive(Debug, Object, Deserialize)]
+#[oai(
+    rename = "CreateTransfer",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct TransferBody {
+    from_account_id: Uuid,
+    to_account_id: Uuid,
+    /// Minor units, 1 to 10^12; an integer (floats are refused).
+    amount: i64,
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum AccountResponse {
+    #[oai(status = 200)]
+    Ok(Json<AccountDto>),
+    #[oai(status = 201)]
+    Created(Json<AccountDto>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such account, or not the caller's.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The `Idempotency-Key` was used with another request.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum TransferResponse {
+    /// Done; with a reused `Idempotency-Key`, the original transfer (`Idempotent-Replayed: true`).
+    #[oai(status = 201)]
+    Created(
+        Json<TransferDto>,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
+    /// Invalid input, or `Cannot transfer to the same account`.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// The source account is not the caller's.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The `Idempotency-Key` was used with another request.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// `Insufficient funds` or `Currency mismatch`; nothing moved.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum PageResponse<T: poem_openapi::types::ToJSON + poem_openapi::types::ParseFromJSON> {
+    #[oai(status = 200)]
+    Ok(Json<T>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+fn account_failure(error: AccountError) -> AccountResponse {
+    match error {
+        error @ AccountError::NotFound(_) => {
+            AccountResponse::NotFound(ErrorBody::new(error.to_string()))
+        }
+        error @ AccountError::Forbidden => {
+            AccountResponse::Forbidden(ErrorBody::new(error.to_string()))
+        }
+        error @ AccountError::IdempotencyConflict => {
+            AccountResponse::Conflict(ErrorBody::new(error.to_string()))
+        }
+        AccountError::Rule(rule) => AccountResponse::InternalError(ErrorBody::internal(
+            &anyhow::anyhow!("unexpected rule: {rule}"),
+        )),
+        AccountError::Unexpected(error) => {
+            AccountResponse::InternalError(ErrorBody::internal(&error))
+        }
+    }
+}
+
+fn page_failure<T: poem_openapi::types::ToJSON + poem_openapi::types::ParseFromJSON>(
+    error: AccountError,
+) -> PageResponse<T> {
+    match error {
+        error @ AccountError::NotFound(_) => {
+            PageResponse::NotFound(ErrorBody::new(error.to_string()))
+        }
+        error @ AccountError::Forbidden => {
+            PageResponse::Forbidden(ErrorBody::new(error.to_string()))
+        }
+        error @ (AccountError::IdempotencyConflict | AccountError::Rule(_)) => {
+            PageResponse::InternalError(ErrorBody::internal(&anyhow::anyhow!(
+                "unexpected outcome of a read: {error}"
+            )))
+        }
+        AccountError::Unexpected(error) => PageResponse::InternalError(ErrorBody::internal(&error)),
+    }
+}
+
+/// A sane `Idempotency-Key`: 1 to 255 visible ASCII characters (or none).
+fn idempotency_key(header: Option<String>) -> Result<Option<String>, &'static str> {
+    match header {
+        Some(key)
+            if !(1..=MAX_IDEMPOTENCY_KEY_LENGTH).contains(&key.len())
+                || !key.bytes().all(|byte| byte.is_ascii_graphic()) =>
+        {
+            Err("Must be 1 to 255 visible ASCII characters")
+        }
+        header => Ok(header),
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Accounts")]
+impl AccountsApi {
+    /// Open an account for the caller, with a zero balance.
+    #[oai(path = "/accounts", method = "post", operation_id = "openAccount")]
+    async fn open(&self, auth: BearerAuth, body: JsonBody<OpenAccountBody>) -> AccountResponse {
+        let currency = match body.0.currency.as_deref().map(Currency::parse).transpose() {
+            Ok(currency) => currency.unwrap_or(Currency::USD),
+            Err(error) => {
+                return AccountResponse::BadRequest(
+                    ValidationErrors::field("currency", error.to_string()).into_body(),
+                );
+            }
+        };
+        match self.accounts.open(auth.0, currency).await {
+            Ok(account) => AccountResponse::Created(Json(account.into())),
+            Err(error) => account_failure(error),
+        }
+    }
+
+    /// The caller's accounts (admins: anyone's with `ownerId`, or all).
+    #[oai(path = "/accounts", method = "get", operation_id = "listAccounts")]
+    async fn list(
+        &self,
+        auth: BearerAuth,
+        page: Query<Option<u32>>,
+        limit: Query<Option<u32>>,
+        #[oai(name = "ownerId")] owner_id: Query<Option<Uuid>>,
+    ) -> PageResponse<AccountPage> {
+        let mut errors = ValidationErrors::default();
+        let Some(page) = page_request(page.0, limit.0, &mut errors) else {
+            return PageResponse::BadRequest(errors.into_body());
+        };
+        match self
+            .accounts
+            .list(auth.0, owner_id.0.map(UserId::from_uuid), page)
+            .await
+        {
+            Ok(page) => {
+                let meta = PageMeta::from(&page);
+                PageResponse::Ok(Json(AccountPage {
+                    data: page.items.into_iter().map(AccountDto::from).collect(),
+                    meta,
+                }))
+            }
+            Err(error) => page_failure(error),
+        }
+    }
+
+    /// One account: its owner or an admin.
+    #[oai(path = "/accounts/:id", method = "get", operation_id = "getAccount")]
+    async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> AccountResponse {
+        match self.accounts.get(auth.0, AccountId::from_uuid(id.0)).await {
+            Ok(account) => AccountResponse::Ok(Json(account.into())),
+            Err(error) => account_failure(error),
+        }
+    }
+
+    /// Fund an account (admins only). Honours `Idempotency-Key`.
+    #[oai(
+        path = "/accounts/:id/deposits",
+        method = "post",
+        operation_id = "deposit"
+    )]
+    async fn deposit(
+        &self,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
+        body: JsonBody<DepositBody>,
+    ) -> AccountResponse {
+        let mut errors = ValidationErrors::default();
+        let amount = errors.check("amount", Amount::new(body.0.amount));
+        let key = errors.check("Idempotency-Key", idempotency_key(key.0));
+        let (Some(amount), Some(key)) = (amount, key) else {
+            return AccountResponse::BadRequest(errors.into_body());
+        };
+        match self
+            .accounts
+            .deposit(auth.0, AccountId::from_uuid(id.0), amount, key)
+            .await
+        {
+            Ok(account) => AccountResponse::Created(Json(account.into())),
+            Err(error) => account_failure(error),
+        }
+    }
+
+    /// The transfers from or to an account, newest first: its owner or an admin.
+    #[oai(
+        path = "/accounts/:id/transfers",
+        method = "get",
+        operation_id = "listTransfers"
+    )]
+    async fn transfers(
+        &self,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        page: Query<Option<u32>>,
+        limit: Query<Option<u32>>,
+    ) -> PageResponse<TransferPage> {
+        let mut errors = ValidationErrors::default();
+        let Some(page) = page_request(page.0, limit.0, &mut errors) else {
+            return PageResponse::BadRequest(errors.into_body());
+        };
+        match self
+            .accounts
+            .history(auth.0, AccountId::from_uuid(id.0), page)
+            .await
+        {
+            Ok(page) => {
+                let meta = PageMeta::from(&page);
+                PageResponse::Ok(Json(TransferPage {
+                    data: page.items.into_iter().map(TransferDto::from).collect(),
+                    meta,
+                }))
+            }
+            Err(error) => page_failure(error),
+        }
+    }
+
+    /// Move money from an account of the caller (admins: any) to any account in the same
+    /// currency, atomically. With `Idempotency-Key`, a retry with the same body returns the
+    /// original transfer and moves nothing; the same key with another body is 409.
+    #[oai(path = "/transfers", method = "post", operation_id = "createTransfer")]
+    async fn transfer(
+        &self,
+        auth: BearerAuth,
+        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
+        body: JsonBody<TransferBody>,
+    ) -> TransferResponse {
+        let mut errors = ValidationErrors::default();
+        let amount = errors.check("amount", Amount::new(body.0.amount));
+        let key = errors.check("Idempotency-Key", idempotency_key(key.0));
+        let (Some(amount), Some(key)) = (amount, key) else {
+            return TransferResponse::BadRequest(errors.into_body());
+        };
+        let (from, to) = (
+            AccountId::from_uuid(body.0.from_account_id),
+            AccountId::from_uuid(body.0.to_account_id),
+        );
+        match self.accounts.transfer(auth.0, from, to, amount, key).await {
+            Ok(receipt) => TransferResponse::Created(
+                Json(receipt.transfer.into()),
+                receipt.replayed.then(|| "true".to_owned()),
+            ),
+            Err(error @ AccountError::NotFound(_)) => {
+                TransferResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ AccountError::Forbidden) => {
+                TransferResponse::Forbidden(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ AccountError::IdempotencyConflict) => {
+                TransferResponse::Conflict(ErrorBody::new(error.to_string()))
+            }
+            Err(AccountError::Rule(rule @ TransferRuleError::SameAccount)) => {
+                TransferResponse::BadRequest(ErrorBody::new(rule.to_string()))
+            }
+            Err(AccountError::Rule(
+                rule @ (TransferRuleError::InsufficientFunds | TransferRuleError::CurrencyMismatch),
+            )) => TransferResponse::Unprocessable(ErrorBody::new(rule.to_string())),
+            Err(AccountError::Rule(rule @ TransferRuleError::NotOwner)) => {
+                TransferResponse::Forbidden(ErrorBody::new(rule.to_string()))
+            }
+            Err(AccountError::Unexpected(error)) => {
+                TransferResponse::InternalError(ErrorBody::internal(&error))
+            }
+        }
+    }
+}

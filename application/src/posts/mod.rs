@@ -1,0 +1,161 @@
+//! The posts feature: list, get, create, update, delete. Others' drafts are invisible
+//! (404, never 403); only the author or an admin changes a post; publishing announces it.
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use domain::ports::{Clock, DomainEvent, EventPublisher, PostRepository, RepositoryError};
+use domain::post::becomes_published;
+use domain::{
+    Actor, NewPost, Page, PageRequest, Post, PostChanges, PostContent, PostId, PostQuery,
+    PostTitle, SearchTerm, UserId,
+};
+
+/// A new post, parsed.
+#[derive(Debug)]
+pub struct CreatePost {
+    pub title: PostTitle,
+    pub content: Option<PostContent>,
+    pub published: bool,
+}
+
+/// The filters of a listing, parsed.
+#[derive(Debug, Default)]
+pub struct PostFilters {
+    pub page: PageRequest,
+    pub author_id: Option<UserId>,
+    pub published: Option<bool>,
+    pub search: Option<SearchTerm>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("Post with ID {0} not found")]
+    NotFound(PostId),
+    #[error("Forbidden")]
+    Forbidden,
+    #[error("unexpected failure in the posts feature")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+impl From<RepositoryError> for PostError {
+    fn from(error: RepositoryError) -> Self {
+        Self::Unexpected(error.into())
+    }
+}
+
+/// The posts use cases.
+#[derive(Clone)]
+pub struct PostService {
+    posts: Arc<dyn PostRepository>,
+    events: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for PostService {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("PostService")
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostService {
+    pub fn new(
+        posts: Arc<dyn PostRepository>,
+        events: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            posts,
+            events,
+            clock,
+        }
+    }
+
+    /// Published posts and the caller's own drafts (an admin sees every draft).
+    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    pub async fn list(&self, actor: Actor, filters: PostFilters) -> Result<Page<Post>, PostError> {
+        let query = PostQuery {
+            page: filters.page,
+            author_id: filters.author_id,
+            published: filters.published,
+            search: filters.search,
+            drafts_visible_to: actor.draft_scope(),
+        };
+        Ok(self.posts.list(&query).await?)
+    }
+
+    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    pub async fn get(&self, actor: Actor, id: PostId) -> Result<Post, PostError> {
+        self.visible(actor, id).await
+    }
+
+    #[tracing::instrument(skip(self, command), fields(actor = %actor.user_id))]
+    pub async fn create(&self, actor: Actor, command: CreatePost) -> Result<Post, PostError> {
+        let post = self
+            .posts
+            .insert(NewPost {
+                id: PostId::generate(),
+                title: command.title,
+                content: command.content,
+                published: command.published,
+                author_id: actor.user_id,
+                created_at: self.clock.now(),
+            })
+            .await?;
+        if post.published {
+            self.events
+                .publish(DomainEvent::PostPublished(post.clone()))
+                .await;
+        }
+        Ok(post)
+    }
+
+    #[tracing::instrument(skip(self, changes), fields(actor = %actor.user_id))]
+    pub async fn update(
+        &self,
+        actor: Actor,
+        id: PostId,
+        changes: PostChanges,
+    ) -> Result<Post, PostError> {
+        let before = self.visible(actor, id).await?;
+        if !actor.may_change_post(&before) {
+            return Err(PostError::Forbidden);
+        }
+        let after = self
+            .posts
+            .update(id, changes, self.clock.now())
+            .await?
+            .ok_or(PostError::NotFound(id))?;
+        if becomes_published(&before, &after) {
+            self.events
+                .publish(DomainEvent::PostPublished(after.clone()))
+                .await;
+        }
+        Ok(after)
+    }
+
+    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    pub async fn delete(&self, actor: Actor, id: PostId) -> Result<(), PostError> {
+        let post = self.visible(actor, id).await?;
+        if !actor.may_change_post(&post) {
+            return Err(PostError::Forbidden);
+        }
+        if !self.posts.delete(id).await? {
+            return Err(PostError::NotFound(id));
+        }
+        Ok(())
+    }
+
+    /// The post if it exists and the actor may see it; otherwise "not found" either way.
+    async fn visible(&self, actor: Actor, id: PostId) -> Result<Post, PostError> {
+        self.posts
+            .find_by_id(id)
+            .await?
+            .filter(|post| actor.may_see_post(post))
+            .ok_or(PostError::NotFound(id))
+    }
+}

@@ -1,0 +1,35 @@
+//! The notification port: events the use cases publish for realtime delivery.
+
+use async_trait::async_trait;
+
+use crate::account::Transfer;
+use crate::id::UserId;
+use crate::post::Post;
+
+/// Something other parties may want to hear about at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    /// A post became published (delivered to room `posts`).
+    PostPublished(Post),
+    /// Money arrived in an account of `recipient` (delivered to room `user:<recipient>`).
+    TransferReceived {
+        transfer: Transfer,
+        recipient: UserId,
+    },
+}
+
+/// Publishes events; delivery is best effort and never fails the use case.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait EventPublisher: Send + Sync + 'static {
+    async fn publish(&self, event: DomainEvent);
+}
+
+/// An [`EventPublisher`] that drops every event (no realtime adapter configured).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoEvents;
+
+#[async_trait]
+impl EventPublisher for NoEvents {
+    async fn publish(&self, _event: DomainEvent) {}
+}

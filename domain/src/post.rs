@@ -1,0 +1,246 @@
+//! Posts: value objects, the entity, and who may see or change them.
+
+use chrono::{DateTime, Utc};
+
+use crate::actor::Actor;
+use crate::id::{PostId, UserId};
+use crate::pagination::PageRequest;
+use crate::user::SearchTerm;
+
+const TITLE_MAX_CHARS: usize = 200;
+const CONTENT_MAX_CHARS: usize = 100_000;
+
+/// Why a string is not a [`PostTitle`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostTitleError {
+    #[error("Must not be empty")]
+    Empty,
+    #[error("Must be at most {TITLE_MAX_CHARS} characters")]
+    TooLong,
+}
+
+/// A post title: 1 to 200 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostTitle(String);
+
+impl PostTitle {
+    pub fn parse(text: &str) -> Result<Self, PostTitleError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(PostTitleError::Empty);
+        }
+        if text.chars().count() > TITLE_MAX_CHARS {
+            return Err(PostTitleError::TooLong);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a string is not [`PostContent`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostContentError {
+    #[error("Must be at most {CONTENT_MAX_CHARS} characters")]
+    TooLong,
+}
+
+/// A post body: up to 100,000 characters, kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostContent(String);
+
+impl PostContent {
+    pub fn parse(text: &str) -> Result<Self, PostContentError> {
+        if text.chars().count() > CONTENT_MAX_CHARS {
+            return Err(PostContentError::TooLong);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub id: PostId,
+    pub title: PostTitle,
+    pub content: Option<PostContent>,
+    pub published: bool,
+    pub author_id: UserId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A post to store.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub id: PostId,
+    pub title: PostTitle,
+    pub content: Option<PostContent>,
+    pub published: bool,
+    pub author_id: UserId,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A partial update of a post: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostChanges {
+    pub title: Option<PostTitle>,
+    pub content: Option<PostContent>,
+    pub published: Option<bool>,
+}
+
+/// A filtered, paginated listing of the posts a viewer may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostQuery {
+    pub page: PageRequest,
+    pub author_id: Option<UserId>,
+    pub published: Option<bool>,
+    pub search: Option<SearchTerm>,
+    /// Drafts are visible only to their author, unless this is `None` (an admin sees all).
+    pub drafts_visible_to: Option<UserId>,
+}
+
+impl Actor {
+    /// Published posts are public to every user; a draft only to its author and admins.
+    #[must_use]
+    pub fn may_see_post(&self, post: &Post) -> bool {
+        post.published || self.is_admin() || post.author_id == self.user_id
+    }
+
+    /// Only the author or an admin may change or delete a post.
+    #[must_use]
+    pub fn may_change_post(&self, post: &Post) -> bool {
+        self.is_admin() || post.author_id == self.user_id
+    }
+
+    /// Whose drafts a listing may include: the actor's own, or everyone's for an admin.
+    #[must_use]
+    pub fn draft_scope(&self) -> Option<UserId> {
+        (!self.is_admin()).then_some(self.user_id)
+    }
+}
+
+/// Whether an update publishes a post that was not published.
+#[must_use]
+pub fn becomes_published(before: &Post, after: &Post) -> bool {
+    !before.published && after.published
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::user::Role;
+
+    fn post(author: UserId, published: bool) -> Post {
+        Post {
+            id: PostId::generate(),
+            title: PostTitle::parse("Hello").unwrap(),
+            content: None,
+            published,
+            author_id: author,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(PostTitle::parse("  Hi ").unwrap().as_str(), "Hi");
+        assert_eq!(PostTitle::parse(" "), Err(PostTitleError::Empty));
+        assert!(PostTitle::parse(&"t".repeat(200)).is_ok());
+        assert_eq!(
+            PostTitle::parse(&"t".repeat(201)),
+            Err(PostTitleError::TooLong)
+        );
+    }
+
+    #[test]
+    fn content_is_bounded_at_100000_characters() {
+        assert!(PostContent::parse(&"c".repeat(100_000)).is_ok());
+        assert_eq!(
+            PostContent::parse(&"c".repeat(100_001)),
+            Err(PostContentError::TooLong)
+        );
+    }
+
+    #[test]
+    fn drafts_are_visible_to_their_author_and_admins_only() {
+        let (ann, bob) = (UserId::generate(), UserId::generate());
+        let draft = post(ann, false);
+        assert!(
+            Actor {
+                user_id: ann,
+                role: Role::User
+            }
+            .may_see_post(&draft)
+        );
+        assert!(
+            !Actor {
+                user_id: bob,
+                role: Role::User
+            }
+            .may_see_post(&draft)
+        );
+        assert!(
+            Actor {
+                user_id: bob,
+                role: Role::Admin
+            }
+            .may_see_post(&draft)
+        );
+        assert!(
+            Actor {
+                user_id: bob,
+                role: Role::User
+            }
+            .may_see_post(&post(ann, true))
+        );
+    }
+
+    #[test]
+    fn only_the_author_or_an_admin_changes_a_post() {
+        let (ann, bob) = (UserId::generate(), UserId::generate());
+        let published = post(ann, true);
+        assert!(
+            Actor {
+                user_id: ann,
+                role: Role::User
+            }
+            .may_change_post(&published)
+        );
+        assert!(
+            !Actor {
+                user_id: bob,
+                role: Role::User
+            }
+            .may_change_post(&published)
+        );
+        assert!(
+            Actor {
+                user_id: bob,
+                role: Role::Admin
+            }
+            .may_change_post(&published)
+        );
+    }
+
+    #[test]
+    fn publishing_is_the_change_from_draft_to_published() {
+        let ann = UserId::generate();
+        let draft = post(ann, false);
+        let published = Post {
+            published: true,
+            ..draft.clone()
+        };
+        assert!(becomes_published(&draft, &published));
+        assert!(!becomes_published(&published, &published));
+    }
+}
