@@ -18,7 +18,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION="${DURATION:-15}"; LOGIN_CONNS="${LOGIN_CONNS:-4}"; PORT="${PORT:-3917}"
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
 
-cargo build --release --quiet -p bootstrap -p adapter-crypto --example argon2_verify
+cargo build --release --quiet -p bootstrap
+cargo build --release --quiet -p adapter-crypto --example argon2_verify
 VERIFY_LINE="$(cargo run --release --quiet -p adapter-crypto --example argon2_verify 40)"
 VERIFY_MS="$(sed -E 's/.*verify: ([0-9.]+) ms.*/\1/' <<<"$VERIFY_LINE")"
 CORES="$(nproc)"

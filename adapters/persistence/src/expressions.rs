@@ -66,9 +66,11 @@ impl<E: QueryFragment<Sqlite>> QueryFragment<Sqlite> for ContainsIgnoringCase<E>
     }
 }
 
-impl<E> QueryId for ContainsIgnoringCase<E> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+/// The SQL text depends only on `E` (the pattern is a bind parameter), so statements using
+/// this expression can be prepared once and cached per connection.
+impl<E: QueryId> QueryId for ContainsIgnoringCase<E> {
+    type QueryId = ContainsIgnoringCase<E::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = E::HAS_STATIC_QUERY_ID;
 }
 
 impl<E: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for ContainsIgnoringCase<E> where Self: Expression

@@ -18,7 +18,7 @@ use uuid::Uuid;
 #[derive(
     Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
 )]
-#[diesel(postgres_type(name = "uuid"))]
+#[diesel(postgres_type(oid = 2950, array_oid = 2951))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct Id;
 
@@ -26,7 +26,7 @@ pub struct Id;
 #[derive(
     Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
 )]
-#[diesel(postgres_type(name = "timestamptz"))]
+#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct UtcTime;
 

@@ -197,29 +197,51 @@ impl UserRepository for DieselUserRepository {
         // and the count can use the trigram indexes (see bench/search-plan.sh). The count is
         // skipped when the page itself shows the total.
         let (rows, total) = with_connection!(self.database, |connection| {
-            let mut select = users::table
-                .select(UserRow::as_select())
-                .order((users::created_at.asc(), users::id.asc()))
-                .limit(limit)
-                .offset(offset)
-                .into_boxed();
-            let mut count = users::table.count().into_boxed();
-            if let Some(term) = &query.search {
-                select = select.filter(
-                    contains_ignoring_case(users::name, term.as_str())
-                        .or(contains_ignoring_case(users::email, term.as_str())),
-                );
-                count = count.filter(
-                    contains_ignoring_case(users::name, term.as_str())
-                        .or(contains_ignoring_case(users::email, term.as_str())),
-                );
+            // Concrete (not boxed) statements, one pair per shape, so that each is prepared
+            // once per connection and cached.
+            let rows: Vec<UserRow> = match &query.search {
+                Some(term) => {
+                    users::table
+                        .filter(
+                            contains_ignoring_case(users::name, term.as_str())
+                                .or(contains_ignoring_case(users::email, term.as_str())),
+                        )
+                        .select(UserRow::as_select())
+                        .order((users::created_at.asc(), users::id.asc()))
+                        .limit(limit)
+                        .offset(offset)
+                        .load(connection)
+                        .await
+                }
+                None => {
+                    users::table
+                        .select(UserRow::as_select())
+                        .order((users::created_at.asc(), users::id.asc()))
+                        .limit(limit)
+                        .offset(offset)
+                        .load(connection)
+                        .await
+                }
             }
-            let rows: Vec<UserRow> = select.load(connection).await.map_err(unexpected)?;
+            .map_err(unexpected)?;
             let page_is_partial = i64::try_from(rows.len()).unwrap_or(i64::MAX) < limit;
-            let total = if page_is_partial && (!rows.is_empty() || offset == 0) {
+            let total: i64 = if page_is_partial && (!rows.is_empty() || offset == 0) {
                 offset + i64::try_from(rows.len()).unwrap_or(0)
             } else {
-                count.get_result(connection).await.map_err(unexpected)?
+                match &query.search {
+                    Some(term) => {
+                        users::table
+                            .filter(
+                                contains_ignoring_case(users::name, term.as_str())
+                                    .or(contains_ignoring_case(users::email, term.as_str())),
+                            )
+                            .count()
+                            .get_result(connection)
+                            .await
+                    }
+                    None => users::table.count().get_result(connection).await,
+                }
+                .map_err(unexpected)?
             };
             (rows, total)
         });
