@@ -201,6 +201,8 @@ impl fmt::Debug for PasswordHash {
 pub enum SearchTermError {
     #[error("Must be at most {SEARCH_MAX_CHARS} characters")]
     TooLong,
+    #[error("Must not contain control characters")]
+    ControlCharacter,
 }
 
 /// A case-insensitive substring to look for in names and emails; empty means "no filter".
@@ -213,6 +215,10 @@ impl SearchTerm {
         let text = text.trim();
         if text.chars().count() > SEARCH_MAX_CHARS {
             return Err(SearchTermError::TooLong);
+        }
+        // Storage may separate searchable fields with control characters.
+        if text.chars().any(char::is_control) {
+            return Err(SearchTermError::ControlCharacter);
         }
         Ok((!text.is_empty()).then(|| Self(text.to_lowercase())))
     }

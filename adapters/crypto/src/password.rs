@@ -4,7 +4,7 @@
 //! parameters. Running it on the async executor would stall every request on that thread;
 //! running it on tokio's blocking pool lets a login storm spread over many threads, each of
 //! which then keeps its own 19 MiB+ malloc arena (we measured 650 MiB of RSS). So the work
-//! goes to exactly one thread per core, each reusing one preallocated memory block: at most
+//! goes to exactly one thread per core, each reusing its memory block while work is queued: at most
 //! `cores` hashes run at once (the rest queue without occupying anything), memory stays at
 //! `cores` x 19 MiB, and no hash pays for allocating and faulting in 19 MiB.
 
@@ -46,12 +46,7 @@ impl Argon2Hasher {
                 .name(format!("argon2-{index}"))
                 .spawn(move || {
                     let mut memory = Vec::new();
-                    // Ends when every sender is gone.
-                    while let Ok(job) = queue
-                        .lock()
-                        .map_err(drop)
-                        .and_then(|queue| queue.recv().map_err(drop))
-                    {
+                    while let Some(job) = next_job(&queue, &mut memory) {
                         job(&mut memory);
                     }
                 })
@@ -79,6 +74,22 @@ impl Argon2Hasher {
         answer
             .await
             .map_err(|_| PasswordHashError(anyhow::anyhow!("a hashing thread stopped")))
+    }
+}
+
+/// The next job; ends (`None`) when every sender is gone. While more work is queued the
+/// memory block is kept for it; when the queue is empty the block is released before the
+/// thread sleeps, so an idle server does not hold cores x 19 MiB (the allocator keeps freed
+/// memory warm for a few milliseconds, so back-to-back hashes still reuse it).
+fn next_job(queue: &Mutex<mpsc::Receiver<Job>>, memory: &mut Vec<Block>) -> Option<Job> {
+    let receiver = queue.lock().ok()?;
+    match receiver.try_recv() {
+        Ok(job) => Some(job),
+        Err(mpsc::TryRecvError::Disconnected) => None,
+        Err(mpsc::TryRecvError::Empty) => {
+            *memory = Vec::new();
+            receiver.recv().ok()
+        }
     }
 }
 

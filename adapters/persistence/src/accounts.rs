@@ -375,18 +375,30 @@ impl AccountRepository for DieselAccountRepository {
                             });
                         }
 
-                        let mut read = async |id: AccountId| -> Result<Account, Failure> {
-                            let row: AccountRow = accounts::table
-                                .find(DbId(id.as_uuid()))
+                        // Both accounts in one round trip.
+                        let rows: Vec<AccountRow> =
+                            accounts::table
+                                .filter(accounts::id.eq_any([
+                                    DbId(command.from.as_uuid()),
+                                    DbId(command.to.as_uuid()),
+                                ]))
                                 .select(AccountRow::as_select())
-                                .first(&mut *transaction)
-                                .await
-                                .optional()?
-                                .ok_or(Failure::AccountNotFound(id))?;
-                            Account::try_from(row).map_err(Failure::Storage)
+                                .load(transaction)
+                                .await?;
+                        let found: Vec<Account> = rows
+                            .into_iter()
+                            .map(Account::try_from)
+                            .collect::<Result<_, _>>()
+                            .map_err(Failure::Storage)?;
+                        let pick = |id: AccountId| {
+                            found
+                                .iter()
+                                .find(|account| account.id == id)
+                                .cloned()
+                                .ok_or(Failure::AccountNotFound(id))
                         };
-                        let from = read(command.from).await?;
-                        let to = read(command.to).await?;
+                        let from = pick(command.from)?;
+                        let to = pick(command.to)?;
                         check_transfer(&command.actor, &from, &to, command.amount)
                             .map_err(Failure::Rule)?;
 

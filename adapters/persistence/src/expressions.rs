@@ -17,6 +17,14 @@ pub(crate) struct ContainsIgnoringCase<E> {
 }
 
 pub(crate) fn contains_ignoring_case<E>(expression: E, needle: &str) -> ContainsIgnoringCase<E> {
+    ContainsIgnoringCase {
+        expression,
+        pattern: contains_pattern(needle),
+    }
+}
+
+/// A `LIKE` pattern (escape character `\`) matching any text that contains `needle`.
+pub(crate) fn contains_pattern(needle: &str) -> String {
     let mut pattern = String::with_capacity(needle.len() + 2);
     pattern.push('%');
     for character in needle.chars() {
@@ -26,10 +34,7 @@ pub(crate) fn contains_ignoring_case<E>(expression: E, needle: &str) -> Contains
         pattern.push(character);
     }
     pattern.push('%');
-    ContainsIgnoringCase {
-        expression,
-        pattern,
-    }
+    pattern
 }
 
 impl<E> ContainsIgnoringCase<E> {

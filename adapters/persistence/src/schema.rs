@@ -14,6 +14,8 @@ diesel::table! {
         created_at -> UtcTime,
         updated_at -> UtcTime,
         session_version -> BigInt,
+        /// Generated: lower(name) || '\n' || email. Read-only.
+        search_text -> Text,
     }
 }
 

@@ -14,7 +14,7 @@ use domain::{
 
 use crate::database::Database;
 use crate::errors::{is_foreign_key_violation, is_unique_violation, unexpected};
-use crate::expressions::contains_ignoring_case;
+use crate::expressions::contains_pattern;
 use crate::schema::users;
 use crate::sql_types::{DbId, DbTime};
 
@@ -194,18 +194,21 @@ impl UserRepository for DieselUserRepository {
         let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
         // Two statements, not one with `count(*) OVER ()`: the window count must visit every
         // match, while the page query stops after `limit` rows of the (created_at, id) index
-        // and the count can use the trigram indexes (see bench/search-plan.sh). The count is
-        // skipped when the page itself shows the total.
+        // and the count can use the trigram index (see bench/search-plan.sh). The count is
+        // skipped when the page itself shows the total. The search reads `search_text`,
+        // lower(name) || '\n' || email: a plain LIKE on lower-case text (the term is lower
+        // case too) costs a fraction of ILIKE on two columns.
+        let pattern = query
+            .search
+            .as_ref()
+            .map(|term| contains_pattern(term.as_str()));
         let (rows, total) = with_connection!(self.database, |connection| {
             // Concrete (not boxed) statements, one pair per shape, so that each is prepared
             // once per connection and cached.
-            let rows: Vec<UserRow> = match &query.search {
-                Some(term) => {
+            let rows: Vec<UserRow> = match &pattern {
+                Some(pattern) => {
                     users::table
-                        .filter(
-                            contains_ignoring_case(users::name, term.as_str())
-                                .or(contains_ignoring_case(users::email, term.as_str())),
-                        )
+                        .filter(users::search_text.like(pattern).escape('\\'))
                         .select(UserRow::as_select())
                         .order((users::created_at.asc(), users::id.asc()))
                         .limit(limit)
@@ -228,13 +231,10 @@ impl UserRepository for DieselUserRepository {
             let total: i64 = if page_is_partial && (!rows.is_empty() || offset == 0) {
                 offset + i64::try_from(rows.len()).unwrap_or(0)
             } else {
-                match &query.search {
-                    Some(term) => {
+                match &pattern {
+                    Some(pattern) => {
                         users::table
-                            .filter(
-                                contains_ignoring_case(users::name, term.as_str())
-                                    .or(contains_ignoring_case(users::email, term.as_str())),
-                            )
+                            .filter(users::search_text.like(pattern).escape('\\'))
                             .count()
                             .get_result(connection)
                             .await
