@@ -96,7 +96,7 @@ log "writing bench/RESULTS.md"
   echo "B = the Express peer (\`node app.js\`, one process, pool 10, request log off, no rate limiter)."
   echo "Each round runs shared/bench/load.sh against A then B; figures are medians over the rounds."
   echo
-  sed -n '/^|/,$p' "$WORK/compare.md"
+  sed -n '/^## A\/B/,$p' "$WORK/compare.md"
   echo
   echo "## Limits measured in the same window"
   echo
