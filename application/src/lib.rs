@@ -13,12 +13,18 @@ pub mod health;
 pub mod posts;
 pub mod users;
 
-pub use accounts::{AccountError, AccountService, TransferReceipt};
+pub use accounts::{
+    AccountService, DepositMoneyError, GetAccountError, ListAccountsError, MakeTransferError,
+    OpenAccountError, TransferReceipt,
+};
 pub use auth::{AuthConfig, AuthPorts, AuthService, IssuedSession, Register};
 pub use auth_states::AuthStates;
 pub use authenticator::{AuthenticateError, Authenticator};
 pub use health::{HealthService, ReadinessReport};
-pub use posts::{CreatePost, PostError, PostFilters, PostService};
+pub use posts::{
+    ChangePostError, CreatePost, CreatePostError, GetPostError, ListPostsError, PostFilters,
+    PostService,
+};
 pub use users::{
     AdminProvisioning, CreateUser, CreateUserError, DeleteUserError, EnsureAdminError,
     GetUserError, ListUsersError, UpdateUserError, UserService,

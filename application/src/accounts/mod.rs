@@ -19,24 +19,78 @@ use domain::{
 pub const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
 
 #[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    #[error("Account with ID {0} not found")]
-    NotFound(AccountId),
-    #[error("Forbidden")]
-    Forbidden,
-    #[error(transparent)]
-    Rule(TransferRuleError),
-    #[error("Idempotency-Key was already used with a different request")]
-    IdempotencyConflict,
-    #[error("unexpected failure in the accounts feature")]
+pub enum OpenAccountError {
+    #[error("unexpected failure while opening an account")]
     Unexpected(#[source] anyhow::Error),
 }
 
-impl From<RepositoryError> for AccountError {
-    fn from(error: RepositoryError) -> Self {
-        Self::Unexpected(error.into())
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum ListAccountsError {
+    /// A non-admin asked for another user's accounts.
+    #[error("Forbidden")]
+    Forbidden,
+    #[error("unexpected failure while listing accounts")]
+    Unexpected(#[source] anyhow::Error),
 }
+
+/// Why an account (or its history) could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum GetAccountError {
+    /// Missing, or not the caller's.
+    #[error("Account with ID {0} not found")]
+    NotFound(AccountId),
+    #[error("unexpected failure while reading an account")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DepositMoneyError {
+    #[error("Forbidden")]
+    Forbidden,
+    #[error("Account with ID {0} not found")]
+    NotFound(AccountId),
+    #[error("Idempotency-Key was already used with a different request")]
+    IdempotencyConflict,
+    #[error("unexpected failure while depositing")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MakeTransferError {
+    #[error("Account with ID {0} not found")]
+    NotFound(AccountId),
+    /// The source account is not the caller's.
+    #[error("Forbidden")]
+    Forbidden,
+    #[error("Cannot transfer to the same account")]
+    SameAccount,
+    #[error("Currency mismatch")]
+    CurrencyMismatch,
+    #[error("Insufficient funds")]
+    InsufficientFunds,
+    #[error("Idempotency-Key was already used with a different request")]
+    IdempotencyConflict,
+    #[error("unexpected failure while transferring")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+macro_rules! unexpected_from_repository {
+    ($($error:ident),+) => {$(
+        impl From<RepositoryError> for $error {
+            fn from(error: RepositoryError) -> Self {
+                Self::Unexpected(error.into())
+            }
+        }
+    )+};
+}
+
+unexpected_from_repository!(
+    OpenAccountError,
+    ListAccountsError,
+    GetAccountError,
+    DepositMoneyError,
+    MakeTransferError
+);
 
 /// A transfer, as the use case returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +131,11 @@ impl AccountService {
 
     /// Opens an account for the caller, with a zero balance.
     #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
-    pub async fn open(&self, actor: Actor, currency: Currency) -> Result<Account, AccountError> {
+    pub async fn open(
+        &self,
+        actor: Actor,
+        currency: Currency,
+    ) -> Result<Account, OpenAccountError> {
         let account = NewAccount {
             id: AccountId::generate(),
             owner_id: actor.user_id,
@@ -94,10 +152,12 @@ impl AccountService {
         actor: Actor,
         owner: Option<UserId>,
         page: PageRequest,
-    ) -> Result<Page<Account>, AccountError> {
+    ) -> Result<Page<Account>, ListAccountsError> {
         let owner = match (actor.is_admin(), owner) {
             (true, owner) => owner,
-            (false, Some(owner)) if owner != actor.user_id => return Err(AccountError::Forbidden),
+            (false, Some(owner)) if owner != actor.user_id => {
+                return Err(ListAccountsError::Forbidden);
+            }
             (false, _) => Some(actor.user_id),
         };
         Ok(self.accounts.list(owner, page).await?)
@@ -105,12 +165,12 @@ impl AccountService {
 
     /// One account, for its owner or an admin (others get "not found").
     #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
-    pub async fn get(&self, actor: Actor, id: AccountId) -> Result<Account, AccountError> {
+    pub async fn get(&self, actor: Actor, id: AccountId) -> Result<Account, GetAccountError> {
         self.accounts
             .find_by_id(id)
             .await?
             .filter(|account| actor.may_see_account(account))
-            .ok_or(AccountError::NotFound(id))
+            .ok_or(GetAccountError::NotFound(id))
     }
 
     /// Adds money to an account; admins only.
@@ -121,9 +181,9 @@ impl AccountService {
         id: AccountId,
         amount: Amount,
         key: Option<String>,
-    ) -> Result<Account, AccountError> {
+    ) -> Result<Account, DepositMoneyError> {
         if !actor.is_admin() {
-            return Err(AccountError::Forbidden);
+            return Err(DepositMoneyError::Forbidden);
         }
         let now = self.clock.now();
         let idempotency = key.map(|key| IdempotencyKey {
@@ -141,8 +201,8 @@ impl AccountService {
             })
             .await
             .map_err(|error| match error {
-                DepositError::AccountNotFound => AccountError::NotFound(id),
-                DepositError::IdempotencyConflict => AccountError::IdempotencyConflict,
+                DepositError::AccountNotFound => DepositMoneyError::NotFound(id),
+                DepositError::IdempotencyConflict => DepositMoneyError::IdempotencyConflict,
                 DepositError::Unexpected(error) => error.into(),
             })
     }
@@ -158,7 +218,7 @@ impl AccountService {
         to: AccountId,
         amount: Amount,
         key: Option<String>,
-    ) -> Result<TransferReceipt, AccountError> {
+    ) -> Result<TransferReceipt, MakeTransferError> {
         let now = self.clock.now();
         let idempotency = key.map(|key| IdempotencyKey {
             user_id: actor.user_id,
@@ -180,10 +240,18 @@ impl AccountService {
             .transfer(command)
             .await
             .map_err(|error| match error {
-                TransferError::AccountNotFound(id) => AccountError::NotFound(id),
-                TransferError::Rule(TransferRuleError::NotOwner) => AccountError::Forbidden,
-                TransferError::Rule(rule) => AccountError::Rule(rule),
-                TransferError::IdempotencyConflict => AccountError::IdempotencyConflict,
+                TransferError::AccountNotFound(id) => MakeTransferError::NotFound(id),
+                TransferError::Rule(TransferRuleError::NotOwner) => MakeTransferError::Forbidden,
+                TransferError::Rule(TransferRuleError::SameAccount) => {
+                    MakeTransferError::SameAccount
+                }
+                TransferError::Rule(TransferRuleError::CurrencyMismatch) => {
+                    MakeTransferError::CurrencyMismatch
+                }
+                TransferError::Rule(TransferRuleError::InsufficientFunds) => {
+                    MakeTransferError::InsufficientFunds
+                }
+                TransferError::IdempotencyConflict => MakeTransferError::IdempotencyConflict,
                 TransferError::Unexpected(error) => error.into(),
             })?;
         if !outcome.replayed {
@@ -206,7 +274,7 @@ impl AccountService {
         actor: Actor,
         id: AccountId,
         page: PageRequest,
-    ) -> Result<Page<Transfer>, AccountError> {
+    ) -> Result<Page<Transfer>, GetAccountError> {
         self.get(actor, id).await?;
         Ok(self.accounts.transfers_of(id, page).await?)
     }

@@ -145,11 +145,8 @@ async fn a_source_account_of_someone_else_is_forbidden_and_rules_pass_through() 
         )
         .await;
 
-    assert!(matches!(not_owner, Err(AccountError::Forbidden)));
-    assert!(matches!(
-        broke,
-        Err(AccountError::Rule(TransferRuleError::InsufficientFunds))
-    ));
+    assert!(matches!(not_owner, Err(MakeTransferError::Forbidden)));
+    assert!(matches!(broke, Err(MakeTransferError::InsufficientFunds)));
 }
 
 #[tokio::test]
@@ -158,7 +155,7 @@ async fn only_admins_deposit_and_nothing_is_written_otherwise() {
         .deposit(user(), AccountId::generate(), Amount::new(1).unwrap(), None)
         .await;
 
-    assert!(matches!(result, Err(AccountError::Forbidden)));
+    assert!(matches!(result, Err(DepositMoneyError::Forbidden)));
 }
 
 #[tokio::test]
@@ -190,5 +187,5 @@ async fn a_user_lists_only_their_own_accounts() {
         )
         .await;
 
-    assert!(matches!(others, Err(AccountError::Forbidden)));
+    assert!(matches!(others, Err(ListAccountsError::Forbidden)));
 }

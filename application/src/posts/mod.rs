@@ -31,18 +31,59 @@ pub struct PostFilters {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum PostError {
+pub enum ListPostsError {
+    #[error("unexpected failure while listing posts")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GetPostError {
+    #[error("Post with ID {0} not found")]
+    NotFound(PostId),
+    #[error("unexpected failure while reading a post")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreatePostError {
+    #[error("unexpected failure while creating a post")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+/// Why a post could not be updated or deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePostError {
     #[error("Post with ID {0} not found")]
     NotFound(PostId),
     #[error("Forbidden")]
     Forbidden,
-    #[error("unexpected failure in the posts feature")]
+    #[error("unexpected failure while changing a post")]
     Unexpected(#[source] anyhow::Error),
 }
 
-impl From<RepositoryError> for PostError {
-    fn from(error: RepositoryError) -> Self {
-        Self::Unexpected(error.into())
+macro_rules! unexpected_from_repository {
+    ($($error:ident),+) => {$(
+        impl From<RepositoryError> for $error {
+            fn from(error: RepositoryError) -> Self {
+                Self::Unexpected(error.into())
+            }
+        }
+    )+};
+}
+
+unexpected_from_repository!(
+    ListPostsError,
+    GetPostError,
+    CreatePostError,
+    ChangePostError
+);
+
+impl From<GetPostError> for ChangePostError {
+    fn from(error: GetPostError) -> Self {
+        match error {
+            GetPostError::NotFound(id) => Self::NotFound(id),
+            GetPostError::Unexpected(error) => Self::Unexpected(error),
+        }
     }
 }
 
@@ -77,7 +118,11 @@ impl PostService {
 
     /// Published posts and the caller's own drafts (an admin sees every draft).
     #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
-    pub async fn list(&self, actor: Actor, filters: PostFilters) -> Result<Page<Post>, PostError> {
+    pub async fn list(
+        &self,
+        actor: Actor,
+        filters: PostFilters,
+    ) -> Result<Page<Post>, ListPostsError> {
         let query = PostQuery {
             page: filters.page,
             author_id: filters.author_id,
@@ -89,12 +134,12 @@ impl PostService {
     }
 
     #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
-    pub async fn get(&self, actor: Actor, id: PostId) -> Result<Post, PostError> {
+    pub async fn get(&self, actor: Actor, id: PostId) -> Result<Post, GetPostError> {
         self.visible(actor, id).await
     }
 
     #[tracing::instrument(skip(self, command), fields(actor = %actor.user_id))]
-    pub async fn create(&self, actor: Actor, command: CreatePost) -> Result<Post, PostError> {
+    pub async fn create(&self, actor: Actor, command: CreatePost) -> Result<Post, CreatePostError> {
         let post = self
             .posts
             .insert(NewPost {
@@ -120,16 +165,16 @@ impl PostService {
         actor: Actor,
         id: PostId,
         changes: PostChanges,
-    ) -> Result<Post, PostError> {
+    ) -> Result<Post, ChangePostError> {
         let before = self.visible(actor, id).await?;
         if !actor.may_change_post(&before) {
-            return Err(PostError::Forbidden);
+            return Err(ChangePostError::Forbidden);
         }
         let after = self
             .posts
             .update(id, changes, self.clock.now())
             .await?
-            .ok_or(PostError::NotFound(id))?;
+            .ok_or(ChangePostError::NotFound(id))?;
         if becomes_published(&before, &after) {
             self.events
                 .publish(DomainEvent::PostPublished(after.clone()))
@@ -139,23 +184,23 @@ impl PostService {
     }
 
     #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
-    pub async fn delete(&self, actor: Actor, id: PostId) -> Result<(), PostError> {
+    pub async fn delete(&self, actor: Actor, id: PostId) -> Result<(), ChangePostError> {
         let post = self.visible(actor, id).await?;
         if !actor.may_change_post(&post) {
-            return Err(PostError::Forbidden);
+            return Err(ChangePostError::Forbidden);
         }
         if !self.posts.delete(id).await? {
-            return Err(PostError::NotFound(id));
+            return Err(ChangePostError::NotFound(id));
         }
         Ok(())
     }
 
     /// The post if it exists and the actor may see it; otherwise "not found" either way.
-    async fn visible(&self, actor: Actor, id: PostId) -> Result<Post, PostError> {
+    async fn visible(&self, actor: Actor, id: PostId) -> Result<Post, GetPostError> {
         self.posts
             .find_by_id(id)
             .await?
             .filter(|post| actor.may_see_post(post))
-            .ok_or(PostError::NotFound(id))
+            .ok_or(GetPostError::NotFound(id))
     }
 }

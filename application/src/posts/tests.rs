@@ -85,7 +85,7 @@ async fn another_users_draft_is_not_found_rather_than_forbidden() {
         .get(user(UserId::generate()), id)
         .await;
 
-    assert!(matches!(result, Err(PostError::NotFound(missing)) if missing == id));
+    assert!(matches!(result, Err(GetPostError::NotFound(missing)) if missing == id));
 }
 
 #[tokio::test]
@@ -101,7 +101,7 @@ async fn a_published_post_of_someone_else_cannot_be_changed_and_nothing_is_writt
         .update(user(UserId::generate()), id, PostChanges::default())
         .await;
 
-    assert!(matches!(result, Err(PostError::Forbidden)));
+    assert!(matches!(result, Err(ChangePostError::Forbidden)));
 }
 
 #[tokio::test]

@@ -1,7 +1,10 @@
 //! `/api/v1/accounts` and `/api/v1/transfers`.
 
-use application::{AccountError, AccountService};
-use domain::{Account, AccountId, Amount, Currency, Transfer, TransferRuleError, UserId};
+use application::{
+    AccountService, DepositMoneyError, GetAccountError, ListAccountsError, MakeTransferError,
+    OpenAccountError,
+};
+use domain::{Account, AccountId, Amount, Currency, Transfer, UserId};
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -117,21 +120,67 @@ pub(crate) struct TransferBody {
 }
 
 #[derive(ApiResponse)]
-pub(crate) enum AccountResponse {
-    #[oai(status = 200)]
-    Ok(Json<AccountDto>),
+pub(crate) enum OpenAccountResponse {
     #[oai(status = 201)]
     Created(Json<AccountDto>),
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum ListAccountsResponse {
+    #[oai(status = 200)]
+    Ok(Json<AccountPage>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// `ownerId` of another user, from a non-admin.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum GetAccountResponse {
+    #[oai(status = 200)]
+    Ok(Json<AccountDto>),
     /// No such account, or not the caller's.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum DepositResponse {
+    /// The account after the deposit (or, for a replayed key, as it is).
+    #[oai(status = 201)]
+    Created(Json<AccountDto>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Not an admin.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
     /// The `Idempotency-Key` was used with another request.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum ListTransfersResponse {
+    #[oai(status = 200)]
+    Ok(Json<TransferPage>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No such account, or not the caller's.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
@@ -162,59 +211,6 @@ pub(crate) enum TransferResponse {
     InternalError(Json<ErrorBody>),
 }
 
-#[derive(ApiResponse)]
-pub(crate) enum PageResponse<T: poem_openapi::types::ToJSON + poem_openapi::types::ParseFromJSON> {
-    #[oai(status = 200)]
-    Ok(Json<T>),
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    #[oai(status = 500)]
-    InternalError(Json<ErrorBody>),
-}
-
-fn account_failure(error: AccountError) -> AccountResponse {
-    match error {
-        error @ AccountError::NotFound(_) => {
-            AccountResponse::NotFound(ErrorBody::new(error.to_string()))
-        }
-        error @ AccountError::Forbidden => {
-            AccountResponse::Forbidden(ErrorBody::new(error.to_string()))
-        }
-        error @ AccountError::IdempotencyConflict => {
-            AccountResponse::Conflict(ErrorBody::new(error.to_string()))
-        }
-        AccountError::Rule(rule) => AccountResponse::InternalError(ErrorBody::internal(
-            &anyhow::anyhow!("unexpected rule: {rule}"),
-        )),
-        AccountError::Unexpected(error) => {
-            AccountResponse::InternalError(ErrorBody::internal(&error))
-        }
-    }
-}
-
-fn page_failure<T: poem_openapi::types::ToJSON + poem_openapi::types::ParseFromJSON>(
-    error: AccountError,
-) -> PageResponse<T> {
-    match error {
-        error @ AccountError::NotFound(_) => {
-            PageResponse::NotFound(ErrorBody::new(error.to_string()))
-        }
-        error @ AccountError::Forbidden => {
-            PageResponse::Forbidden(ErrorBody::new(error.to_string()))
-        }
-        error @ (AccountError::IdempotencyConflict | AccountError::Rule(_)) => {
-            PageResponse::InternalError(ErrorBody::internal(&anyhow::anyhow!(
-                "unexpected outcome of a read: {error}"
-            )))
-        }
-        AccountError::Unexpected(error) => PageResponse::InternalError(ErrorBody::internal(&error)),
-    }
-}
-
 /// A sane `Idempotency-Key`: 1 to 255 visible ASCII characters (or none).
 fn idempotency_key(header: Option<String>) -> Result<Option<String>, &'static str> {
     match header {
@@ -232,18 +228,20 @@ fn idempotency_key(header: Option<String>) -> Result<Option<String>, &'static st
 impl AccountsApi {
     /// Open an account for the caller, with a zero balance.
     #[oai(path = "/accounts", method = "post", operation_id = "openAccount")]
-    async fn open(&self, auth: BearerAuth, body: JsonBody<OpenAccountBody>) -> AccountResponse {
+    async fn open(&self, auth: BearerAuth, body: JsonBody<OpenAccountBody>) -> OpenAccountResponse {
         let currency = match body.0.currency.as_deref().map(Currency::parse).transpose() {
             Ok(currency) => currency.unwrap_or(Currency::USD),
             Err(error) => {
-                return AccountResponse::BadRequest(
+                return OpenAccountResponse::BadRequest(
                     ValidationErrors::field("currency", error.to_string()).into_body(),
                 );
             }
         };
         match self.accounts.open(auth.0, currency).await {
-            Ok(account) => AccountResponse::Created(Json(account.into())),
-            Err(error) => account_failure(error),
+            Ok(account) => OpenAccountResponse::Created(Json(account.into())),
+            Err(OpenAccountError::Unexpected(error)) => {
+                OpenAccountResponse::InternalError(ErrorBody::internal(&error))
+            }
         }
     }
 
@@ -255,10 +253,10 @@ impl AccountsApi {
         page: Query<Option<u32>>,
         limit: Query<Option<u32>>,
         #[oai(name = "ownerId")] owner_id: Query<Option<Uuid>>,
-    ) -> PageResponse<AccountPage> {
+    ) -> ListAccountsResponse {
         let mut errors = ValidationErrors::default();
         let Some(page) = page_request(page.0, limit.0, &mut errors) else {
-            return PageResponse::BadRequest(errors.into_body());
+            return ListAccountsResponse::BadRequest(errors.into_body());
         };
         match self
             .accounts
@@ -267,21 +265,31 @@ impl AccountsApi {
         {
             Ok(page) => {
                 let meta = PageMeta::from(&page);
-                PageResponse::Ok(Json(AccountPage {
+                ListAccountsResponse::Ok(Json(AccountPage {
                     data: page.items.into_iter().map(AccountDto::from).collect(),
                     meta,
                 }))
             }
-            Err(error) => page_failure(error),
+            Err(error @ ListAccountsError::Forbidden) => {
+                ListAccountsResponse::Forbidden(ErrorBody::new(error.to_string()))
+            }
+            Err(ListAccountsError::Unexpected(error)) => {
+                ListAccountsResponse::InternalError(ErrorBody::internal(&error))
+            }
         }
     }
 
     /// One account: its owner or an admin.
     #[oai(path = "/accounts/:id", method = "get", operation_id = "getAccount")]
-    async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> AccountResponse {
+    async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> GetAccountResponse {
         match self.accounts.get(auth.0, AccountId::from_uuid(id.0)).await {
-            Ok(account) => AccountResponse::Ok(Json(account.into())),
-            Err(error) => account_failure(error),
+            Ok(account) => GetAccountResponse::Ok(Json(account.into())),
+            Err(error @ GetAccountError::NotFound(_)) => {
+                GetAccountResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(GetAccountError::Unexpected(error)) => {
+                GetAccountResponse::InternalError(ErrorBody::internal(&error))
+            }
         }
     }
 
@@ -297,20 +305,31 @@ impl AccountsApi {
         id: Path<Uuid>,
         #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
         body: JsonBody<DepositBody>,
-    ) -> AccountResponse {
+    ) -> DepositResponse {
         let mut errors = ValidationErrors::default();
         let amount = errors.check("amount", Amount::new(body.0.amount));
         let key = errors.check("Idempotency-Key", idempotency_key(key.0));
         let (Some(amount), Some(key)) = (amount, key) else {
-            return AccountResponse::BadRequest(errors.into_body());
+            return DepositResponse::BadRequest(errors.into_body());
         };
         match self
             .accounts
             .deposit(auth.0, AccountId::from_uuid(id.0), amount, key)
             .await
         {
-            Ok(account) => AccountResponse::Created(Json(account.into())),
-            Err(error) => account_failure(error),
+            Ok(account) => DepositResponse::Created(Json(account.into())),
+            Err(error @ DepositMoneyError::Forbidden) => {
+                DepositResponse::Forbidden(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ DepositMoneyError::NotFound(_)) => {
+                DepositResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ DepositMoneyError::IdempotencyConflict) => {
+                DepositResponse::Conflict(ErrorBody::new(error.to_string()))
+            }
+            Err(DepositMoneyError::Unexpected(error)) => {
+                DepositResponse::InternalError(ErrorBody::internal(&error))
+            }
         }
     }
 
@@ -326,10 +345,10 @@ impl AccountsApi {
         id: Path<Uuid>,
         page: Query<Option<u32>>,
         limit: Query<Option<u32>>,
-    ) -> PageResponse<TransferPage> {
+    ) -> ListTransfersResponse {
         let mut errors = ValidationErrors::default();
         let Some(page) = page_request(page.0, limit.0, &mut errors) else {
-            return PageResponse::BadRequest(errors.into_body());
+            return ListTransfersResponse::BadRequest(errors.into_body());
         };
         match self
             .accounts
@@ -338,12 +357,17 @@ impl AccountsApi {
         {
             Ok(page) => {
                 let meta = PageMeta::from(&page);
-                PageResponse::Ok(Json(TransferPage {
+                ListTransfersResponse::Ok(Json(TransferPage {
                     data: page.items.into_iter().map(TransferDto::from).collect(),
                     meta,
                 }))
             }
-            Err(error) => page_failure(error),
+            Err(error @ GetAccountError::NotFound(_)) => {
+                ListTransfersResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(GetAccountError::Unexpected(error)) => {
+                ListTransfersResponse::InternalError(ErrorBody::internal(&error))
+            }
         }
     }
 
@@ -372,25 +396,23 @@ impl AccountsApi {
                 Json(receipt.transfer.into()),
                 receipt.replayed.then(|| "true".to_owned()),
             ),
-            Err(error @ AccountError::NotFound(_)) => {
+            Err(error @ MakeTransferError::NotFound(_)) => {
                 TransferResponse::NotFound(ErrorBody::new(error.to_string()))
             }
-            Err(error @ AccountError::Forbidden) => {
+            Err(error @ MakeTransferError::Forbidden) => {
                 TransferResponse::Forbidden(ErrorBody::new(error.to_string()))
             }
-            Err(error @ AccountError::IdempotencyConflict) => {
+            Err(error @ MakeTransferError::SameAccount) => {
+                TransferResponse::BadRequest(ErrorBody::new(error.to_string()))
+            }
+            Err(
+                error
+                @ (MakeTransferError::InsufficientFunds | MakeTransferError::CurrencyMismatch),
+            ) => TransferResponse::Unprocessable(ErrorBody::new(error.to_string())),
+            Err(error @ MakeTransferError::IdempotencyConflict) => {
                 TransferResponse::Conflict(ErrorBody::new(error.to_string()))
             }
-            Err(AccountError::Rule(rule @ TransferRuleError::SameAccount)) => {
-                TransferResponse::BadRequest(ErrorBody::new(rule.to_string()))
-            }
-            Err(AccountError::Rule(
-                rule @ (TransferRuleError::InsufficientFunds | TransferRuleError::CurrencyMismatch),
-            )) => TransferResponse::Unprocessable(ErrorBody::new(rule.to_string())),
-            Err(AccountError::Rule(rule @ TransferRuleError::NotOwner)) => {
-                TransferResponse::Forbidden(ErrorBody::new(rule.to_string()))
-            }
-            Err(AccountError::Unexpected(error)) => {
+            Err(MakeTransferError::Unexpected(error)) => {
                 TransferResponse::InternalError(ErrorBody::internal(&error))
             }
         }

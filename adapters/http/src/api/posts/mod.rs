@@ -1,6 +1,9 @@
 //! `/api/v1/posts`.
 
-use application::{CreatePost, PostError, PostFilters, PostService};
+use application::{
+    ChangePostError, CreatePost, CreatePostError, GetPostError, ListPostsError, PostFilters,
+    PostService,
+};
 use domain::{Post, PostChanges, PostContent, PostId, PostTitle, SearchTerm, UserId};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -124,13 +127,40 @@ impl TryFrom<UpdatePostBody> for PostChanges {
 }
 
 #[derive(ApiResponse)]
-pub(crate) enum PostResponse {
+pub(crate) enum ListPostsResponse {
+    #[oai(status = 200)]
+    Ok(Json<PostPage>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum GetPostResponse {
     #[oai(status = 200)]
     Ok(Json<PostDto>),
+    /// No such post, or another user's draft.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum CreatePostResponse {
     #[oai(status = 201)]
     Created(Json<PostDto>),
-    #[oai(status = 204)]
-    Deleted,
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum UpdatePostResponse {
+    #[oai(status = 200)]
+    Ok(Json<PostDto>),
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
     /// Not the author nor an admin.
@@ -144,21 +174,17 @@ pub(crate) enum PostResponse {
 }
 
 #[derive(ApiResponse)]
-pub(crate) enum ListPostsResponse {
-    #[oai(status = 200)]
-    Ok(Json<PostPage>),
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
+pub(crate) enum DeletePostResponse {
+    #[oai(status = 204)]
+    Deleted,
+    /// Not the author nor an admin.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such post, or another user's draft.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
-}
-
-fn failure(error: PostError) -> PostResponse {
-    match error {
-        error @ PostError::NotFound(_) => PostResponse::NotFound(ErrorBody::new(error.to_string())),
-        error @ PostError::Forbidden => PostResponse::Forbidden(ErrorBody::new(error.to_string())),
-        PostError::Unexpected(error) => PostResponse::InternalError(ErrorBody::internal(&error)),
-    }
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Posts")]
@@ -198,36 +224,38 @@ impl PostsApi {
                     meta,
                 }))
             }
-            Err(PostError::Unexpected(error)) => {
+            Err(ListPostsError::Unexpected(error)) => {
                 ListPostsResponse::InternalError(ErrorBody::internal(&error))
-            }
-            Err(error @ (PostError::NotFound(_) | PostError::Forbidden)) => {
-                ListPostsResponse::InternalError(ErrorBody::internal(&anyhow::anyhow!(
-                    "listing cannot fail with: {error}"
-                )))
             }
         }
     }
 
     /// One post (another user's draft is not found).
     #[oai(path = "/posts/:id", method = "get", operation_id = "getPost")]
-    async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> PostResponse {
+    async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> GetPostResponse {
         match self.posts.get(auth.0, PostId::from_uuid(id.0)).await {
-            Ok(post) => PostResponse::Ok(Json(post.into())),
-            Err(error) => failure(error),
+            Ok(post) => GetPostResponse::Ok(Json(post.into())),
+            Err(error @ GetPostError::NotFound(_)) => {
+                GetPostResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(GetPostError::Unexpected(error)) => {
+                GetPostResponse::InternalError(ErrorBody::internal(&error))
+            }
         }
     }
 
     /// Write a post; the caller is its author. Publishing announces it in room `posts`.
     #[oai(path = "/posts", method = "post", operation_id = "createPost")]
-    async fn create(&self, auth: BearerAuth, body: JsonBody<CreatePostBody>) -> PostResponse {
+    async fn create(&self, auth: BearerAuth, body: JsonBody<CreatePostBody>) -> CreatePostResponse {
         let command = match CreatePost::try_from(body.0) {
             Ok(command) => command,
-            Err(errors) => return PostResponse::BadRequest(errors.into_body()),
+            Err(errors) => return CreatePostResponse::BadRequest(errors.into_body()),
         };
         match self.posts.create(auth.0, command).await {
-            Ok(post) => PostResponse::Created(Json(post.into())),
-            Err(error) => failure(error),
+            Ok(post) => CreatePostResponse::Created(Json(post.into())),
+            Err(CreatePostError::Unexpected(error)) => {
+                CreatePostResponse::InternalError(ErrorBody::internal(&error))
+            }
         }
     }
 
@@ -238,27 +266,43 @@ impl PostsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         body: JsonBody<UpdatePostBody>,
-    ) -> PostResponse {
+    ) -> UpdatePostResponse {
         let changes = match PostChanges::try_from(body.0) {
             Ok(changes) => changes,
-            Err(errors) => return PostResponse::BadRequest(errors.into_body()),
+            Err(errors) => return UpdatePostResponse::BadRequest(errors.into_body()),
         };
         match self
             .posts
             .update(auth.0, PostId::from_uuid(id.0), changes)
             .await
         {
-            Ok(post) => PostResponse::Ok(Json(post.into())),
-            Err(error) => failure(error),
+            Ok(post) => UpdatePostResponse::Ok(Json(post.into())),
+            Err(error @ ChangePostError::NotFound(_)) => {
+                UpdatePostResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ ChangePostError::Forbidden) => {
+                UpdatePostResponse::Forbidden(ErrorBody::new(error.to_string()))
+            }
+            Err(ChangePostError::Unexpected(error)) => {
+                UpdatePostResponse::InternalError(ErrorBody::internal(&error))
+            }
         }
     }
 
     /// Delete a post: its author or an admin.
     #[oai(path = "/posts/:id", method = "delete", operation_id = "deletePost")]
-    async fn delete(&self, auth: BearerAuth, id: Path<Uuid>) -> PostResponse {
+    async fn delete(&self, auth: BearerAuth, id: Path<Uuid>) -> DeletePostResponse {
         match self.posts.delete(auth.0, PostId::from_uuid(id.0)).await {
-            Ok(()) => PostResponse::Deleted,
-            Err(error) => failure(error),
+            Ok(()) => DeletePostResponse::Deleted,
+            Err(error @ ChangePostError::NotFound(_)) => {
+                DeletePostResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ ChangePostError::Forbidden) => {
+                DeletePostResponse::Forbidden(ErrorBody::new(error.to_string()))
+            }
+            Err(ChangePostError::Unexpected(error)) => {
+                DeletePostResponse::InternalError(ErrorBody::internal(&error))
+            }
         }
     }
 }
