@@ -31,5 +31,7 @@ macro_rules! contract {
     };
 }
 
+mod accounts;
+mod posts;
 mod sessions;
 mod users;
