@@ -1,15 +1,16 @@
 //! The `AccountRepository` contract.
 
-use adapter_persistence::{Database, DieselAccountRepository, DieselUserRepository};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use adapter_persistence::{Database, DieselAccountRepository};
+use chrono::Duration;
 use domain::ports::{
     AccountRepository, DepositCommand, DepositError, IdempotencyKey, NewAccount, TransferCommand,
-    TransferError, UserRepository,
+    TransferError,
 };
 use domain::{
-    AccountId, Actor, Amount, Currency, Email, NewUser, PageRequest, PasswordHash, Role,
-    TransferId, TransferRuleError, UserId,
+    AccountId, Actor, Amount, Currency, PageRequest, Role, TransferId, TransferRuleError, UserId,
 };
+
+use super::{now, user};
 
 contract!(DieselAccountRepository;
     a_new_account_has_a_zero_balance_and_is_listed_for_its_owner,
@@ -21,26 +22,6 @@ contract!(DieselAccountRepository;
     an_expired_idempotency_key_is_forgotten,
     history_lists_both_directions_newest_first,
 );
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
-}
-
-async fn user(database: &Database) -> UserId {
-    let id = UserId::generate();
-    DieselUserRepository::new(database.clone())
-        .insert(NewUser {
-            id,
-            email: Email::parse(&format!("u{}@example.com", &id.to_string()[24..])).unwrap(),
-            name: None,
-            role: Role::User,
-            password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
-            created_at: now(),
-        })
-        .await
-        .unwrap();
-    id
-}
 
 async fn account(
     accounts: &DieselAccountRepository,

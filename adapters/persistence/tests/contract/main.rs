@@ -31,6 +31,33 @@ macro_rules! contract {
     };
 }
 
+use adapter_persistence::{Database, DieselUserRepository};
+use chrono::{DateTime, TimeZone, Utc};
+use domain::ports::UserRepository as _;
+use domain::{Email, NewUser, PasswordHash, Role, UserId};
+
+/// The fixed "now" of the suites.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+}
+
+/// Stores a plain user (the owner or author other rows need) and returns its id.
+async fn user(database: &Database) -> UserId {
+    let id = UserId::generate();
+    DieselUserRepository::new(database.clone())
+        .insert(NewUser {
+            id,
+            email: Email::parse(&format!("u{}@example.com", &id.to_string()[24..])).unwrap(),
+            name: None,
+            role: Role::User,
+            password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
+            created_at: now(),
+        })
+        .await
+        .unwrap();
+    id
+}
+
 mod accounts;
 mod posts;
 mod sessions;

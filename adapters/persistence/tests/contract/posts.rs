@@ -1,12 +1,14 @@
 //! The `PostRepository` contract.
 
-use adapter_persistence::{Database, DieselPostRepository, DieselUserRepository};
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use domain::ports::{PostRepository, UserRepository};
+use adapter_persistence::{Database, DieselPostRepository};
+use chrono::Duration;
+use domain::ports::PostRepository;
 use domain::{
-    Email, NewPost, NewUser, PageRequest, PasswordHash, PostChanges, PostContent, PostId,
-    PostQuery, PostTitle, Role, SearchTerm, UserId,
+    NewPost, PageRequest, PostChanges, PostContent, PostId, PostQuery, PostTitle, SearchTerm,
+    UserId,
 };
+
+use super::{now, user};
 
 contract!(DieselPostRepository;
     a_post_round_trips_and_updates_change_only_the_given_fields,
@@ -14,26 +16,6 @@ contract!(DieselPostRepository;
     listings_filter_by_author_published_and_search,
     delete_reports_whether_the_post_existed,
 );
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
-}
-
-async fn user(database: &Database) -> UserId {
-    let id = UserId::generate();
-    DieselUserRepository::new(database.clone())
-        .insert(NewUser {
-            id,
-            email: Email::parse(&format!("u{}@example.com", &id.to_string()[24..])).unwrap(),
-            name: None,
-            role: Role::User,
-            password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
-            created_at: now(),
-        })
-        .await
-        .unwrap();
-    id
-}
 
 async fn post(
     posts: &DieselPostRepository,

@@ -1,15 +1,15 @@
 //! The `SessionRepository` and `PasswordResetRepository` contracts.
 
 use adapter_persistence::{Database, DieselSessionRepository, DieselUserRepository};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use domain::ports::{
     ConsumeRefreshTokenError, PasswordResetRepository, ResetPasswordError, SessionRepository,
     UserRepository,
 };
-use domain::{
-    Email, NewRefreshToken, NewResetToken, NewUser, PasswordHash, Role, TokenHash, UserId,
-};
+use domain::{NewRefreshToken, NewResetToken, PasswordHash, TokenHash, UserId};
 use uuid::Uuid;
+
+use super::{now, user};
 
 contract!(DieselSessionRepository;
     a_refresh_token_is_consumed_exactly_once,
@@ -21,26 +21,6 @@ contract!(DieselSessionRepository;
     a_newer_reset_request_supersedes_the_older_token,
     an_expired_reset_token_is_invalid,
 );
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
-}
-
-async fn user(database: &Database) -> UserId {
-    let id = UserId::generate();
-    DieselUserRepository::new(database.clone())
-        .insert(NewUser {
-            id,
-            email: Email::parse(&format!("u{}@example.com", &id.to_string()[24..])).unwrap(),
-            name: None,
-            role: Role::User,
-            password_hash: PasswordHash::from_phc("$argon2id$old".to_owned()),
-            created_at: now(),
-        })
-        .await
-        .unwrap();
-    id
-}
 
 fn refresh_token(user_id: UserId, family_id: Uuid, hash: &str) -> NewRefreshToken {
     NewRefreshToken {
