@@ -10,6 +10,7 @@ pub mod auth;
 pub mod auth_states;
 pub mod authenticator;
 pub mod health;
+pub mod jobs;
 pub mod posts;
 pub mod users;
 
@@ -21,6 +22,7 @@ pub use auth::{AuthConfig, AuthPorts, AuthService, IssuedSession, Register};
 pub use auth_states::AuthStates;
 pub use authenticator::{AuthenticateError, Authenticator};
 pub use health::{HealthService, ReadinessReport};
+pub use jobs::{JobAdminService, JobFailure, JobHandler, ListJobsError, MailJobs, RetryJobError};
 pub use posts::{
     ChangePostError, CreatePost, CreatePostError, GetPostError, ListPostsError, PostFilters,
     PostService,

@@ -7,21 +7,23 @@ use std::time::Duration;
 
 use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
 use adapter_http::{CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
-use adapter_mail::{MailSettings, OutboxMailer};
+use adapter_mail::{MailSettings, OutboxMailer, SmtpMailer, SmtpOptions};
 use adapter_memory::InMemoryRateLimiter;
 use adapter_persistence::{
-    Database, DatabaseConfig, DieselAccountRepository, DieselPostRepository,
+    Database, DatabaseConfig, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
     DieselSessionRepository, DieselUserRepository,
 };
+use adapter_worker::{WorkerConfig, Workers};
 use anyhow::Context as _;
 use application::{
     AccountService, AdminProvisioning, AuthConfig, AuthPorts, AuthService, AuthStates,
-    Authenticator, HealthService, PostService, UserService,
+    Authenticator, HealthService, JobAdminService, MailJobs, PostService, UserService,
 };
 use domain::ports::{
-    Clock, EventPublisher, NoEvents, RateLimiter, RatePolicy, SystemClock, UserRepository,
+    AccountMailer, Clock, EventPublisher, NoEvents, RateLimiter, RatePolicy, SystemClock,
+    UserRepository,
 };
-use domain::{Email, Password};
+use domain::{Email, Password, RetryPolicy};
 use secrecy::ExposeSecret as _;
 
 use crate::settings::{Environment, Settings};
@@ -37,11 +39,87 @@ const AUTH_STATE_TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
 const RESET_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
 /// Failed logins allowed per account within the rate-limit window.
 const MAX_FAILED_LOGINS: u32 = 5;
+/// How long running jobs may finish after a shutdown signal before they are released to
+/// the queue (shorter than the HTTP grace: both run at once, within a typical 30 s
+/// termination grace of an orchestrator).
+const JOB_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// A built application, bound to its port and ready to serve.
 pub struct App {
     server: HttpServer,
     database: Database,
+    jobs: JobRuntime,
+}
+
+/// What the job workers need, built with the app and started when it runs.
+#[derive(Clone)]
+pub(crate) struct JobRuntime {
+    jobs: Arc<DieselJobRepository>,
+    handler: Arc<MailJobs>,
+    clock: Arc<dyn Clock>,
+    config: WorkerConfig,
+}
+
+impl std::fmt::Debug for JobRuntime {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("JobRuntime")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `worker` command: job workers without HTTP, until `shutdown` completes.
+pub async fn run_workers(
+    settings: &Settings,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    if settings.job_workers == 0 {
+        anyhow::bail!("JOB_WORKERS is 0: the worker command needs at least one worker");
+    }
+    let database = open_database(settings).await?;
+    let runtime = JobRuntime::build(settings, &database, Arc::new(SystemClock))?;
+    runtime.run_until(shutdown).await;
+    Ok(())
+}
+
+impl JobRuntime {
+    /// The repository, the email handler and the worker settings for `database`.
+    fn build(
+        settings: &Settings,
+        database: &Database,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let users: Arc<dyn UserRepository> = Arc::new(DieselUserRepository::new(database.clone()));
+        let handler = Arc::new(MailJobs::new(users, mailer(settings)?, Arc::clone(&clock)));
+        Ok(Self {
+            jobs: Arc::new(DieselJobRepository::new(database.clone())),
+            handler,
+            clock,
+            config: worker_config(settings),
+        })
+    }
+
+    /// Starts the workers, unless the configuration asks for none (`JOB_WORKERS=0`).
+    fn start(&self) -> Option<Workers> {
+        (self.config.concurrency > 0).then(|| {
+            Workers::start(
+                self.jobs.clone(),
+                self.handler.clone(),
+                Arc::clone(&self.clock),
+                self.config,
+            )
+        })
+    }
+
+    /// Runs the workers until `shutdown` completes, then stops them gracefully.
+    async fn run_until(&self, shutdown: impl Future<Output = ()>) {
+        let workers = self.start();
+        shutdown.await;
+        if let Some(workers) = workers {
+            workers.shutdown(JOB_SHUTDOWN_GRACE).await;
+        }
+    }
 }
 
 impl std::fmt::Debug for App {
@@ -75,6 +153,7 @@ impl App {
             AUTH_STATE_TTL,
         ));
         let rate_limiter: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
+        let jobs = JobRuntime::build(settings, &database, Arc::clone(&clock))?;
         let window = Duration::from_secs(settings.rate_limit_window_seconds);
         let users = UserService::new(
             Arc::clone(&user_repository),
@@ -91,10 +170,6 @@ impl App {
                 hasher,
                 issuer: tokens.clone(),
                 opaque_tokens: Arc::new(RandomTokens),
-                mailer: Arc::new(OutboxMailer::new(
-                    settings.mail_outbox_dir.clone(),
-                    mail_settings(settings)?,
-                )),
                 rate_limiter: Arc::clone(&rate_limiter),
                 clock: Arc::clone(&clock),
                 auth_states: Arc::clone(&auth_states),
@@ -124,6 +199,7 @@ impl App {
                 events,
                 Arc::clone(&clock),
             ),
+            jobs: JobAdminService::new(jobs.jobs.clone(), Arc::clone(&clock)),
             authenticator: Authenticator::new(tokens, auth_states, clock),
             health: HealthService::new(vec![Arc::new(database.clone())]),
         };
@@ -151,7 +227,11 @@ impl App {
         )
         .await
         .with_context(|| format!("could not listen on {}:{}", settings.host, settings.port))?;
-        Ok(Self { server, database })
+        Ok(Self {
+            server,
+            database,
+            jobs,
+        })
     }
 
     /// The address actually bound (its port is the real one when `PORT=0`).
@@ -166,16 +246,28 @@ impl App {
         &self.database
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish (up to a
-    /// grace period) before returning.
+    /// Serves and runs the job workers until `shutdown` completes; then, at once, lets
+    /// in-flight requests finish (up to a grace period) and stops the workers gracefully
+    /// (running jobs finish or go back to the queue) before returning.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        self.server
-            .run_until(shutdown, SHUTDOWN_GRACE)
-            .await
-            .context("the HTTP server failed")
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            // An error means the sender is gone, which is a stop as well.
+            let _ = stopped.wait_for(|stopped| *stopped).await;
+        };
+        let server = self
+            .server
+            .run_until(until_stopped(stopped.clone()), SHUTDOWN_GRACE);
+        let workers = self.jobs.run_until(until_stopped(stopped));
+        let (outcome, (), ()) = tokio::join!(server, workers, signal);
+        outcome.context("the HTTP server failed")
     }
 }
 
@@ -209,6 +301,34 @@ async fn provision_admin(settings: &Settings, users: &UserService) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// SMTP when `SMTP_URL` is set, the outbox directory otherwise.
+fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn AccountMailer>> {
+    let mail = mail_settings(settings)?;
+    Ok(match &settings.smtp_url {
+        Some(url) => {
+            let options = SmtpOptions {
+                timeout: Duration::from_secs(settings.smtp_timeout_seconds),
+                ..SmtpOptions::default()
+            };
+            Arc::new(SmtpMailer::from_url(url.expose_secret(), mail, options)?)
+        }
+        None => Arc::new(OutboxMailer::new(settings.mail_outbox_dir.clone(), mail)),
+    })
+}
+
+fn worker_config(settings: &Settings) -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(settings.job_lease_seconds),
+        poll_interval: Duration::from_millis(settings.job_poll_interval_ms),
+        retry: RetryPolicy {
+            base: Duration::from_millis(settings.job_retry_base_ms),
+            max: Duration::from_secs(settings.job_retry_max_seconds),
+        },
+        retention: Duration::from_secs(settings.job_retention_hours * 60 * 60),
+        ..WorkerConfig::with_concurrency(settings.job_workers)
+    }
 }
 
 fn mail_settings(settings: &Settings) -> anyhow::Result<MailSettings> {

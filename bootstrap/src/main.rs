@@ -1,6 +1,7 @@
 //! The `backend` binary.
 //!
 //! - `backend` / `backend serve`: migrate, then serve the API until SIGINT or SIGTERM.
+//! - `backend worker`: migrate, then run the job workers without HTTP.
 //! - `backend migrate`: apply pending migrations and exit.
 //! - `backend create-admin`: create the admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` and exit.
 
@@ -15,9 +16,12 @@ use mimalloc::MiMalloc;
 #[global_allocator]
 static ALLOCATOR: MiMalloc = MiMalloc;
 
-const USAGE: &str = "usage: backend [serve | migrate | create-admin | help]
+const USAGE: &str = "usage: backend [serve | worker | migrate | create-admin | help]
 
-  serve         apply migrations, then serve the API (the default)
+  serve         apply migrations, then serve the API and run the job workers
+                (the default)
+  worker        apply migrations, then run only the job workers (JOB_WORKERS of
+                them), e.g. as a separate process sharing a PostgreSQL queue
   migrate       apply pending database migrations and exit
   create-admin  create the admin named by ADMIN_EMAIL / ADMIN_PASSWORD and exit
 
@@ -43,6 +47,7 @@ async fn main() -> std::process::ExitCode {
     telemetry::init(settings.log_format);
     let outcome = match command.as_str() {
         "serve" => serve(&settings).await,
+        "worker" => work(&settings).await,
         "migrate" => bootstrap::app::open_database(&settings).await.map(|_| ()),
         "create-admin" => create_admin(&settings).await,
         other => {
@@ -66,6 +71,16 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     tracing::info!(%address, docs = %format!("http://{address}/docs"), "listening");
     println!("Serving on http://{address} (API under /api/v1) — docs at http://{address}/docs");
     app.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn work(settings: &Settings) -> anyhow::Result<()> {
+    println!(
+        "Running {} job workers (no HTTP) until SIGINT or SIGTERM",
+        settings.job_workers
+    );
+    bootstrap::app::run_workers(settings, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

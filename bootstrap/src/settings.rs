@@ -59,6 +59,18 @@ pub struct Settings {
     pub admin_email: Option<String>,
     pub admin_password: Option<SecretString>,
     pub job_workers: usize,
+    /// How long a worker's claim on a job holds (a dead worker's job waits this long).
+    pub job_lease_seconds: u64,
+    /// First retry delay of a failed job, doubled per attempt.
+    pub job_retry_base_ms: u64,
+    /// Longest retry delay.
+    pub job_retry_max_seconds: u64,
+    /// How often idle workers look for jobs other processes enqueued.
+    pub job_poll_interval_ms: u64,
+    /// How long succeeded and dead jobs are kept.
+    pub job_retention_hours: u64,
+    /// Longest wait for any step of an SMTP delivery.
+    pub smtp_timeout_seconds: u64,
     pub log_format: LogFormat,
     /// Directory for generated local state (the development JWT secret).
     pub data_dir: PathBuf,
@@ -185,6 +197,40 @@ impl Settings {
             admin_email,
             admin_password,
             job_workers: parse(&get, "JOB_WORKERS", "4", "a number")?,
+            job_lease_seconds: positive(
+                parse(&get, "JOB_LEASE_SECONDS", "60", "a number of seconds")?,
+                "JOB_LEASE_SECONDS",
+            )?,
+            job_retry_base_ms: positive(
+                parse(
+                    &get,
+                    "JOB_RETRY_BASE_MS",
+                    "1000",
+                    "a number of milliseconds",
+                )?,
+                "JOB_RETRY_BASE_MS",
+            )?,
+            job_retry_max_seconds: positive(
+                parse(&get, "JOB_RETRY_MAX_SECONDS", "3600", "a number of seconds")?,
+                "JOB_RETRY_MAX_SECONDS",
+            )?,
+            job_poll_interval_ms: positive(
+                parse(
+                    &get,
+                    "JOB_POLL_INTERVAL_MS",
+                    "500",
+                    "a number of milliseconds",
+                )?,
+                "JOB_POLL_INTERVAL_MS",
+            )?,
+            job_retention_hours: positive(
+                parse(&get, "JOB_RETENTION_HOURS", "168", "a number of hours")?,
+                "JOB_RETENTION_HOURS",
+            )?,
+            smtp_timeout_seconds: positive(
+                parse(&get, "SMTP_TIMEOUT_SECONDS", "20", "a number of seconds")?,
+                "SMTP_TIMEOUT_SECONDS",
+            )?,
             log_format,
             data_dir: PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".to_owned())),
         })

@@ -69,6 +69,10 @@ define_id!(
     /// Identifies a [`crate::Transfer`].
     TransferId
 );
+define_id!(
+    /// Identifies a [`crate::Job`].
+    JobId
+);
 
 #[cfg(test)]
 mod tests {

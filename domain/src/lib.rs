@@ -9,6 +9,7 @@
 pub mod account;
 pub mod actor;
 pub mod id;
+pub mod job;
 pub mod money;
 pub mod pagination;
 pub mod ports;
@@ -18,7 +19,11 @@ pub mod user;
 
 pub use account::{Account, Transfer, TransferRuleError, check_transfer};
 pub use actor::Actor;
-pub use id::{AccountId, InvalidId, PostId, TransferId, UserId};
+pub use id::{AccountId, InvalidId, JobId, PostId, TransferId, UserId};
+pub use job::{
+    AfterFailure, DEFAULT_MAX_ATTEMPTS, Job, JobKind, JobNameError, JobPayload, JobQuery,
+    JobStatus, JobStatusError, NewJob, QueueName, RetryPolicy,
+};
 pub use money::{Amount, AmountError, Currency, CurrencyError, MAX_AMOUNT};
 pub use pagination::{Page, PageRequest, PageRequestError};
 pub use post::{

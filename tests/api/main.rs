@@ -2,10 +2,12 @@
 //! with the exact body. Each test runs on SQLite and on PostgreSQL (see `api_test!`).
 
 mod accounts;
+mod admin_jobs;
 mod auth;
 mod cross_cutting;
 mod docs;
 mod health;
+mod mail;
 mod posts;
 mod transfers_under_load;
 mod users;

@@ -3,12 +3,17 @@
 use std::collections::HashMap;
 
 use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens};
-use adapter_persistence::DieselUserRepository;
 use adapter_persistence::testing::TestDatabase;
+use adapter_persistence::{DieselJobRepository, DieselUserRepository};
 use bootstrap::{App, Settings};
 use chrono::Utc;
-use domain::ports::{PasswordHasher as _, TokenIssuer as _, UserRepository as _};
-use domain::{Actor, Email, NewUser, Password, PasswordHash, Role, User, UserId, UserName};
+use domain::ports::{
+    JobRepository as _, PasswordHasher as _, TokenIssuer as _, UserRepository as _,
+};
+use domain::{
+    Actor, Email, Job, JobQuery, NewUser, PageRequest, Password, PasswordHash, Role, User, UserId,
+    UserName,
+};
 use reqwest::Method;
 use secrecy::SecretSlice;
 use serde_json::Value;
@@ -50,6 +55,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     users: DieselUserRepository,
+    jobs: DieselJobRepository,
     tokens: JwtTokens,
     shutdown: Option<oneshot::Sender<()>>,
     // Dropped last (fields drop in order): the database outlives the server using it.
@@ -87,7 +93,11 @@ impl TestApp {
             ("DATABASE_URL", database.url()),
             ("DATABASE_MAX_CONNECTIONS", "5"),
             ("JWT_SECRET", JWT_SECRET),
-            ("JOB_WORKERS", "0"),
+            ("JOB_WORKERS", "2"),
+            // Failed jobs retry within a test's patience.
+            ("JOB_RETRY_BASE_MS", "100"),
+            ("JOB_RETRY_MAX_SECONDS", "1"),
+            ("JOB_POLL_INTERVAL_MS", "50"),
             // Out of the way unless a test sets its own.
             ("RATE_LIMIT_MAX", "1000000"),
             ("AUTH_RATE_LIMIT_MAX", "1000000"),
@@ -110,6 +120,7 @@ impl TestApp {
         let app = App::build(&settings).await.expect("build the app");
         let address = format!("http://{}", app.address());
         let users = DieselUserRepository::new(app.database().clone());
+        let jobs = DieselJobRepository::new(app.database().clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -121,6 +132,7 @@ impl TestApp {
                 .build()
                 .expect("build an HTTP client"),
             users,
+            jobs,
             tokens: JwtTokens::new(&JwtConfig {
                 secret: SecretSlice::from(JWT_SECRET.as_bytes().to_vec()),
                 issuer: settings.jwt_issuer.clone(),
@@ -155,14 +167,17 @@ impl TestApp {
             .clone();
         let user = self
             .users
-            .insert(NewUser {
-                id: UserId::generate(),
-                email: Email::parse(email).expect("a valid test email"),
-                name: name.map(|name| UserName::parse(name).expect("a valid test name")),
-                role,
-                password_hash,
-                created_at: domain::ports::Clock::now(&domain::ports::SystemClock),
-            })
+            .insert(
+                NewUser {
+                    id: UserId::generate(),
+                    email: Email::parse(email).expect("a valid test email"),
+                    name: name.map(|name| UserName::parse(name).expect("a valid test name")),
+                    role,
+                    password_hash,
+                    created_at: domain::ports::Clock::now(&domain::ports::SystemClock),
+                },
+                Vec::new(),
+            )
             .await
             .expect("insert the test user");
         let token = self.token_for(user.id, role);
@@ -219,23 +234,47 @@ impl TestApp {
             .collect()
     }
 
-    /// The token of the latest reset email sent to `email`.
-    #[must_use]
-    pub fn reset_token_for(&self, email: &str) -> Option<String> {
-        self.outbox()
-            .iter()
-            .rev()
-            .filter(|message| message.contains(&format!("To: {email}")))
-            .find_map(|message| {
-                let start = message.find("reset-password?token=")? + "reset-password?token=".len();
-                let token: String = message[start..]
-                    .chars()
-                    .take_while(|character| {
-                        character.is_ascii_alphanumeric() || matches!(character, '-' | '_')
-                    })
-                    .collect();
-                Some(token)
+    /// Waits (up to 10 s) until the outbox holds at least `count` messages; returns them
+    /// all, oldest first.
+    pub async fn wait_for_outbox(&self, count: usize) -> Vec<String> {
+        eventually(&format!("{count} messages in the outbox"), || async {
+            let messages = self.outbox();
+            (messages.len() >= count).then_some(messages)
+        })
+        .await
+    }
+
+    /// Waits until `count` reset emails to `email` are in the outbox; returns their tokens,
+    /// oldest first.
+    pub async fn reset_tokens_for(&self, email: &str, count: usize) -> Vec<String> {
+        eventually(&format!("{count} reset emails to {email}"), || async {
+            let tokens: Vec<String> = self
+                .outbox()
+                .iter()
+                .filter(|message| message.contains(&format!("To: {email}")))
+                .filter_map(|message| reset_token_in(message))
+                .collect();
+            (tokens.len() >= count).then_some(tokens)
+        })
+        .await
+    }
+
+    /// Waits for a reset email to `email` and returns the token of the latest.
+    pub async fn reset_token_for(&self, email: &str) -> String {
+        let mut tokens = self.reset_tokens_for(email, 1).await;
+        tokens.pop().expect("at least one token")
+    }
+
+    /// Every job in the queue, newest first (up to 100).
+    pub async fn jobs(&self) -> Vec<Job> {
+        self.jobs
+            .list(&JobQuery {
+                page: PageRequest::new(Some(1), Some(100)).expect("a valid page"),
+                ..JobQuery::default()
             })
+            .await
+            .expect("list the jobs")
+            .items
     }
 
     // ----------------------------------------------------------------- endpoints
@@ -314,6 +353,26 @@ impl TestApp {
     pub async fn get_user(&self, token: Option<&str>, id: &str) -> TestResponse {
         self.send(Method::GET, &format!("/api/v1/users/{id}"), token, None)
             .await
+    }
+
+    pub async fn list_jobs(&self, token: Option<&str>, query: &str) -> TestResponse {
+        self.send(
+            Method::GET,
+            &format!("/api/v1/admin/jobs?{query}"),
+            token,
+            None,
+        )
+        .await
+    }
+
+    pub async fn retry_job(&self, token: Option<&str>, id: &str) -> TestResponse {
+        self.send(
+            Method::POST,
+            &format!("/api/v1/admin/jobs/{id}/retry"),
+            token,
+            None,
+        )
+        .await
     }
 
     pub async fn post_user(&self, token: Option<&str>, body: &Value) -> TestResponse {
@@ -455,7 +514,41 @@ fn init_logging() {
 }
 
 /// What a mail client shows of a quoted-printable body: soft breaks joined, `=XX` decoded.
-fn decode_quoted_printable(text: &str) -> String {
+/// The token of the reset link in `message`, if it has one.
+pub fn reset_token_in(message: &str) -> Option<String> {
+    let start = message.find("reset-password?token=")? + "reset-password?token=".len();
+    Some(
+        message[start..]
+            .chars()
+            .take_while(|character| {
+                character.is_ascii_alphanumeric() || matches!(character, '-' | '_')
+            })
+            .collect(),
+    )
+}
+
+/// Polls `probe` every 20 ms until it returns `Some`, for up to 10 s (background work such
+/// as email delivery finishes a little after the request that caused it).
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// What a mail client shows: soft line breaks joined, `=XX` escapes decoded.
+pub fn decode_quoted_printable(text: &str) -> String {
     let joined = text.replace("=\r\n", "");
     let mut bytes = Vec::with_capacity(joined.len());
     let mut rest = joined.as_bytes();

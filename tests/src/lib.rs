@@ -5,12 +5,19 @@
 //! - [`api_test!`] writes one test per backend from one body.
 //! - [`TestApp`] has one helper per endpoint, plus ways to arrange data directly.
 //! - [`TestResponse`] asserts statuses and exact error bodies.
+//! - [`SmtpSink`] is a real SMTP server on a free port that keeps what it receives, and
+//!   can be stopped and started again to play an outage.
 
 mod app;
 mod response;
+mod smtp;
 
-pub use app::{Backend, JWT_SECRET, PASSWORD, TestApp, TestUser};
+pub use app::{
+    Backend, JWT_SECRET, PASSWORD, TestApp, TestUser, decode_quoted_printable, eventually,
+    reset_token_in,
+};
 pub use response::TestResponse;
+pub use smtp::{ReceivedMail, SmtpSink};
 
 /// One test body, run once on SQLite (`<name>::on_sqlite`) and once on PostgreSQL
 /// (`<name>::on_postgres`, skipped with a loud notice when `TEST_DATABASE_URL` is unset).

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use application::{
-    AccountService, AuthService, Authenticator, HealthService, PostService, UserService,
+    AccountService, AuthService, Authenticator, HealthService, JobAdminService, PostService,
+    UserService,
 };
 use domain::ports::{RateLimiter, RatePolicy};
 use ipnet::IpNet;
@@ -17,6 +18,7 @@ use poem_openapi::OpenApiService;
 use crate::api::accounts::AccountsApi;
 use crate::api::auth::AuthApi;
 use crate::api::health::HealthApi;
+use crate::api::jobs::JobsApi;
 use crate::api::posts::PostsApi;
 use crate::api::users::UsersApi;
 use crate::client_ip::TrustedProxies;
@@ -71,6 +73,7 @@ pub struct Services {
     pub users: UserService,
     pub posts: PostService,
     pub accounts: AccountService,
+    pub jobs: JobAdminService,
     pub authenticator: Authenticator,
     pub health: HealthService,
 }
@@ -90,6 +93,7 @@ pub(crate) fn router(
             UsersApi { users: services.users },
             PostsApi { posts: services.posts },
             AccountsApi { accounts: services.accounts },
+            JobsApi { jobs: services.jobs },
         ),
         "Backend API",
         env!("CARGO_PKG_VERSION"),

@@ -94,7 +94,6 @@ impl ValidationErrors {
             .ok()
     }
 
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.form_errors.is_empty() && self.field_errors.is_empty()
     }

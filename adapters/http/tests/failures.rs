@@ -7,10 +7,10 @@ use std::time::Duration;
 use adapter_http::{CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
 use application::{
     AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
-    PostService, UserService,
+    JobAdminService, PostService, UserService,
 };
 use domain::ports::{
-    AccessClaims, MockAccountMailer, MockAccountRepository, MockOpaqueTokenGenerator,
+    AccessClaims, MockAccountRepository, MockJobRepository, MockOpaqueTokenGenerator,
     MockPasswordHasher, MockPasswordResetRepository, MockPostRepository, MockRateLimiter,
     MockSessionRepository, MockTokenIssuer, MockTokenVerifier, MockUserRepository, NoEvents,
     RateDecision, RatePolicy, RepositoryError, SystemClock,
@@ -64,7 +64,6 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
             hasher: Arc::new(MockPasswordHasher::new()),
             issuer: Arc::new(MockTokenIssuer::new()),
             opaque_tokens: Arc::new(MockOpaqueTokenGenerator::new()),
-            mailer: Arc::new(MockAccountMailer::new()),
             rate_limiter: limiter.clone(),
             clock: Arc::new(SystemClock),
             auth_states: auth_states.clone(),
@@ -93,6 +92,7 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
             Arc::new(SystemClock),
             auth_states.clone(),
         ),
+        jobs: JobAdminService::new(Arc::new(MockJobRepository::new()), Arc::new(SystemClock)),
         authenticator: Authenticator::new(Arc::new(verifier), auth_states, Arc::new(SystemClock)),
         health: HealthService::new(vec![]),
     };

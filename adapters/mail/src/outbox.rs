@@ -33,7 +33,7 @@ impl AccountMailer for OutboxMailer {
             AccountEmail::Welcome { .. } => "welcome",
             AccountEmail::PasswordReset { .. } => "password-reset",
         };
-        let message = compose(&email, &self.settings).map_err(MailError)?;
+        let message = compose(&email, &self.settings).map_err(MailError::Permanent)?;
         let name = format!(
             "{}-{kind}-{}.eml",
             chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
@@ -47,7 +47,9 @@ impl AccountMailer for OutboxMailer {
             tokio::fs::write(&partial_path, message.formatted()).await?;
             tokio::fs::rename(&partial_path, &final_path).await
         };
-        write.await.map_err(|error| MailError(error.into()))?;
+        write
+            .await
+            .map_err(|error| MailError::Transient(error.into()))?;
         tracing::info!(path = %final_path.display(), kind, "email written to the outbox");
         Ok(())
     }

@@ -24,11 +24,12 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 /// Serialises concurrent migrators (several instances starting at once) on PostgreSQL.
 const MIGRATION_LOCK_KEY: i64 = 0x6d69_6772_6174_6531;
 
-/// Every SQLite connection: WAL so that readers do not block the writer, a busy timeout
-/// so that concurrent writers wait instead of failing with "database is locked", and
-/// foreign keys, which SQLite leaves off by default.
-const SQLITE_CONNECTION_SETUP: &str = "PRAGMA journal_mode = WAL; \
-     PRAGMA busy_timeout = 5000; \
+/// Every SQLite connection: a busy timeout so that concurrent writers wait instead of
+/// failing with "database is locked" (first: switching to WAL itself needs the lock while
+/// another connection writes), WAL so that readers do not block the writer, and foreign
+/// keys, which SQLite leaves off by default.
+const SQLITE_CONNECTION_SETUP: &str = "PRAGMA busy_timeout = 5000; \
+     PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = NORMAL;";
 
@@ -78,6 +79,8 @@ pub struct Database {
     pool: std::sync::Arc<Pool>,
     /// The URL the backend's driver accepts (for SQLite, the file path).
     connection_url: String,
+    /// Wakes an idle worker of this process when a transaction stored jobs.
+    jobs_enqueued: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Database {
@@ -141,6 +144,7 @@ impl Database {
         Ok(Self {
             pool: std::sync::Arc::new(pool),
             connection_url,
+            jobs_enqueued: std::sync::Arc::default(),
         })
     }
 
@@ -154,6 +158,18 @@ impl Database {
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Tells a worker waiting in [`Database::jobs_enqueued`] that jobs were committed. The
+    /// signal is kept when nobody waits, so a worker between two claims does not miss it.
+    pub(crate) fn signal_jobs_enqueued(&self) {
+        self.jobs_enqueued.notify_one();
+    }
+
+    /// Returns when this process committed jobs, or after `timeout` (other processes'
+    /// jobs are found by polling).
+    pub(crate) async fn jobs_enqueued(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.jobs_enqueued.notified()).await;
     }
 
     /// Applies the pending embedded migrations and returns their names. Safe to run from

@@ -13,6 +13,7 @@ mod database;
 mod accounts;
 mod errors;
 mod expressions;
+mod jobs;
 mod posts;
 mod schema;
 mod sessions;
@@ -23,6 +24,7 @@ mod users;
 
 pub use accounts::DieselAccountRepository;
 pub use database::{Backend, Database, DatabaseConfig, DatabaseError};
+pub use jobs::DieselJobRepository;
 pub use posts::DieselPostRepository;
 pub use sessions::DieselSessionRepository;
 pub use users::DieselUserRepository;

@@ -133,3 +133,25 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     users
 );
+
+diesel::table! {
+    use diesel::sql_types::{Integer, Nullable, Text};
+    use crate::sql_types::{Id, UtcTime};
+
+    jobs (id) {
+        id -> Id,
+        queue -> Text,
+        kind -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_at -> UtcTime,
+        locked_by -> Nullable<Id>,
+        locked_until -> Nullable<UtcTime>,
+        last_error -> Nullable<Text>,
+        dedup_key -> Nullable<Text>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+    }
+}

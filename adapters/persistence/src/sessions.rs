@@ -9,12 +9,13 @@ use domain::ports::{
     SessionRepository,
 };
 use domain::{
-    ConsumedRefreshToken, NewRefreshToken, NewResetToken, PasswordHash, TokenHash, UserId,
+    ConsumedRefreshToken, NewJob, NewRefreshToken, NewResetToken, PasswordHash, TokenHash, UserId,
 };
 use uuid::Uuid;
 
 use crate::database::Database;
 use crate::errors::unexpected;
+use crate::jobs::{insert_jobs, job_rows};
 use crate::schema::{password_reset_tokens, refresh_tokens, users};
 use crate::sql_types::{DbId, DbTime};
 
@@ -209,7 +210,11 @@ impl SessionRepository for DieselSessionRepository {
 #[async_trait]
 impl PasswordResetRepository for DieselSessionRepository {
     #[tracing::instrument(skip_all, fields(user_id = %token.user_id))]
-    async fn replace_reset_token(&self, token: NewResetToken) -> Result<(), RepositoryError> {
+    async fn replace_reset_token(
+        &self,
+        token: NewResetToken,
+        jobs: Vec<NewJob>,
+    ) -> Result<(), RepositoryError> {
         let row = NewResetTokenRow {
             id: DbId(token.id),
             user_id: DbId(token.user_id.as_uuid()),
@@ -218,6 +223,8 @@ impl PasswordResetRepository for DieselSessionRepository {
             expires_at: DbTime(token.expires_at),
         };
         let now = DbTime(token.created_at);
+        let job_rows = job_rows(jobs);
+        let enqueues = !job_rows.is_empty();
         with_connection!(self.database, |connection| {
             connection
                 .transaction::<_, diesel::result::Error, _>(async move |transaction| {
@@ -234,11 +241,15 @@ impl PasswordResetRepository for DieselSessionRepository {
                         .values(&row)
                         .execute(transaction)
                         .await?;
+                    insert_jobs!(transaction, &job_rows)?;
                     Ok(())
                 })
                 .await
                 .map_err(unexpected)?;
         });
+        if enqueues {
+            self.database.signal_jobs_enqueued();
+        }
         Ok(())
     }
 

@@ -3,18 +3,19 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use domain::ports::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    AuthState, Email, NewUser, Page, PasswordHash, Role, User, UserChanges, UserCredentials,
-    UserId, UserName, UserQuery,
+    AuthState, Email, NewJob, NewUser, Page, PasswordHash, Role, User, UserChanges,
+    UserCredentials, UserId, UserName, UserQuery,
 };
 
 use crate::database::Database;
 use crate::errors::{is_foreign_key_violation, is_unique_violation, unexpected};
 use crate::expressions::contains_pattern;
+use crate::jobs::{insert_jobs, job_rows};
 use crate::schema::users;
 use crate::sql_types::{DbId, DbTime};
 
@@ -102,7 +103,7 @@ impl TryFrom<UserRow> for User {
 #[async_trait]
 impl UserRepository for DieselUserRepository {
     #[tracing::instrument(skip_all, fields(user_id = %user.id))]
-    async fn insert(&self, user: NewUser) -> Result<User, InsertUserError> {
+    async fn insert(&self, user: NewUser, jobs: Vec<NewJob>) -> Result<User, InsertUserError> {
         let row = NewUserRow {
             id: DbId(user.id.as_uuid()),
             email: user.email.as_str().to_owned(),
@@ -112,13 +113,24 @@ impl UserRepository for DieselUserRepository {
             created_at: DbTime(user.created_at),
             updated_at: DbTime(user.created_at),
         };
+        let job_rows = job_rows(jobs);
+        let enqueues = !job_rows.is_empty();
         let inserted = with_connection!(self.database, |connection| {
-            diesel::insert_into(users::table)
-                .values(&row)
-                .returning(UserRow::as_returning())
-                .get_result(connection)
+            connection
+                .transaction::<_, diesel::result::Error, _>(async move |transaction| {
+                    let user = diesel::insert_into(users::table)
+                        .values(&row)
+                        .returning(UserRow::as_returning())
+                        .get_result(transaction)
+                        .await?;
+                    insert_jobs!(transaction, &job_rows)?;
+                    Ok(user)
+                })
                 .await
         });
+        if inserted.is_ok() && enqueues {
+            self.database.signal_jobs_enqueued();
+        }
         match inserted {
             Ok(row) => Ok(row.try_into()?),
             Err(error) if is_unique_violation(&error, EMAIL_UNIQUE, EMAIL_UNIQUE_COLUMNS) => {

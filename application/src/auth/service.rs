@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::ports::{
-    AccessToken, AccountEmail, AccountMailer, Clock, ConsumeRefreshTokenError, InsertUserError,
-    OpaqueTokenGenerator, PasswordHashError, PasswordHasher, PasswordResetRepository, RateLimiter,
-    RatePolicy, ResetPasswordError, SessionRepository, TokenIssuer, UserRepository,
+    AccessToken, Clock, ConsumeRefreshTokenError, InsertUserError, OpaqueTokenGenerator,
+    PasswordHashError, PasswordHasher, PasswordResetRepository, RateLimiter, RatePolicy,
+    ResetPasswordError, SessionRepository, TokenIssuer, UserRepository,
 };
 use domain::{
     Actor, AuthState, Email, NewRefreshToken, NewResetToken, NewUser, OpaqueToken, Password,
@@ -18,6 +18,7 @@ use super::errors::{
     ConfirmResetError, LoginError, LogoutError, RefreshError, RegisterError, RequestResetError,
 };
 use crate::auth_states::AuthStates;
+use crate::jobs::{password_reset_email_job, welcome_email_job};
 
 /// Lifetimes and limits of the authentication flows.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +39,6 @@ pub struct AuthPorts {
     pub hasher: Arc<dyn PasswordHasher>,
     pub issuer: Arc<dyn TokenIssuer>,
     pub opaque_tokens: Arc<dyn OpaqueTokenGenerator>,
-    pub mailer: Arc<dyn AccountMailer>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub clock: Arc<dyn Clock>,
     pub auth_states: Arc<AuthStates>,
@@ -88,35 +88,34 @@ impl AuthService {
         }
     }
 
-    /// Self-service sign-up: always the `user` role; sends the welcome email.
+    /// Self-service sign-up: always the `user` role. The welcome email is queued in the
+    /// same transaction as the user: no user without their email, no email for a user that
+    /// was rolled back.
     #[tracing::instrument(skip_all)]
     pub async fn register(&self, command: Register) -> Result<IssuedSession, RegisterError> {
         let password_hash = self.ports.hasher.hash(&command.password).await?;
+        let now = self.ports.clock.now();
+        let id = UserId::generate();
         let user = self
             .ports
             .users
-            .insert(NewUser {
-                id: UserId::generate(),
-                email: command.email,
-                name: command.name,
-                role: Role::User,
-                password_hash,
-                created_at: self.ports.clock.now(),
-            })
+            .insert(
+                NewUser {
+                    id,
+                    email: command.email,
+                    name: command.name,
+                    role: Role::User,
+                    password_hash,
+                    created_at: now,
+                },
+                vec![welcome_email_job(id, now)],
+            )
             .await
             .map_err(|error| match error {
                 InsertUserError::EmailTaken => RegisterError::EmailTaken,
                 InsertUserError::Unexpected(error) => error.into(),
             })?;
         tracing::info!(user_id = %user.id, "registered");
-        if let Err(error) = self
-            .ports
-            .mailer
-            .send(AccountEmail::Welcome { user: user.clone() })
-            .await
-        {
-            tracing::error!(user_id = %user.id, error = format!("{error:#}"), "welcome email not sent");
-        }
         let state = AuthState {
             role: user.role,
             session_version: 0,
@@ -212,41 +211,33 @@ impl AuthService {
         Ok(())
     }
 
-    /// Sends a reset link if the account exists; says nothing either way.
+    /// Queues a reset link if the account exists (in the transaction that stores the token);
+    /// says nothing either way.
     #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(&self, email: &Email) -> Result<(), RequestResetError> {
         let Some(credentials) = self.ports.users.find_credentials_by_email(email).await? else {
             return Ok(());
         };
-        let user = credentials.user;
         let now = self.ports.clock.now();
         let (token, token_hash) = self.ports.opaque_tokens.generate();
         let expires_at = now
             + chrono::Duration::from_std(self.config.reset_token_ttl)
                 .map_err(anyhow::Error::new)?;
+        let user_id = credentials.user.id;
         self.ports
             .resets
-            .replace_reset_token(NewResetToken {
-                id: Uuid::now_v7(),
-                user_id: user.id,
-                token_hash,
-                created_at: now,
-                expires_at,
-            })
+            .replace_reset_token(
+                NewResetToken {
+                    id: Uuid::now_v7(),
+                    user_id,
+                    token_hash,
+                    created_at: now,
+                    expires_at,
+                },
+                vec![password_reset_email_job(user_id, &token, expires_at, now)],
+            )
             .await?;
-        let user_id = user.id;
-        if let Err(error) = self
-            .ports
-            .mailer
-            .send(AccountEmail::PasswordReset {
-                user,
-                token,
-                expires_at,
-            })
-            .await
-        {
-            tracing::error!(%user_id, error = format!("{error:#}"), "password reset email not sent");
-        }
+        tracing::info!(%user_id, "password reset requested");
         Ok(())
     }
 

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::ports::{
-    AccessToken, AccountEmail, ConsumeRefreshTokenError, InsertUserError, MailError,
-    MockAccountMailer, MockClock, MockOpaqueTokenGenerator, MockPasswordHasher,
-    MockPasswordResetRepository, MockRateLimiter, MockSessionRepository, MockTokenIssuer,
-    MockUserRepository, RateDecision, RatePolicy, ResetPasswordError,
+    AccessToken, ConsumeRefreshTokenError, InsertUserError, MockClock, MockOpaqueTokenGenerator,
+    MockPasswordHasher, MockPasswordResetRepository, MockRateLimiter, MockSessionRepository,
+    MockTokenIssuer, MockUserRepository, RateDecision, RatePolicy, ResetPasswordError,
 };
 use domain::{
     AuthState, ConsumedRefreshToken, Email, OpaqueToken, Password, PasswordHash, Role, TokenHash,
@@ -66,7 +65,6 @@ struct Mocks {
     hasher: MockPasswordHasher,
     issuer: MockTokenIssuer,
     opaque_tokens: MockOpaqueTokenGenerator,
-    mailer: MockAccountMailer,
     rate_limiter: MockRateLimiter,
 }
 
@@ -108,7 +106,6 @@ impl Mocks {
                 hasher: Arc::new(self.hasher),
                 issuer: Arc::new(self.issuer),
                 opaque_tokens: Arc::new(self.opaque_tokens),
-                mailer: Arc::new(self.mailer),
                 rate_limiter: Arc::new(self.rate_limiter),
                 clock,
                 auth_states,
@@ -138,7 +135,7 @@ fn stored(new: domain::NewUser) -> User {
 }
 
 #[tokio::test]
-async fn registration_creates_a_plain_user_sends_the_welcome_email_and_starts_a_session() {
+async fn registration_creates_a_plain_user_with_its_welcome_email_job_and_starts_a_session() {
     let mut mocks = Mocks::default();
     mocks
         .hasher
@@ -147,14 +144,16 @@ async fn registration_creates_a_plain_user_sends_the_welcome_email_and_starts_a_
     mocks
         .users
         .expect_insert()
-        .withf(|new| new.role == Role::User)
-        .returning(|new| Ok(stored(new)));
-    mocks
-        .mailer
-        .expect_send()
-        .withf(|email| matches!(email, AccountEmail::Welcome { .. }))
+        .withf(|new, jobs| {
+            new.role == Role::User
+                && jobs.len() == 1
+                && jobs[0].kind.as_str() == "mail.welcome"
+                && jobs[0].queue.as_str() == "mail"
+                && jobs[0].payload.as_json().contains(&new.id.to_string())
+                && jobs[0].dedup_key.as_deref() == Some(&*format!("welcome:{}", new.id))
+        })
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|new, _| Ok(stored(new)));
     mocks.expect_session_start();
 
     let session = mocks.build().register(register_command()).await.unwrap();
@@ -165,20 +164,21 @@ async fn registration_creates_a_plain_user_sends_the_welcome_email_and_starts_a_
 }
 
 #[tokio::test]
-async fn registration_succeeds_even_when_the_welcome_email_cannot_be_sent() {
+async fn registration_fails_without_a_session_when_the_user_and_its_email_cannot_be_stored() {
     let mut mocks = Mocks::default();
     mocks
         .hasher
         .expect_hash()
         .returning(|_| Ok(PasswordHash::from_phc("$argon2id$h".to_owned())));
-    mocks.users.expect_insert().returning(|new| Ok(stored(new)));
-    mocks
-        .mailer
-        .expect_send()
-        .returning(|_| Err(MailError(anyhow::anyhow!("smtp down"))));
-    mocks.expect_session_start();
+    mocks.users.expect_insert().returning(|_, _| {
+        Err(InsertUserError::Unexpected(domain::ports::RepositoryError(
+            anyhow::anyhow!("database down"),
+        )))
+    });
 
-    assert!(mocks.build().register(register_command()).await.is_ok());
+    let result = mocks.build().register(register_command()).await;
+
+    assert!(matches!(result, Err(RegisterError::Unexpected(_))));
 }
 
 #[tokio::test]
@@ -191,7 +191,7 @@ async fn registration_with_a_taken_email_is_a_conflict_and_sends_nothing() {
     mocks
         .users
         .expect_insert()
-        .returning(|_| Err(InsertUserError::EmailTaken));
+        .returning(|_, _| Err(InsertUserError::EmailTaken));
 
     let result = mocks.build().register(register_command()).await;
 
@@ -457,7 +457,7 @@ async fn a_reset_request_for_an_unknown_email_stores_and_sends_nothing() {
 }
 
 #[tokio::test]
-async fn a_reset_request_stores_a_30_minute_token_and_mails_it() {
+async fn a_reset_request_stores_a_30_minute_token_with_the_job_that_mails_it() {
     let mut mocks = Mocks::default();
     mocks
         .users
@@ -472,19 +472,15 @@ async fn a_reset_request_stores_a_30_minute_token_and_mails_it() {
     mocks
         .resets
         .expect_replace_reset_token()
-        .withf(|token| {
+        .withf(|token, jobs| {
             token.expires_at == now() + chrono::Duration::minutes(30)
                 && token.token_hash.as_str() == "r"
+                && jobs.len() == 1
+                && jobs[0].kind.as_str() == "mail.password-reset"
+                && jobs[0].payload.as_json().contains(r#""token":"reset""#)
         })
         .times(1)
-        .returning(|_| Ok(()));
-    mocks
-        .mailer
-        .expect_send()
-        .withf(|email| matches!(email, AccountEmail::PasswordReset { token, .. } if token.expose() == "reset"))
-        .times(1)
-        .returning(|_| Ok(()));
-
+        .returning(|_, _| Ok(()));
     assert!(
         mocks
             .build()

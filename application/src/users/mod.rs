@@ -11,6 +11,7 @@ mod tests;
 use std::sync::Arc;
 
 use crate::auth_states::AuthStates;
+use crate::jobs::welcome_email_job;
 
 use domain::ports::{
     Clock, DeleteUserRecordError, InsertUserError, PasswordHasher, UpdateUserRecordError,
@@ -39,6 +40,13 @@ pub struct CreateUser {
 pub enum AdminProvisioning {
     Created,
     AlreadyExists,
+}
+
+/// Whether a new user gets the welcome email.
+#[derive(Debug, Clone, Copy)]
+enum SendWelcome {
+    Yes,
+    No,
 }
 
 /// The users use cases.
@@ -94,7 +102,7 @@ impl UserService {
         actor
             .may_create_users()
             .map_err(|_| CreateUserError::Forbidden)?;
-        self.insert(command).await
+        self.insert(command, SendWelcome::Yes).await
     }
 
     /// Updates a profile: the user themselves or an admin; only an admin changes roles.
@@ -176,7 +184,8 @@ impl UserService {
             name: None,
             role: Role::Admin,
         };
-        match self.insert(command).await {
+        // The operator configured this account: nobody to welcome.
+        match self.insert(command, SendWelcome::No).await {
             Ok(_) => Ok(AdminProvisioning::Created),
             // Another process created it between our read and our insert.
             Err(CreateUserError::EmailTaken) => Ok(AdminProvisioning::AlreadyExists),
@@ -185,19 +194,31 @@ impl UserService {
         }
     }
 
-    async fn insert(&self, command: CreateUser) -> Result<User, CreateUserError> {
+    async fn insert(
+        &self,
+        command: CreateUser,
+        welcome: SendWelcome,
+    ) -> Result<User, CreateUserError> {
         let password_hash = self.hasher.hash(&command.password).await?;
+        let now = self.clock.now();
         let user = NewUser {
             id: UserId::generate(),
             email: command.email,
             name: command.name,
             role: command.role,
             password_hash,
-            created_at: self.clock.now(),
+            created_at: now,
         };
-        self.users.insert(user).await.map_err(|error| match error {
-            InsertUserError::EmailTaken => CreateUserError::EmailTaken,
-            InsertUserError::Unexpected(error) => error.into(),
-        })
+        let jobs = match welcome {
+            SendWelcome::Yes => vec![welcome_email_job(user.id, now)],
+            SendWelcome::No => Vec::new(),
+        };
+        self.users
+            .insert(user, jobs)
+            .await
+            .map_err(|error| match error {
+                InsertUserError::EmailTaken => CreateUserError::EmailTaken,
+                InsertUserError::Unexpected(error) => error.into(),
+            })
     }
 }

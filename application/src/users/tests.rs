@@ -143,17 +143,19 @@ async fn getting_fails_unexpectedly_when_storage_is_down() {
 }
 
 #[tokio::test]
-async fn an_admin_creates_a_user_with_a_hashed_password_and_the_clock_time() {
+async fn an_admin_creates_a_user_with_a_hashed_password_the_clock_time_and_a_welcome_email() {
     let mut users = MockUserRepository::new();
     users
         .expect_insert()
-        .withf(|new| {
+        .withf(|new, jobs| {
             new.password_hash.as_str() == "$argon2id$hash"
                 && new.created_at == now()
                 && new.role == Role::Admin
                 && new.email.as_str() == "new@example.com"
+                && jobs.len() == 1
+                && jobs[0].kind.as_str() == "mail.welcome"
         })
-        .returning(|new| {
+        .returning(|new, _| {
             Ok(User {
                 id: new.id,
                 email: new.email,
@@ -193,7 +195,7 @@ async fn creating_a_user_with_a_taken_email_is_a_conflict() {
     let mut users = MockUserRepository::new();
     users
         .expect_insert()
-        .returning(|_| Err(InsertUserError::EmailTaken));
+        .returning(|_, _| Err(InsertUserError::EmailTaken));
 
     let result = service(users)
         .create(admin(), create_command(Role::User))
@@ -439,16 +441,16 @@ async fn deleting_fails_unexpectedly_when_storage_is_down() {
 }
 
 #[tokio::test]
-async fn ensure_admin_creates_the_admin_when_absent() {
+async fn ensure_admin_creates_the_admin_when_absent_without_a_welcome_email() {
     let mut users = MockUserRepository::new();
     users
         .expect_find_credentials_by_email()
         .returning(|_| Ok(None));
     users
         .expect_insert()
-        .withf(|new| new.role == Role::Admin)
+        .withf(|new, jobs| new.role == Role::Admin && jobs.is_empty())
         .times(1)
-        .returning(|new| {
+        .returning(|new, _| {
             Ok(User {
                 id: new.id,
                 email: new.email,
@@ -502,7 +504,7 @@ async fn ensure_admin_tolerates_losing_a_creation_race() {
         .returning(|_| Ok(None));
     users
         .expect_insert()
-        .returning(|_| Err(InsertUserError::EmailTaken));
+        .returning(|_, _| Err(InsertUserError::EmailTaken));
 
     let outcome = service(users)
         .ensure_admin(

@@ -33,17 +33,26 @@ pub enum AccountEmail {
 
 /// Could not hand an email over for delivery.
 #[derive(Debug, thiserror::Error)]
-#[error("could not send an account email")]
-pub struct MailError(#[source] pub anyhow::Error);
+pub enum MailError {
+    /// Worth trying again later: the server is down, busy, or answered with a temporary
+    /// (4xx) error; the network failed.
+    #[error("the email could not be delivered now")]
+    Transient(#[source] anyhow::Error),
+    /// Trying again cannot help: the server refused the message or its recipient (5xx),
+    /// or the message cannot be built.
+    #[error("the email was refused")]
+    Permanent(#[source] anyhow::Error),
+}
 
-/// Delivers account emails (or queues them for delivery).
+/// Delivers account emails.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait AccountMailer: Send + Sync + 'static {
-    /// Hands `email` over for delivery.
+    /// Hands `email` over for delivery (to a mail server, or a local outbox).
     ///
     /// # Errors
-    /// `MailError` when it could not be handed over; the email is then not sent.
+    /// `MailError::Transient` when a later attempt may succeed, `Permanent` when it cannot;
+    /// either way the email is not sent.
     async fn send(&self, email: AccountEmail) -> Result<(), MailError>;
 }
 

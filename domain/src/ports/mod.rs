@@ -10,6 +10,7 @@ mod accounts;
 mod auth_support;
 mod clock;
 mod events;
+mod jobs;
 mod posts;
 mod readiness;
 mod security;
@@ -26,6 +27,7 @@ pub use auth_support::{
 };
 pub use clock::{Clock, SystemClock};
 pub use events::{DomainEvent, EventPublisher, NoEvents};
+pub use jobs::{ClaimRequest, Enqueued, JobQueue, JobRepository, LeaseOwner, RetryJobRecordError};
 pub use posts::PostRepository;
 pub use readiness::ReadinessProbe;
 pub use security::{
@@ -47,6 +49,8 @@ pub use auth_support::{MockAccountMailer, MockOpaqueTokenGenerator, MockRateLimi
 pub use clock::MockClock;
 #[cfg(feature = "mocks")]
 pub use events::MockEventPublisher;
+#[cfg(feature = "mocks")]
+pub use jobs::{MockJobQueue, MockJobRepository};
 #[cfg(feature = "mocks")]
 pub use posts::MockPostRepository;
 #[cfg(feature = "mocks")]

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::RepositoryError;
 use crate::id::UserId;
+use crate::job::NewJob;
 use crate::session::{ConsumedRefreshToken, NewRefreshToken, NewResetToken, TokenHash};
 use crate::user::PasswordHash;
 
@@ -85,11 +86,16 @@ pub trait SessionRepository: Send + Sync + 'static {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait PasswordResetRepository: Send + Sync + 'static {
-    /// Stores a new reset token for its user, invalidating the user's earlier ones.
+    /// Stores a new reset token for its user, invalidating the user's earlier ones, and
+    /// enqueues `jobs` (the email carrying the token) in the same transaction.
     ///
     /// # Errors
     /// `RepositoryError` for storage failures.
-    async fn replace_reset_token(&self, token: NewResetToken) -> Result<(), RepositoryError>;
+    async fn replace_reset_token(
+        &self,
+        token: NewResetToken,
+        jobs: Vec<NewJob>,
+    ) -> Result<(), RepositoryError>;
 
     /// In one transaction: consumes the unused, unexpired token with this hash, sets the
     /// user's password hash, increments their session version (outstanding access tokens

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use crate::id::UserId;
+use crate::job::NewJob;
 use crate::pagination::Page;
 use crate::session::AuthState;
 use crate::user::{Email, NewUser, User, UserChanges, UserCredentials, UserQuery};
@@ -49,13 +50,14 @@ pub enum DeleteUserRecordError {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync + 'static {
-    /// Stores a new user and returns it as stored.
+    /// Stores a new user and enqueues `jobs` (its welcome email) in the same transaction:
+    /// both are stored or neither is. Returns the user as stored.
     ///
     /// # Errors
     /// `InsertUserError::EmailTaken` when another user has the same email (adapters detect it
     /// by the unique constraint, not by a prior read, so that it holds under races);
     /// `Unexpected` for anything else.
-    async fn insert(&self, user: NewUser) -> Result<User, InsertUserError>;
+    async fn insert(&self, user: NewUser, jobs: Vec<NewJob>) -> Result<User, InsertUserError>;
 
     /// The user with this id, if any.
     ///

@@ -17,7 +17,7 @@ api_test! {
         assert!(body["refreshToken"].as_str().unwrap().len() >= 43);
         let me = app.me(Some(body["accessToken"].as_str().unwrap())).await.expect(200);
         assert_eq!(me, body["user"]);
-        let outbox = app.outbox();
+        let outbox = app.wait_for_outbox(1).await;
         assert_eq!(outbox.len(), 1);
         assert!(outbox[0].contains("To: ann@example.com"));
         assert!(outbox[0].contains("Subject: Welcome!"));

@@ -4,6 +4,7 @@
 pub(crate) mod accounts;
 pub(crate) mod auth;
 pub(crate) mod health;
+pub(crate) mod jobs;
 pub(crate) mod posts;
 pub(crate) mod users;
 
@@ -23,4 +24,6 @@ pub(crate) enum ApiTags {
     Posts,
     /// Money: accounts, deposits, transfers.
     Accounts,
+    /// Background jobs (admins only).
+    Jobs,
 }

@@ -45,20 +45,24 @@ fn now() -> DateTime<Utc> {
 async fn user(database: &Database) -> UserId {
     let id = UserId::generate();
     DieselUserRepository::new(database.clone())
-        .insert(NewUser {
-            id,
-            email: Email::parse(&format!("u{}@example.com", &id.to_string()[24..])).unwrap(),
-            name: None,
-            role: Role::User,
-            password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
-            created_at: now(),
-        })
+        .insert(
+            NewUser {
+                id,
+                email: Email::parse(&format!("u{}@example.com", &id.to_string()[24..])).unwrap(),
+                name: None,
+                role: Role::User,
+                password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
+                created_at: now(),
+            },
+            Vec::new(),
+        )
         .await
         .unwrap();
     id
 }
 
 mod accounts;
+mod jobs;
 mod posts;
 mod sessions;
 mod users;

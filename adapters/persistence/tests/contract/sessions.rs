@@ -204,7 +204,7 @@ async fn a_reset_token_resets_once_and_ends_every_session(
         .await
         .unwrap();
     sessions
-        .replace_reset_token(reset_token(user_id, "reset", now()))
+        .replace_reset_token(reset_token(user_id, "reset", now()), Vec::new())
         .await
         .unwrap();
     let new_hash = PasswordHash::from_phc("$argon2id$new".to_owned());
@@ -249,11 +249,14 @@ async fn a_newer_reset_request_supersedes_the_older_token(
 ) {
     let user_id = user(database).await;
     sessions
-        .replace_reset_token(reset_token(user_id, "first", now()))
+        .replace_reset_token(reset_token(user_id, "first", now()), Vec::new())
         .await
         .unwrap();
     sessions
-        .replace_reset_token(reset_token(user_id, "second", now() + Duration::minutes(1)))
+        .replace_reset_token(
+            reset_token(user_id, "second", now() + Duration::minutes(1)),
+            Vec::new(),
+        )
         .await
         .unwrap();
     let new_hash = PasswordHash::from_phc("$argon2id$new".to_owned());
@@ -275,7 +278,7 @@ async fn an_expired_reset_token_is_invalid(
 ) {
     let user_id = user(database).await;
     sessions
-        .replace_reset_token(reset_token(user_id, "late", now()))
+        .replace_reset_token(reset_token(user_id, "late", now()), Vec::new())
         .await
         .unwrap();
 

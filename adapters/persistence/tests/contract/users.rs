@@ -58,7 +58,7 @@ async fn an_inserted_user_is_found_by_id_and_by_email(
     let new = new_user("ann@example.com", Some("Ann Lee"), base_time());
     let id = new.id;
 
-    let inserted = repository.insert(new).await.unwrap();
+    let inserted = repository.insert(new, Vec::new()).await.unwrap();
 
     assert_eq!(inserted.id, id);
     assert_eq!(inserted.updated_at, inserted.created_at);
@@ -95,13 +95,13 @@ async fn a_second_user_with_the_same_email_is_refused(
     _: &Database,
 ) {
     repository
-        .insert(new_user("ann@example.com", None, base_time()))
+        .insert(new_user("ann@example.com", None, base_time()), Vec::new())
         .await
         .unwrap();
 
     // Emails are normalised by the domain, so a different case is the same address.
     let result = repository
-        .insert(new_user("ANN@example.com", None, base_time()))
+        .insert(new_user("ANN@example.com", None, base_time()), Vec::new())
         .await;
 
     assert!(matches!(result, Err(InsertUserError::EmailTaken)));
@@ -111,7 +111,7 @@ async fn timestamps_round_trip_to_the_microsecond(repository: &dyn UserRepositor
     let created_at = (base_time() + Duration::nanoseconds(123_456_000)).trunc_subsecs(6);
     let new = new_user("ann@example.com", None, created_at);
     let id = new.id;
-    repository.insert(new).await.unwrap();
+    repository.insert(new, Vec::new()).await.unwrap();
 
     let found = repository.find_by_id(id).await.unwrap().unwrap();
 
@@ -125,11 +125,10 @@ async fn listing_pages_users_oldest_first_with_the_total(
     for index in 0..5 {
         let email = format!("user{index}@example.com");
         repository
-            .insert(new_user(
-                &email,
-                None,
-                base_time() + Duration::seconds(index),
-            ))
+            .insert(
+                new_user(&email, None, base_time() + Duration::seconds(index)),
+                Vec::new(),
+            )
             .await
             .unwrap();
     }
@@ -147,7 +146,7 @@ async fn a_page_past_the_end_is_empty_but_knows_the_total(
     _: &Database,
 ) {
     repository
-        .insert(new_user("ann@example.com", None, base_time()))
+        .insert(new_user("ann@example.com", None, base_time()), Vec::new())
         .await
         .unwrap();
 
@@ -159,23 +158,32 @@ async fn a_page_past_the_end_is_empty_but_knows_the_total(
 
 async fn search_matches_name_or_email_ignoring_case(repository: &dyn UserRepository, _: &Database) {
     repository
-        .insert(new_user("ann@example.com", Some("Ann Lee"), base_time()))
+        .insert(
+            new_user("ann@example.com", Some("Ann Lee"), base_time()),
+            Vec::new(),
+        )
         .await
         .unwrap();
     repository
-        .insert(new_user(
-            "bob.leeds@example.com",
-            None,
-            base_time() + Duration::seconds(1),
-        ))
+        .insert(
+            new_user(
+                "bob.leeds@example.com",
+                None,
+                base_time() + Duration::seconds(1),
+            ),
+            Vec::new(),
+        )
         .await
         .unwrap();
     repository
-        .insert(new_user(
-            "cy@example.com",
-            Some("Cy Young"),
-            base_time() + Duration::seconds(2),
-        ))
+        .insert(
+            new_user(
+                "cy@example.com",
+                Some("Cy Young"),
+                base_time() + Duration::seconds(2),
+            ),
+            Vec::new(),
+        )
         .await
         .unwrap();
 
@@ -188,15 +196,21 @@ async fn search_matches_name_or_email_ignoring_case(repository: &dyn UserReposit
 
 async fn search_treats_like_wildcards_literally(repository: &dyn UserRepository, _: &Database) {
     repository
-        .insert(new_user("ann@example.com", Some("Ann"), base_time()))
+        .insert(
+            new_user("ann@example.com", Some("Ann"), base_time()),
+            Vec::new(),
+        )
         .await
         .unwrap();
     repository
-        .insert(new_user(
-            "pct@example.com",
-            Some("100% Pat"),
-            base_time() + Duration::seconds(1),
-        ))
+        .insert(
+            new_user(
+                "pct@example.com",
+                Some("100% Pat"),
+                base_time() + Duration::seconds(1),
+            ),
+            Vec::new(),
+        )
         .await
         .unwrap();
 
@@ -211,7 +225,7 @@ async fn search_treats_like_wildcards_literally(repository: &dyn UserRepository,
 async fn update_changes_only_the_given_fields(repository: &dyn UserRepository, _: &Database) {
     let new = new_user("ann@example.com", Some("Ann"), base_time());
     let id = new.id;
-    repository.insert(new).await.unwrap();
+    repository.insert(new, Vec::new()).await.unwrap();
     let later = base_time() + Duration::minutes(5);
     let changes = UserChanges {
         name: Some(UserName::parse("Ann Lee").unwrap()),
@@ -230,12 +244,12 @@ async fn update_changes_only_the_given_fields(repository: &dyn UserRepository, _
 
 async fn update_to_a_taken_email_is_refused(repository: &dyn UserRepository, _: &Database) {
     repository
-        .insert(new_user("ann@example.com", None, base_time()))
+        .insert(new_user("ann@example.com", None, base_time()), Vec::new())
         .await
         .unwrap();
     let bob = new_user("bob@example.com", None, base_time());
     let bob_id = bob.id;
-    repository.insert(bob).await.unwrap();
+    repository.insert(bob, Vec::new()).await.unwrap();
     let changes = UserChanges {
         email: Some(Email::parse("ann@example.com").unwrap()),
         ..UserChanges::default()
@@ -260,7 +274,7 @@ async fn delete_removes_the_user_and_a_second_delete_is_not_found(
 ) {
     let new = new_user("ann@example.com", None, base_time());
     let id = new.id;
-    repository.insert(new).await.unwrap();
+    repository.insert(new, Vec::new()).await.unwrap();
 
     repository.delete(id).await.unwrap();
 
@@ -277,7 +291,7 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
 ) {
     let new = new_user("ann@example.com", None, base_time());
     let id = new.id;
-    repository.insert(new).await.unwrap();
+    repository.insert(new, Vec::new()).await.unwrap();
     assert_eq!(
         repository
             .find_auth_state(id)

@@ -1,0 +1,366 @@
+//! The worker runtime against the real job repository, on SQLite and (with
+//! `TEST_DATABASE_URL`) PostgreSQL: every job runs, poison jobs die without blocking the
+//! others, a dead worker's job runs again after its lease, and a stop loses nothing.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use adapter_persistence::DieselJobRepository;
+use adapter_persistence::testing::TestDatabase;
+use adapter_worker::{ShutdownReport, WorkerConfig, Workers};
+use application::{JobFailure, JobHandler};
+use async_trait::async_trait;
+use domain::ports::{JobQueue, JobRepository, SystemClock};
+use domain::{
+    Job, JobId, JobKind, JobPayload, JobQuery, JobStatus, NewJob, PageRequest, QueueName,
+    RetryPolicy,
+};
+
+/// Generates one test per backend for each scenario.
+macro_rules! on_both_backends {
+    ($($scenario:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let database = adapter_persistence::testing::TestDatabase::sqlite();
+                    super::$scenario(database).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let Some(database) = adapter_persistence::testing::TestDatabase::postgres().await else { return };
+                    super::$scenario(database).await;
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends!(
+    every_job_runs_exactly_once,
+    a_poison_job_ends_dead_after_its_attempts_without_blocking_the_others,
+    a_permanent_failure_is_dead_at_once,
+    a_panicking_handler_fails_the_attempt_not_the_worker,
+    a_job_whose_worker_dies_mid_run_runs_again_after_its_lease,
+    a_stop_lets_running_jobs_finish_within_the_grace_period,
+    a_stop_after_the_grace_period_releases_the_running_jobs_and_loses_none,
+);
+
+/// What the test handler does, by kind: `work` succeeds, `poison` always fails, `fatal`
+/// fails permanently, `panic` panics once, `slow` takes 300 ms, `hang` never finishes its
+/// first attempt.
+#[derive(Default)]
+struct Recorder {
+    runs: Mutex<HashMap<JobId, u32>>,
+}
+
+impl Recorder {
+    fn runs_of(&self, id: JobId) -> u32 {
+        self.runs.lock().unwrap().get(&id).copied().unwrap_or(0)
+    }
+
+    fn record(&self, id: JobId) -> u32 {
+        let mut runs = self.runs.lock().unwrap();
+        let count = runs.entry(id).or_default();
+        *count += 1;
+        *count
+    }
+}
+
+#[async_trait]
+impl JobHandler for Recorder {
+    fn kinds(&self) -> Vec<JobKind> {
+        ["work", "poison", "fatal", "panic", "slow", "hang"]
+            .into_iter()
+            .map(|kind| JobKind::parse(kind).unwrap())
+            .collect()
+    }
+
+    async fn run(&self, job: &Job) -> Result<(), JobFailure> {
+        let run = self.record(job.id);
+        match job.kind.as_str() {
+            "poison" => Err(JobFailure::Retryable(anyhow::anyhow!("poison pill"))),
+            "fatal" => Err(JobFailure::Permanent(anyhow::anyhow!("cannot ever work"))),
+            "panic" if run == 1 => panic!("handler bug"),
+            "slow" => {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                Ok(())
+            }
+            "hang" if run == 1 => std::future::pending().await,
+            _ => Ok(()),
+        }
+    }
+}
+
+fn fast_config(concurrency: usize) -> WorkerConfig {
+    WorkerConfig {
+        poll_interval: Duration::from_millis(20),
+        maintenance_interval: Duration::from_millis(100),
+        retry: RetryPolicy {
+            base: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+        },
+        ..WorkerConfig::with_concurrency(concurrency)
+    }
+}
+
+struct Fixture {
+    _database: TestDatabase,
+    jobs: Arc<DieselJobRepository>,
+    recorder: Arc<Recorder>,
+}
+
+impl Fixture {
+    async fn new(database: TestDatabase) -> Self {
+        let jobs = Arc::new(DieselJobRepository::new(database.connect().await));
+        Self {
+            _database: database,
+            jobs,
+            recorder: Arc::default(),
+        }
+    }
+
+    fn start(&self, config: WorkerConfig) -> Workers {
+        Workers::start(
+            self.jobs.clone(),
+            self.recorder.clone(),
+            Arc::new(SystemClock),
+            config,
+        )
+    }
+
+    async fn enqueue(&self, kind: &str, max_attempts: u32) -> JobId {
+        let job = NewJob::new(
+            QueueName::parse("test").unwrap(),
+            JobKind::parse(kind).unwrap(),
+            JobPayload::from_json("{}".to_owned()),
+            chrono::Utc::now(),
+        )
+        .with_max_attempts(NonZeroU32::new(max_attempts).unwrap());
+        let id = job.id;
+        self.jobs.enqueue(job).await.unwrap();
+        id
+    }
+
+    async fn all_jobs(&self) -> Vec<Job> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let listed = self
+                .jobs
+                .list(&JobQuery {
+                    page: PageRequest::new(Some(page), Some(100)).unwrap(),
+                    ..JobQuery::default()
+                })
+                .await
+                .unwrap();
+            let last = listed.items.len() < 100;
+            all.extend(listed.items);
+            if last {
+                return all;
+            }
+        }
+        unreachable!()
+    }
+
+    async fn job(&self, id: JobId) -> Job {
+        self.all_jobs()
+            .await
+            .into_iter()
+            .find(|job| job.id == id)
+            .unwrap()
+    }
+
+    /// Waits (up to 15 s) until every job satisfies `done`.
+    async fn wait_until(&self, what: &str, done: impl Fn(&Job) -> bool) -> Vec<Job> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let jobs = self.all_jobs().await;
+            if jobs.iter().all(&done) {
+                return jobs;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting until {what}: {jobs:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn succeeded(job: &Job) -> bool {
+    job.status == JobStatus::Succeeded
+}
+
+async fn every_job_runs_exactly_once(database: TestDatabase) {
+    let fixture = Fixture::new(database).await;
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        ids.push(fixture.enqueue("work", 3).await);
+    }
+
+    let workers = fixture.start(fast_config(4));
+    fixture.wait_until("all succeeded", succeeded).await;
+    workers.shutdown(Duration::from_secs(5)).await;
+
+    assert!(ids.iter().all(|id| fixture.recorder.runs_of(*id) == 1));
+}
+
+async fn a_poison_job_ends_dead_after_its_attempts_without_blocking_the_others(
+    database: TestDatabase,
+) {
+    let fixture = Fixture::new(database).await;
+    let poison = fixture.enqueue("poison", 3).await;
+    for _ in 0..20 {
+        fixture.enqueue("work", 3).await;
+    }
+
+    let workers = fixture.start(fast_config(2));
+    let jobs = fixture
+        .wait_until("the poison job is dead and the others succeeded", |job| {
+            job.status
+                == if job.id == poison {
+                    JobStatus::Dead
+                } else {
+                    JobStatus::Succeeded
+                }
+        })
+        .await;
+    workers.shutdown(Duration::from_secs(5)).await;
+
+    let poison = jobs.iter().find(|job| job.id == poison).unwrap();
+    assert_eq!(poison.attempts, 3);
+    assert_eq!(fixture.recorder.runs_of(poison.id), 3);
+    assert_eq!(poison.last_error.as_deref(), Some("poison pill"));
+}
+
+async fn a_permanent_failure_is_dead_at_once(database: TestDatabase) {
+    let fixture = Fixture::new(database).await;
+    let fatal = fixture.enqueue("fatal", 10).await;
+
+    let workers = fixture.start(fast_config(1));
+    fixture
+        .wait_until("dead", |job| job.status == JobStatus::Dead)
+        .await;
+    workers.shutdown(Duration::from_secs(5)).await;
+
+    assert_eq!(fixture.job(fatal).await.attempts, 1);
+}
+
+async fn a_panicking_handler_fails_the_attempt_not_the_worker(database: TestDatabase) {
+    let fixture = Fixture::new(database).await;
+    let buggy = fixture.enqueue("panic", 3).await;
+    let after = fixture.enqueue("work", 3).await;
+
+    let workers = fixture.start(fast_config(1));
+    fixture.wait_until("all succeeded", succeeded).await;
+    workers.shutdown(Duration::from_secs(5)).await;
+
+    assert_eq!(fixture.job(buggy).await.attempts, 2);
+    assert_eq!(fixture.recorder.runs_of(after), 1);
+}
+
+async fn a_job_whose_worker_dies_mid_run_runs_again_after_its_lease(database: TestDatabase) {
+    let fixture = Fixture::new(database).await;
+    let hung = fixture.enqueue("hang", 3).await;
+    let config = WorkerConfig {
+        lease: Duration::from_millis(500),
+        ..fast_config(1)
+    };
+    let doomed = fixture.start(config);
+    fixture
+        .wait_until("running", |job| job.status == JobStatus::Running)
+        .await;
+
+    doomed.abort();
+    let started = tokio::time::Instant::now();
+    let survivor = fixture.start(config);
+    let jobs = fixture.wait_until("succeeded", succeeded).await;
+    survivor.shutdown(Duration::from_secs(5)).await;
+
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "not before the lease expired"
+    );
+    assert_eq!(jobs[0].attempts, 2);
+    assert_eq!(fixture.recorder.runs_of(hung), 2);
+}
+
+async fn a_stop_lets_running_jobs_finish_within_the_grace_period(database: TestDatabase) {
+    let fixture = Fixture::new(database).await;
+    for _ in 0..6 {
+        fixture.enqueue("slow", 3).await;
+    }
+    let workers = fixture.start(fast_config(2));
+    let running = |jobs: &[Job]| {
+        jobs.iter()
+            .filter(|job| job.status == JobStatus::Running)
+            .count()
+    };
+    while running(&fixture.all_jobs().await) < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let report = workers.shutdown(Duration::from_secs(5)).await;
+
+    let jobs = fixture.all_jobs().await;
+    assert_eq!(
+        report,
+        ShutdownReport {
+            finished: 2,
+            released: 0
+        }
+    );
+    assert_eq!(jobs.iter().filter(|job| succeeded(job)).count(), 2);
+    assert!(
+        jobs.iter()
+            .filter(|job| !succeeded(job))
+            .all(|job| job.status == JobStatus::Queued && job.attempts == 0),
+        "nothing else was claimed: {jobs:#?}"
+    );
+}
+
+async fn a_stop_after_the_grace_period_releases_the_running_jobs_and_loses_none(
+    database: TestDatabase,
+) {
+    let fixture = Fixture::new(database).await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(fixture.enqueue("slow", 3).await);
+    }
+    let workers = fixture.start(fast_config(2));
+    while fixture
+        .all_jobs()
+        .await
+        .iter()
+        .filter(|job| job.status == JobStatus::Running)
+        .count()
+        < 2
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let report = workers.shutdown(Duration::ZERO).await;
+    let after_stop = fixture.all_jobs().await;
+    let restarted = fixture.start(fast_config(2));
+    fixture.wait_until("all succeeded", succeeded).await;
+    restarted.shutdown(Duration::from_secs(5)).await;
+
+    assert_eq!(report.released, 2);
+    assert!(
+        after_stop
+            .iter()
+            .all(|job| job.status == JobStatus::Queued && job.attempts == 0),
+        "released without counting the cancelled attempt: {after_stop:#?}"
+    );
+    assert!(
+        ids.iter()
+            .all(|id| (1..=2).contains(&fixture.recorder.runs_of(*id))),
+        "every job ran, the cancelled ones once more"
+    );
+}

@@ -1,0 +1,423 @@
+//! Background jobs: what a job is, its life cycle, and the retry rule.
+//!
+//! A job is stored work (`kind` + JSON `payload`) that a worker runs later, at least once.
+//! Its life cycle:
+//!
+//! ```text
+//!            claim                 success
+//! queued ──────────► running ──────────────► succeeded ──► pruned after retention
+//!   ▲                 │  │  failure, attempts left
+//!   │ release         │  └──────────────────► failed ──(run_at reached, claim)──► running
+//!   └─────────────────┘  failure, none left,
+//!                        or a permanent one ─► dead ──(admin retry)──► queued
+//! ```
+//!
+//! A worker that dies holds its job only until the lease expires; the job then counts as a
+//! failed attempt (`failed`, or `dead` when none is left).
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::id::JobId;
+use crate::pagination::PageRequest;
+
+/// Longest queue name or job kind.
+pub const MAX_JOB_NAME_LENGTH: usize = 64;
+
+/// Why a queue name or a job kind was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Must be 1 to {MAX_JOB_NAME_LENGTH} characters of lower-case letters, digits, '.', '-' or '_'"
+)]
+pub struct JobNameError;
+
+fn parse_job_name(text: &str) -> Result<String, JobNameError> {
+    let valid = (1..=MAX_JOB_NAME_LENGTH).contains(&text.len())
+        && text.bytes().all(|byte| {
+            byte.is_ascii_lowercase() || byte.is_ascii_digit() || b"._-".contains(&byte)
+        });
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(JobNameError)
+    }
+}
+
+macro_rules! define_job_name {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses a name: 1 to 64 characters of `a-z`, `0-9`, `.`, `-`, `_`.
+            pub fn parse(text: &str) -> Result<Self, JobNameError> {
+                parse_job_name(text).map(Self)
+            }
+
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(&self.0)
+            }
+        }
+    };
+}
+
+define_job_name!(
+    /// A named queue (`mail`, `default`, ...): lets admins filter and operators reason about
+    /// groups of jobs.
+    QueueName
+);
+define_job_name!(
+    /// What a job does (`mail.welcome`, ...): selects the handler that runs it.
+    JobKind
+);
+
+/// Where a job is in its life cycle (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// Waiting for its `run_at`.
+    Queued,
+    /// Claimed by a worker, under a lease.
+    Running,
+    Succeeded,
+    /// Failed an attempt; runs again at `run_at`.
+    Failed,
+    /// Out of attempts, or failed permanently; only an admin's retry runs it again.
+    Dead,
+}
+
+/// A status name that is none of the five.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Must be one of: queued, running, succeeded, failed, dead")]
+pub struct JobStatusError;
+
+impl JobStatus {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// Whether an admin may ask for another run: only jobs that gave up or wait for a
+    /// retry. A queued or running job will run anyway; a succeeded one must not run twice.
+    #[must_use]
+    pub const fn is_retryable(self) -> bool {
+        matches!(self, Self::Dead | Self::Failed)
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = JobStatusError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "queued" => Ok(Self::Queued),
+            "running" => Ok(Self::Running),
+            "succeeded" => Ok(Self::Succeeded),
+            "failed" => Ok(Self::Failed),
+            "dead" => Ok(Self::Dead),
+            _ => Err(JobStatusError),
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// A job's input as JSON text. The application encodes and decodes it per kind; storage
+/// keeps it as it is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JobPayload(String);
+
+impl JobPayload {
+    /// Wraps JSON text produced by the application (or read back from storage).
+    #[must_use]
+    pub fn from_json(json: String) -> Self {
+        Self(json)
+    }
+
+    #[must_use]
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Payloads may carry secrets (a password-reset token): never printed.
+impl fmt::Debug for JobPayload {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "JobPayload({} bytes)", self.0.len())
+    }
+}
+
+/// Attempts a job gets unless its kind says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: NonZeroU32 = NonZeroU32::new(10).expect("10 is not zero");
+
+/// A job to enqueue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub id: JobId,
+    pub queue: QueueName,
+    pub kind: JobKind,
+    pub payload: JobPayload,
+    /// Not before this instant.
+    pub run_at: DateTime<Utc>,
+    pub max_attempts: NonZeroU32,
+    /// While a job with the same queue and key is pending (queued, running or failed),
+    /// enqueueing another is a no-op.
+    pub dedup_key: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl NewJob {
+    /// A job to run as soon as possible, with the default number of attempts and no
+    /// deduplication.
+    #[must_use]
+    pub fn new(queue: QueueName, kind: JobKind, payload: JobPayload, now: DateTime<Utc>) -> Self {
+        Self {
+            id: JobId::generate(),
+            queue,
+            kind,
+            payload,
+            run_at: now,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            dedup_key: None,
+            created_at: now,
+        }
+    }
+
+    #[must_use]
+    pub fn with_max_attempts(self, max_attempts: NonZeroU32) -> Self {
+        Self {
+            max_attempts,
+            ..self
+        }
+    }
+
+    #[must_use]
+    pub fn with_dedup_key(self, key: impl Into<String>) -> Self {
+        Self {
+            dedup_key: Some(key.into()),
+            ..self
+        }
+    }
+
+    #[must_use]
+    pub fn run_at(self, run_at: DateTime<Utc>) -> Self {
+        Self { run_at, ..self }
+    }
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: JobId,
+    pub queue: QueueName,
+    pub kind: JobKind,
+    pub payload: JobPayload,
+    pub status: JobStatus,
+    /// Attempts started so far (a claim starts one).
+    pub attempts: u32,
+    pub max_attempts: u32,
+    /// When it runs next (queued, failed) or last became runnable.
+    pub run_at: DateTime<Utc>,
+    /// The error of the last failed attempt.
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page request over jobs, newest first, optionally by status and queue.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JobQuery {
+    pub page: PageRequest,
+    pub status: Option<JobStatus>,
+    pub queue: Option<QueueName>,
+}
+
+/// What becomes of a job after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Runs again at this instant.
+    RetryAt(DateTime<Utc>),
+    /// No attempt left (or the failure is permanent).
+    Dead,
+}
+
+/// Exponential backoff with jitter: attempt `n` waits `base · 2^(n-1)`, capped at `max`, of
+/// which a random half is dropped ("equal jitter") so that jobs failing together (an SMTP
+/// server going down) do not retry together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl RetryPolicy {
+    /// The wait after failed attempt number `attempt` (from 1); `jitter` in `[0, 1)` picks
+    /// where in `[delay / 2, delay]` it lands.
+    #[must_use]
+    pub fn delay(&self, attempt: u32, jitter: f64) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(32);
+        let full = self
+            .base
+            .saturating_mul(1_u32 << exponent.min(31))
+            .min(self.max);
+        let half = full / 2;
+        half + half.mul_f64(jitter.clamp(0.0, 1.0))
+    }
+
+    /// What becomes of `job` after its current attempt failed at `now`.
+    #[must_use]
+    pub fn after_failure(
+        &self,
+        job: &Job,
+        permanent: bool,
+        jitter: f64,
+        now: DateTime<Utc>,
+    ) -> AfterFailure {
+        if permanent || job.attempts >= job.max_attempts {
+            return AfterFailure::Dead;
+        }
+        let delay = chrono::Duration::from_std(self.delay(job.attempts, jitter))
+            .unwrap_or(chrono::Duration::MAX);
+        AfterFailure::RetryAt(
+            now.checked_add_signed(delay)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn job(attempts: u32, max_attempts: u32) -> Job {
+        let now = Utc::now();
+        Job {
+            id: JobId::generate(),
+            queue: QueueName::parse("mail").unwrap(),
+            kind: JobKind::parse("mail.welcome").unwrap(),
+            payload: JobPayload::from_json("{}".to_owned()),
+            status: JobStatus::Running,
+            attempts,
+            max_attempts,
+            run_at: now,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    const POLICY: RetryPolicy = RetryPolicy {
+        base: Duration::from_secs(1),
+        max: Duration::from_secs(60),
+    };
+
+    #[test]
+    fn job_names_are_short_lower_case_identifiers() {
+        assert!(JobKind::parse("mail.password-reset").is_ok());
+        assert!(QueueName::parse("default_2").is_ok());
+        for bad in ["", "Mail", "mail welcome", "mail/x", &"a".repeat(65)] {
+            assert_eq!(JobKind::parse(bad), Err(JobNameError), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for status in [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Dead,
+        ] {
+            assert_eq!(status.as_str().parse::<JobStatus>(), Ok(status));
+        }
+        assert_eq!("done".parse::<JobStatus>(), Err(JobStatusError));
+    }
+
+    #[test]
+    fn only_dead_and_failed_jobs_may_be_retried_by_hand() {
+        assert!(JobStatus::Dead.is_retryable());
+        assert!(JobStatus::Failed.is_retryable());
+        assert!(!JobStatus::Queued.is_retryable());
+        assert!(!JobStatus::Running.is_retryable());
+        assert!(!JobStatus::Succeeded.is_retryable());
+    }
+
+    #[test]
+    fn the_payload_is_never_printed() {
+        let payload = JobPayload::from_json(r#"{"token":"secret"}"#.to_owned());
+        assert!(!format!("{payload:?}").contains("secret"));
+    }
+
+    #[test]
+    fn backoff_doubles_per_attempt_up_to_the_cap() {
+        assert_eq!(POLICY.delay(1, 1.0), Duration::from_secs(1));
+        assert_eq!(POLICY.delay(2, 1.0), Duration::from_secs(2));
+        assert_eq!(POLICY.delay(4, 1.0), Duration::from_secs(8));
+        assert_eq!(POLICY.delay(7, 1.0), Duration::from_secs(60));
+        assert_eq!(POLICY.delay(500, 1.0), Duration::from_secs(60));
+        assert_eq!(
+            POLICY.delay(4, 0.0),
+            Duration::from_secs(4),
+            "jitter drops at most half"
+        );
+    }
+
+    #[test]
+    fn a_failure_with_attempts_left_is_retried_later() {
+        let now = Utc::now();
+        assert_eq!(
+            POLICY.after_failure(&job(3, 5), false, 1.0, now),
+            AfterFailure::RetryAt(now + chrono::Duration::seconds(4))
+        );
+    }
+
+    #[test]
+    fn the_last_attempt_or_a_permanent_failure_ends_the_job() {
+        let now = Utc::now();
+        assert_eq!(
+            POLICY.after_failure(&job(5, 5), false, 0.5, now),
+            AfterFailure::Dead
+        );
+        assert_eq!(
+            POLICY.after_failure(&job(1, 5), true, 0.5, now),
+            AfterFailure::Dead
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn every_delay_lies_between_half_and_all_of_the_capped_exponential(
+            attempt in 1_u32..200,
+            jitter in 0.0_f64..1.0,
+        ) {
+            let delay = POLICY.delay(attempt, jitter);
+            let full = POLICY.delay(attempt, 1.0);
+            prop_assert!(delay <= full && delay >= full / 2);
+            prop_assert!(full <= POLICY.max);
+        }
+    }
+}
