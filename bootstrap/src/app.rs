@@ -44,6 +44,10 @@ const MAX_FAILED_LOGINS: u32 = 5;
 /// termination grace of an orchestrator).
 const JOB_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
+/// Connections of the workers' bookkeeping pool: the dispatcher's claims, the success
+/// recorder, failures and maintenance.
+const WORKER_CONNECTIONS: usize = 4;
+
 /// A built application, bound to its port and ready to serve.
 pub struct App {
     server: HttpServer,
@@ -92,8 +96,10 @@ impl JobRuntime {
     ) -> anyhow::Result<Self> {
         let users: Arc<dyn UserRepository> = Arc::new(DieselUserRepository::new(database.clone()));
         let handler = Arc::new(MailJobs::new(users, mailer(settings)?, Arc::clone(&clock)));
+        // Claims and outcomes need not wait for the disk (see `relaxed_durability`).
+        let bookkeeping = database.relaxed_durability(WORKER_CONNECTIONS)?;
         Ok(Self {
-            jobs: Arc::new(DieselJobRepository::new(database.clone())),
+            jobs: Arc::new(DieselJobRepository::new(bookkeeping)),
             handler,
             clock,
             config: worker_config(settings),
@@ -199,7 +205,10 @@ impl App {
                 events,
                 Arc::clone(&clock),
             ),
-            jobs: JobAdminService::new(jobs.jobs.clone(), Arc::clone(&clock)),
+            jobs: JobAdminService::new(
+                Arc::new(DieselJobRepository::new(database.clone())),
+                Arc::clone(&clock),
+            ),
             authenticator: Authenticator::new(tokens, auth_states, clock),
             health: HealthService::new(vec![Arc::new(database.clone())]),
         };

@@ -149,3 +149,91 @@ fn an_unknown_subcommand_prints_the_usage() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: backend"));
 }
+
+/// A plain HTTP/1.1 POST of a JSON body, returning the raw response.
+fn http_post_json(url: &str, path: &str, body: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    wait_with_timeout(child, Duration::from_secs(10))
+}
+
+fn outbox_messages(directory: &std::path::Path) -> usize {
+    std::fs::read_dir(directory.join("data/outbox")).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
+            .count()
+    })
+}
+
+#[test]
+fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut server = backend(directory.path())
+        .env("JOB_WORKERS", "0")
+        .spawn()
+        .unwrap();
+    let url = wait_for_url(&mut server);
+    let registered = http_post_json(
+        &url,
+        "/api/v1/auth/register",
+        r#"{"email":"ann@example.com","password":"long enough password"}"#,
+    );
+    assert!(registered.starts_with("HTTP/1.1 201"), "{registered}");
+    assert!(terminate(&mut server).success());
+    assert_eq!(
+        outbox_messages(directory.path()),
+        0,
+        "JOB_WORKERS=0 only enqueues"
+    );
+
+    let mut worker = backend(directory.path()).arg("worker").spawn().unwrap();
+    let started = Instant::now();
+    while outbox_messages(directory.path()) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the worker did not send the welcome email"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = terminate(&mut worker);
+
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    assert_eq!(outbox_messages(directory.path()), 1);
+}
+
+#[test]
+fn the_worker_command_refuses_to_run_without_workers() {
+    let directory = tempfile::tempdir().unwrap();
+
+    let output = backend(directory.path())
+        .arg("worker")
+        .env("JOB_WORKERS", "0")
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("JOB_WORKERS is 0"),
+        "{output:?}"
+    );
+}

@@ -4,23 +4,24 @@
 //!
 //! One [`Workers`] runs up to `concurrency` attempts at once:
 //!
-//! - **Claims** only as many jobs as it has free slots, only of the kinds its handler runs,
-//!   each under a lease owned by this runtime. Idle, it waits for the repository's hint
-//!   that jobs were enqueued, or polls every `poll_interval`.
-//! - **Runs** each attempt in its own task, bounded by a timeout shorter than the lease (a
-//!   job is never run twice at once because its first run outlived its lease). A panic is
-//!   a retryable failure, not a dead worker.
+//! - **Claims** as many jobs as it has free slots plus one more round (prefetched, so that
+//!   a slot that frees up starts its next job without a database round trip), only of the
+//!   kinds its handler runs, each under a lease owned by this runtime. Idle, it waits for
+//!   the repository's hint that jobs were enqueued, or polls every `poll_interval`.
+//! - **Runs** each attempt in its own task, cancelled at 90 % of its lease counted from the
+//!   claim (a job is never run twice at once because its first run outlived its lease). A
+//!   panic is a retryable failure, not a dead worker.
 //! - **Records** successes in batches (one statement for many jobs), failures one by one:
 //!   retried after exponential backoff with jitter, or dead after the last attempt or a
 //!   permanent failure.
 //! - **Maintains** the queue every `maintenance_interval`: jobs whose lease expired (their
 //!   worker died) become runnable again; finished jobs older than `retention` are deleted.
 //! - **Stops** gracefully: no new claims; running attempts get a grace period; the ones
-//!   still running after it are cancelled and their jobs released to the queue, without
-//!   counting the attempt. Nothing is lost: a job is finished, released, or (if the
+//!   still running after it are cancelled and their jobs, with the prefetched ones,
+//!   released to the queue without counting the attempt. Nothing is lost: a job is finished, released, or (if the
 //!   process dies) recovered after its lease. Delivery is therefore at least once.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -33,6 +34,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
+/// The part of its lease an attempt may use, counted from the claim.
+const ATTEMPT_SHARE_OF_LEASE: f64 = 0.9;
 /// Most successes recorded by one statement.
 const MAX_COMPLETION_BATCH: usize = 256;
 /// Attempts at recording a batch of successes before leaving the jobs to lease recovery.
@@ -43,7 +46,8 @@ const COMPLETION_WRITE_ATTEMPTS: u32 = 5;
 pub struct WorkerConfig {
     /// Attempts running at once (at least 1).
     pub concurrency: usize,
-    /// How long a claim holds. An attempt is cancelled at 90 % of it.
+    /// How long a claim holds. An attempt is cancelled at 90 % of it, counted from the
+    /// claim.
     pub lease: Duration,
     /// How often an idle runtime looks for jobs that other processes enqueued.
     pub poll_interval: Duration,
@@ -179,6 +183,10 @@ impl Runtime {
         let recorder = tokio::spawn(Arc::clone(&self).record_successes(successes));
         let slots = Arc::new(Semaphore::new(self.config.concurrency));
         let mut running = JoinSet::new();
+        // Claimed, waiting for a slot: at most one more round of jobs, so that a slot that
+        // frees up never waits for a database round trip.
+        let mut ready: VecDeque<(Job, Instant)> = VecDeque::new();
+        let prefetch = self.config.concurrency;
         let mut next_maintenance = Instant::now();
         let grace = loop {
             if let Some(grace) = stop_requested(&stopped) {
@@ -189,16 +197,18 @@ impl Runtime {
                 self.maintain().await;
                 next_maintenance = Instant::now() + self.config.maintenance_interval;
             }
-            let free = slots.available_permits();
-            if free == 0 {
+            self.start_ready(&mut ready, &slots, &mut running, &report_success)
+                .await;
+            let wanted = (slots.available_permits() + prefetch).saturating_sub(ready.len());
+            if wanted == 0 {
                 tokio::select! {
                     _ = stopped.changed() => {}
                     _ = running.join_next() => {}
                 }
                 continue;
             }
-            match self.jobs.claim(&self.claim_request(free)).await {
-                Ok(claimed) if claimed.is_empty() => {
+            match self.jobs.claim(&self.claim_request(wanted)).await {
+                Ok(claimed) if claimed.is_empty() && ready.is_empty() => {
                     let idle = self
                         .config
                         .poll_interval
@@ -208,13 +218,18 @@ impl Runtime {
                         () = self.jobs.wait_for_jobs(idle) => {}
                     }
                 }
+                Ok(claimed) if claimed.is_empty() => {
+                    // Jobs wait for slots: wait for one to free up.
+                    tokio::select! {
+                        _ = stopped.changed() => {}
+                        _ = running.join_next() => {}
+                    }
+                }
                 Ok(claimed) => {
+                    let claimed_at = Instant::now();
                     for job in claimed {
-                        let slot = Arc::clone(&slots)
-                            .try_acquire_owned()
-                            .expect("no more jobs are claimed than there are free slots");
                         self.hold(job.id);
-                        running.spawn(Arc::clone(&self).attempt(job, slot, report_success.clone()));
+                        ready.push_back((job, claimed_at));
                     }
                 }
                 Err(error) => {
@@ -231,15 +246,59 @@ impl Runtime {
         if recorder.await.is_err() {
             tracing::error!("the success recorder failed: those jobs run again after their lease");
         }
+        // Running attempts that were cancelled, and jobs that never started.
         let released = self.release_held().await;
         ShutdownReport { finished, released }
     }
 
-    fn claim_request(&self, free: usize) -> ClaimRequest {
+    /// Starts ready jobs in the free slots. A job whose lease is nearly over after waiting
+    /// (it should not happen: jobs wait for one round of work at most) is released rather
+    /// than started, so that no attempt outlives its lease.
+    async fn start_ready(
+        self: &Arc<Self>,
+        ready: &mut VecDeque<(Job, Instant)>,
+        slots: &Arc<Semaphore>,
+        running: &mut JoinSet<()>,
+        report_success: &mpsc::UnboundedSender<JobId>,
+    ) {
+        let mut stale = Vec::new();
+        while !ready.is_empty() {
+            let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
+                break;
+            };
+            let Some((job, claimed_at)) = ready.pop_front() else {
+                break;
+            };
+            let deadline = claimed_at + self.config.lease.mul_f64(ATTEMPT_SHARE_OF_LEASE);
+            let time_left = deadline.saturating_duration_since(Instant::now());
+            if time_left < self.config.lease / 10 {
+                stale.push(job.id);
+                continue;
+            }
+            running.spawn(Arc::clone(self).attempt(job, time_left, slot, report_success.clone()));
+        }
+        if !stale.is_empty() {
+            for id in &stale {
+                self.held().remove(id);
+            }
+            if let Err(error) = self
+                .jobs
+                .release(self.owner, &stale, self.clock.now())
+                .await
+            {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "could not release stale jobs; they run again after their lease"
+                );
+            }
+        }
+    }
+
+    fn claim_request(&self, limit: usize) -> ClaimRequest {
         ClaimRequest {
             owner: self.owner,
             kinds: self.kinds.clone(),
-            limit: u32::try_from(free).unwrap_or(u32::MAX),
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
             lease: self.config.lease,
             now: self.clock.now(),
         }
@@ -254,15 +313,15 @@ impl Runtime {
         self.held().insert(id);
     }
 
-    /// One attempt at `job`, holding one of the runtime's slots until its outcome is
-    /// handed over.
+    /// One attempt at `job`, cancelled after `limit` (before its lease ends), holding one
+    /// of the runtime's slots until its outcome is handed over.
     async fn attempt(
         self: Arc<Self>,
         job: Job,
+        limit: Duration,
         _slot: OwnedSemaphorePermit,
         done: mpsc::UnboundedSender<JobId>,
     ) {
-        let limit = self.config.lease.mul_f64(0.9);
         let attempt = AssertUnwindSafe(self.handler.run(&job)).catch_unwind();
         let outcome = match tokio::time::timeout(limit, attempt).await {
             Ok(Ok(outcome)) => outcome,

@@ -313,15 +313,16 @@ async fn a_stop_lets_running_jobs_finish_within_the_grace_period(database: TestD
         report,
         ShutdownReport {
             finished: 2,
-            released: 0
-        }
+            released: 2
+        },
+        "the two running attempts finished; the two prefetched jobs went back"
     );
     assert_eq!(jobs.iter().filter(|job| succeeded(job)).count(), 2);
     assert!(
         jobs.iter()
             .filter(|job| !succeeded(job))
             .all(|job| job.status == JobStatus::Queued && job.attempts == 0),
-        "nothing else was claimed: {jobs:#?}"
+        "the others are queued as if never claimed: {jobs:#?}"
     );
 }
 
@@ -351,7 +352,7 @@ async fn a_stop_after_the_grace_period_releases_the_running_jobs_and_loses_none(
     fixture.wait_until("all succeeded", succeeded).await;
     restarted.shutdown(Duration::from_secs(5)).await;
 
-    assert_eq!(report.released, 2);
+    assert_eq!(report.released, 4, "two cancelled, two prefetched");
     assert!(
         after_stop
             .iter()
