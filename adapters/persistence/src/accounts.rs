@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use crate::database::{Database, SqliteConnectionWrapper};
 use crate::errors::{is_transient, unexpected};
+use crate::paging::{limit_offset, page_of};
 use crate::schema::{accounts, deposits, idempotency_keys, transfers};
 use crate::sql_types::{DbId, DbTime};
 
@@ -251,8 +252,7 @@ impl AccountRepository for DieselAccountRepository {
         owner: Option<UserId>,
         page: PageRequest,
     ) -> Result<Page<Account>, RepositoryError> {
-        let limit = i64::from(page.limit());
-        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+        let (limit, offset) = limit_offset(page);
         let (rows, total) = with_connection!(self.database, |connection| {
             let mut select = accounts::table.select(AccountRow::as_select()).into_boxed();
             let mut count = accounts::table.count().into_boxed();
@@ -270,14 +270,7 @@ impl AccountRepository for DieselAccountRepository {
             let total: i64 = count.get_result(connection).await.map_err(unexpected)?;
             (rows, total)
         });
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Account::try_from)
-                .collect::<Result<_, _>>()?,
-            request: page,
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        page_of(rows, page, total)
     }
 
     #[tracing::instrument(skip_all, fields(account_id = %command.account_id))]
@@ -466,8 +459,7 @@ impl AccountRepository for DieselAccountRepository {
         account: AccountId,
         page: PageRequest,
     ) -> Result<Page<Transfer>, RepositoryError> {
-        let limit = i64::from(page.limit());
-        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+        let (limit, offset) = limit_offset(page);
         let id = DbId(account.as_uuid());
         let (rows, total) = with_connection!(self.database, |connection| {
             let involving = transfers::from_account_id
@@ -490,13 +482,6 @@ impl AccountRepository for DieselAccountRepository {
                 .map_err(unexpected)?;
             (rows, total)
         });
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Transfer::try_from)
-                .collect::<Result<_, _>>()?,
-            request: page,
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        page_of(rows, page, total)
     }
 }

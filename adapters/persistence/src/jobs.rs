@@ -26,6 +26,7 @@ use domain::{
 
 use crate::database::{Database, Pool};
 use crate::errors::{is_unique_violation, pool_error, unexpected};
+use crate::paging::{limit_offset, page_of};
 use crate::schema::jobs;
 use crate::sql_types::{DbId, DbTime, Id, UtcTime};
 
@@ -213,6 +214,16 @@ fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// The running jobs among `$ids` whose lease `$owner` holds: what a worker may finish.
+macro_rules! held_by {
+    ($owner:expr, $ids:expr) => {
+        jobs::table
+            .filter(jobs::id.eq_any($ids))
+            .filter(is_running())
+            .filter(jobs::locked_by.eq(DbId($owner.0)))
+    };
+}
+
 fn ids(ids: &[JobId]) -> Vec<DbId> {
     ids.iter().map(|id| DbId(id.as_uuid())).collect()
 }
@@ -295,22 +306,17 @@ impl JobRepository for DieselJobRepository {
     ) -> Result<u64, RepositoryError> {
         let ids = self::ids(ids);
         let affected = with_connection!(self.database, |connection| {
-            diesel::update(
-                jobs::table
-                    .filter(jobs::id.eq_any(&ids))
-                    .filter(is_running())
-                    .filter(jobs::locked_by.eq(DbId(owner.0))),
-            )
-            .set((
-                jobs::status.eq(JobStatus::Succeeded.as_str()),
-                jobs::payload.eq(SPENT_PAYLOAD),
-                jobs::locked_by.eq(None::<DbId>),
-                jobs::locked_until.eq(None::<DbTime>),
-                jobs::updated_at.eq(DbTime(now)),
-            ))
-            .execute(connection)
-            .await
-            .map_err(unexpected)?
+            diesel::update(held_by!(owner, &ids))
+                .set((
+                    jobs::status.eq(JobStatus::Succeeded.as_str()),
+                    jobs::payload.eq(SPENT_PAYLOAD),
+                    jobs::locked_by.eq(None::<DbId>),
+                    jobs::locked_until.eq(None::<DbTime>),
+                    jobs::updated_at.eq(DbTime(now)),
+                ))
+                .execute(connection)
+                .await
+                .map_err(unexpected)?
         });
         Ok(count(affected))
     }
@@ -363,23 +369,18 @@ impl JobRepository for DieselJobRepository {
     ) -> Result<u64, RepositoryError> {
         let ids = self::ids(ids);
         let affected = with_connection!(self.database, |connection| {
-            diesel::update(
-                jobs::table
-                    .filter(jobs::id.eq_any(&ids))
-                    .filter(is_running())
-                    .filter(jobs::locked_by.eq(DbId(owner.0))),
-            )
-            .set((
-                jobs::status.eq(JobStatus::Queued.as_str()),
-                jobs::attempts.eq(jobs::attempts - 1),
-                jobs::run_at.eq(DbTime(now)),
-                jobs::locked_by.eq(None::<DbId>),
-                jobs::locked_until.eq(None::<DbTime>),
-                jobs::updated_at.eq(DbTime(now)),
-            ))
-            .execute(connection)
-            .await
-            .map_err(unexpected)?
+            diesel::update(held_by!(owner, &ids))
+                .set((
+                    jobs::status.eq(JobStatus::Queued.as_str()),
+                    jobs::attempts.eq(jobs::attempts - 1),
+                    jobs::run_at.eq(DbTime(now)),
+                    jobs::locked_by.eq(None::<DbId>),
+                    jobs::locked_until.eq(None::<DbTime>),
+                    jobs::updated_at.eq(DbTime(now)),
+                ))
+                .execute(connection)
+                .await
+                .map_err(unexpected)?
         });
         if affected > 0 {
             self.database.signal_jobs_enqueued();
@@ -449,8 +450,7 @@ impl JobRepository for DieselJobRepository {
 
     #[tracing::instrument(skip(self))]
     async fn list(&self, query: &JobQuery) -> Result<Page<Job>, RepositoryError> {
-        let limit = i64::from(query.page.limit());
-        let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
+        let (limit, offset) = limit_offset(query.page);
         let (rows, total) = with_connection!(self.database, |connection| {
             macro_rules! filtered {
                 ($select:expr) => {{
@@ -477,14 +477,7 @@ impl JobRepository for DieselJobRepository {
                 .map_err(unexpected)?;
             (rows, total)
         });
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Job::try_from)
-                .collect::<Result<_, _>>()?,
-            request: query.page,
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        page_of(rows, query.page, total)
     }
 
     #[tracing::instrument(skip(self))]

@@ -14,6 +14,7 @@ mod accounts;
 mod errors;
 mod expressions;
 mod jobs;
+mod paging;
 mod posts;
 mod schema;
 mod sessions;

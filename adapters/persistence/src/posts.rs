@@ -10,6 +10,7 @@ use domain::{NewPost, Page, Post, PostChanges, PostContent, PostId, PostQuery, P
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::expressions::contains_ignoring_case;
+use crate::paging::{limit_offset, page_of};
 use crate::schema::posts;
 use crate::sql_types::{DbId, DbTime};
 
@@ -113,8 +114,7 @@ impl PostRepository for DieselPostRepository {
 
     #[tracing::instrument(skip(self))]
     async fn list(&self, query: &PostQuery) -> Result<Page<Post>, RepositoryError> {
-        let limit = i64::from(query.page.limit());
-        let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
+        let (limit, offset) = limit_offset(query.page);
         let (rows, total) = with_connection!(self.database, |connection| {
             // The same filter twice: once for the page, once for the total.
             macro_rules! filtered {
@@ -160,14 +160,7 @@ impl PostRepository for DieselPostRepository {
             };
             (rows, total)
         });
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Post::try_from)
-                .collect::<Result<_, _>>()?,
-            request: query.page,
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        page_of(rows, query.page, total)
     }
 
     #[tracing::instrument(skip(self, changes))]

@@ -16,6 +16,7 @@ use crate::database::Database;
 use crate::errors::{is_foreign_key_violation, is_unique_violation, unexpected};
 use crate::expressions::contains_pattern;
 use crate::jobs::{insert_jobs, job_rows};
+use crate::paging::{limit_offset, page_of};
 use crate::schema::users;
 use crate::sql_types::{DbId, DbTime};
 
@@ -202,8 +203,7 @@ impl UserRepository for DieselUserRepository {
 
     #[tracing::instrument(skip(self))]
     async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepositoryError> {
-        let limit = i64::from(query.page.limit());
-        let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
+        let (limit, offset) = limit_offset(query.page);
         // Two statements, not one with `count(*) OVER ()`: the window count must visit every
         // match, while the page query stops after `limit` rows of the (created_at, id) index
         // and the count can use the trigram index (see bench/search-plan.sh). The count is
@@ -257,14 +257,7 @@ impl UserRepository for DieselUserRepository {
             };
             (rows, total)
         });
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(User::try_from)
-                .collect::<Result<_, _>>()?,
-            request: query.page,
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        page_of(rows, query.page, total)
     }
 
     #[tracing::instrument(skip(self, changes))]
