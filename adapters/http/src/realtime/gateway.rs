@@ -1,0 +1,310 @@
+//! The `/events` namespace: handshake authentication, then one handler per client event.
+//!
+//! Handlers are thin: parse the payload (`payloads`), ask the domain (`RoomName`'s rules),
+//! act on the socket's rooms, acknowledge. Membership is socketioxide's own room registry,
+//! so there is one source of truth for who receives what.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use application::{AuthenticateError, Authenticator};
+use domain::ports::Clock;
+use domain::{RoomName, UserId};
+use serde_json::Value;
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler as _;
+use socketioxide::socket::DisconnectReason;
+
+use super::NAMESPACE;
+use super::payloads::{Ack, Delivery, Membership, Refusal, parse_chat, parse_room};
+use super::rate_limit::{MessageRateLimit, TokenBucket};
+use crate::middleware::request_log::REQUEST_ID_HEADER;
+
+/// What the gateway needs from the rest of the application.
+#[derive(Clone)]
+pub(super) struct Gateway {
+    authenticator: Authenticator,
+    clock: Arc<dyn Clock>,
+    rate_limit: MessageRateLimit,
+}
+
+impl Gateway {
+    pub(super) fn new(
+        authenticator: Authenticator,
+        clock: Arc<dyn Clock>,
+        rate_limit: MessageRateLimit,
+    ) -> Self {
+        Self {
+            authenticator,
+            clock,
+            rate_limit,
+        }
+    }
+}
+
+/// Why a handshake is refused. `Display` is the `connect_error` message the client sees.
+#[derive(Debug, thiserror::Error)]
+enum HandshakeRefusal {
+    #[error("Authentication required")]
+    AuthenticationRequired,
+    #[error("Invalid token")]
+    InvalidToken,
+    /// The token could not be checked (the database is down): not the client's fault, and
+    /// not a reason to tell them their token is bad.
+    #[error("Authentication is unavailable, try again later")]
+    Unavailable,
+}
+
+/// Who is on the other end of a socket, stored in the socket's extensions at handshake.
+#[derive(Clone)]
+struct Connection {
+    user_id: UserId,
+    bucket: Arc<Mutex<TokenBucket>>,
+}
+
+impl Connection {
+    /// Takes a token from this socket's bucket, or refuses the event.
+    fn admit(&self) -> Result<(), Refusal> {
+        let mut bucket = self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        if bucket.try_take(Instant::now()) {
+            Ok(())
+        } else {
+            Err(Refusal::TooManyMessages)
+        }
+    }
+}
+
+/// Registers `/events`: the authenticating middleware runs before the socket joins the
+/// namespace, so a refused client never receives anything but its `connect_error`.
+pub(super) fn register(io: &SocketIo, gateway: Gateway) {
+    let authenticate = {
+        let gateway = gateway.clone();
+        move |socket: SocketRef, TryData(auth): TryData<Value>| {
+            let gateway = gateway.clone();
+            async move { authenticate(&gateway, &socket, auth.ok()).await }
+        }
+    };
+    let connect = move |socket: SocketRef, Extension(connection): Extension<Connection>| {
+        let gateway = gateway.clone();
+        async move { on_connect(gateway, &socket, &connection) }
+    };
+    io.ns(NAMESPACE, connect.with(authenticate));
+}
+
+/// Checks `auth: {token}` with the same [`Authenticator`] as REST requests (so expired
+/// tokens, revoked sessions and deleted users are refused alike), and records who
+/// connected.
+async fn authenticate(
+    gateway: &Gateway,
+    socket: &SocketRef,
+    auth: Option<Value>,
+) -> Result<(), HandshakeRefusal> {
+    let token = match auth.as_ref().and_then(|auth| auth.get("token")) {
+        None | Some(Value::Null) => return Err(HandshakeRefusal::AuthenticationRequired),
+        Some(Value::String(token)) if token.is_empty() => {
+            return Err(HandshakeRefusal::AuthenticationRequired);
+        }
+        Some(Value::String(token)) => token,
+        Some(_) => return Err(HandshakeRefusal::InvalidToken),
+    };
+    let actor = match gateway.authenticator.authenticate(token).await {
+        Ok(actor) => actor,
+        Err(AuthenticateError::InvalidToken) => return Err(HandshakeRefusal::InvalidToken),
+        Err(AuthenticateError::Unexpected(error)) => {
+            tracing::error!(
+                target: "realtime",
+                socket_id = %socket.id,
+                error = format!("{error:#}"),
+                "could not authenticate a socket"
+            );
+            return Err(HandshakeRefusal::Unavailable);
+        }
+    };
+    socket.extensions.insert(Connection {
+        user_id: actor.user_id,
+        bucket: Arc::new(Mutex::new(TokenBucket::new(
+            gateway.rate_limit,
+            Instant::now(),
+        ))),
+    });
+    Ok(())
+}
+
+fn on_connect(gateway: Gateway, socket: &SocketRef, connection: &Connection) {
+    socket.join(RoomName::private_to(connection.user_id).as_str().to_owned());
+    tracing::info!(
+        target: "realtime",
+        user_id = %connection.user_id,
+        socket_id = %socket.id,
+        transport = ?socket.transport_type(),
+        request_id = request_id(socket),
+        "socket connected"
+    );
+
+    socket.on(
+        "join-room",
+        async |socket: SocketRef,
+               Extension(connection): Extension<Connection>,
+               TryData(payload): TryData<Value>,
+               ack: AckSender| {
+            let outcome = join_room(&socket, &connection, payload.ok().as_ref()).await;
+            acknowledge(&socket, ack, "join-room", outcome);
+        },
+    );
+    socket.on(
+        "leave-room",
+        async |socket: SocketRef,
+               Extension(connection): Extension<Connection>,
+               TryData(payload): TryData<Value>,
+               ack: AckSender| {
+            let outcome = leave_room(&socket, &connection, payload.ok().as_ref()).await;
+            acknowledge(&socket, ack, "leave-room", outcome);
+        },
+    );
+    socket.on(
+        "message",
+        move |socket: SocketRef,
+              Extension(connection): Extension<Connection>,
+              TryData(payload): TryData<Value>,
+              ack: AckSender| {
+            let clock = Arc::clone(&gateway.clock);
+            async move {
+                let outcome =
+                    send_message(&socket, &connection, &*clock, payload.ok().as_ref()).await;
+                acknowledge(&socket, ack, "message", outcome);
+            }
+        },
+    );
+    socket.on_disconnect(
+        async |socket: SocketRef,
+               reason: DisconnectReason,
+               Extension(connection): Extension<Connection>| {
+            tracing::info!(
+                target: "realtime",
+                user_id = %connection.user_id,
+                socket_id = %socket.id,
+                transport = ?socket.transport_type(),
+                %reason,
+                "socket disconnected"
+            );
+        },
+    );
+}
+
+/// `join-room`: any public room, or the caller's own private room. Joining a room twice
+/// is acknowledged without announcing the caller again.
+async fn join_room(
+    socket: &SocketRef,
+    connection: &Connection,
+    payload: Option<&Value>,
+) -> Result<(), Refusal> {
+    connection.admit()?;
+    let room = parse_room(payload)?;
+    if !room.may_be_joined_by(connection.user_id) {
+        return Err(Refusal::PrivateRoom);
+    }
+    if is_member(socket, &room) {
+        return Ok(());
+    }
+    socket.join(room.as_str().to_owned());
+    announce(
+        socket,
+        &room,
+        "user-joined",
+        &Membership::new(connection.user_id, &room),
+    )
+    .await;
+    Ok(())
+}
+
+/// `leave-room`: the room hears `user-left` (the leaver included), then the socket leaves.
+/// The private room cannot be left: it is where money-received events arrive.
+async fn leave_room(
+    socket: &SocketRef,
+    connection: &Connection,
+    payload: Option<&Value>,
+) -> Result<(), Refusal> {
+    connection.admit()?;
+    let room = parse_room(payload)?;
+    if room == RoomName::private_to(connection.user_id) {
+        return Err(Refusal::OwnPrivateRoom);
+    }
+    if !is_member(socket, &room) {
+        return Err(Refusal::NotInRoom(room));
+    }
+    announce(
+        socket,
+        &room,
+        "user-left",
+        &Membership::new(connection.user_id, &room),
+    )
+    .await;
+    socket.leave(room.as_str().to_owned());
+    Ok(())
+}
+
+/// `message`: delivered to every socket in the room (the sender included) if the sender
+/// has joined it.
+async fn send_message(
+    socket: &SocketRef,
+    connection: &Connection,
+    clock: &dyn Clock,
+    payload: Option<&Value>,
+) -> Result<(), Refusal> {
+    connection.admit()?;
+    let (room, message) = parse_chat(payload)?;
+    if !is_member(socket, &room) {
+        return Err(Refusal::NotInRoom(room));
+    }
+    let delivery = Delivery::new(connection.user_id, &room, &message, clock.now());
+    announce(socket, &room, "message", &delivery).await;
+    Ok(())
+}
+
+fn is_member(socket: &SocketRef, room: &RoomName) -> bool {
+    socket.rooms().iter().any(|joined| joined == room.as_str())
+}
+
+/// Emits `event` to everyone in `room`, this socket included. Delivery is best effort: a
+/// failure (a full buffer of a slow client) is logged, not reported to the sender.
+async fn announce(
+    socket: &SocketRef,
+    room: &RoomName,
+    event: &'static str,
+    payload: &impl serde::Serialize,
+) {
+    if let Err(error) = socket
+        .within(room.as_str().to_owned())
+        .emit(event, payload)
+        .await
+    {
+        tracing::warn!(target: "realtime", socket_id = %socket.id, event, %error, "broadcast failed");
+    }
+}
+
+/// Answers the client if it asked for an acknowledgement (otherwise this does nothing).
+fn acknowledge(
+    socket: &SocketRef,
+    ack: AckSender,
+    event: &'static str,
+    outcome: Result<(), Refusal>,
+) {
+    if let Err(refusal) = &outcome {
+        tracing::debug!(target: "realtime", socket_id = %socket.id, event, %refusal, "client event refused");
+    }
+    if let Err(error) = ack.send(&Ack::from(outcome)) {
+        tracing::debug!(target: "realtime", socket_id = %socket.id, event, %error, "could not acknowledge");
+    }
+}
+
+/// The id of the HTTP request that opened the connection (set by the request log
+/// middleware and carried by the bridge), to tie socket logs to request logs.
+fn request_id(socket: &SocketRef) -> &str {
+    socket
+        .req_parts()
+        .headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-")
+}
