@@ -117,8 +117,14 @@ mod tests {
     #[test]
     fn a_room_name_is_one_to_sixty_four_characters_kept_as_written() {
         assert_eq!(RoomName::parse(""), Err(RoomNameError::Empty));
-        assert_eq!(RoomName::parse(&"é".repeat(64)).unwrap().as_str(), "é".repeat(64));
-        assert_eq!(RoomName::parse(&"a".repeat(65)), Err(RoomNameError::TooLong));
+        assert_eq!(
+            RoomName::parse(&"é".repeat(64)).unwrap().as_str(),
+            "é".repeat(64)
+        );
+        assert_eq!(
+            RoomName::parse(&"a".repeat(65)),
+            Err(RoomNameError::TooLong)
+        );
         assert_eq!(RoomName::parse(" lobby ").unwrap().as_str(), " lobby ");
     }
 
@@ -128,7 +134,10 @@ mod tests {
             RoomName::parse("lobby\nforged log line"),
             Err(RoomNameError::ControlCharacter)
         );
-        assert_eq!(RoomName::parse("a\u{7f}"), Err(RoomNameError::ControlCharacter));
+        assert_eq!(
+            RoomName::parse("a\u{7f}"),
+            Err(RoomNameError::ControlCharacter)
+        );
     }
 
     #[test]
@@ -145,7 +154,10 @@ mod tests {
     fn every_name_under_user_is_reserved() {
         let anyone = UserId::generate();
         for name in ["user:", "user:admin", "user:not-a-uuid"] {
-            assert!(!RoomName::parse(name).unwrap().may_be_joined_by(anyone), "{name}");
+            assert!(
+                !RoomName::parse(name).unwrap().may_be_joined_by(anyone),
+                "{name}"
+            );
         }
     }
 
@@ -162,7 +174,10 @@ mod tests {
         assert_eq!(ChatMessage::parse(""), Err(ChatMessageError::Empty));
         assert_eq!(ChatMessage::parse(" hi\n").unwrap().as_str(), " hi\n");
         assert!(ChatMessage::parse(&"ü".repeat(2000)).is_ok());
-        assert_eq!(ChatMessage::parse(&"a".repeat(2001)), Err(ChatMessageError::TooLong));
+        assert_eq!(
+            ChatMessage::parse(&"a".repeat(2001)),
+            Err(ChatMessageError::TooLong)
+        );
     }
 
     proptest! {
