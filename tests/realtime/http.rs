@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use api_tests::{Backend, TestApp, socket_test};
+use api_tests::{Backend, TestApp, TestResponse, socket_test};
 use domain::Role;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -20,25 +20,24 @@ async fn app_with_allowed_origin() -> TestApp {
         .expect("SQLite is always available")
 }
 
+/// Opens an engine.io session over long-polling, from `origin`.
+async fn polling_handshake(app: &TestApp, origin: &str, request_id: Option<&str>) -> TestResponse {
+    let mut request = app
+        .client
+        .get(app.url("/socket.io/?EIO=4&transport=polling"))
+        .header("origin", origin);
+    if let Some(request_id) = request_id {
+        request = request.header("x-request-id", request_id);
+    }
+    app.send_raw(request).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_polling_request_carries_cors_headers_for_an_allowed_origin_and_a_request_id() {
     let app = app_with_allowed_origin().await;
 
-    let allowed = app
-        .send_raw(
-            app.client
-                .get(app.url("/socket.io/?EIO=4&transport=polling"))
-                .header("origin", ORIGIN)
-                .header("x-request-id", "polling-handshake-1"),
-        )
-        .await;
-    let unlisted = app
-        .send_raw(
-            app.client
-                .get(app.url("/socket.io/?EIO=4&transport=polling"))
-                .header("origin", "https://elsewhere.example"),
-        )
-        .await;
+    let allowed = polling_handshake(&app, ORIGIN, Some("polling-handshake-1")).await;
+    let unlisted = polling_handshake(&app, "https://elsewhere.example", None).await;
 
     assert_eq!(allowed.status, 200);
     assert!(

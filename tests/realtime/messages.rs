@@ -1,9 +1,24 @@
 //! `message`: delivery to the room's members only, validation, the per-socket rate limit.
 
-use api_tests::socket_test;
+use api_tests::{SocketClient, SocketDriver, TestApp, Transport, socket_test};
 use domain::Role;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
+
+/// Two users' sockets, both in room `lobby` (one rate-limit token spent each).
+async fn two_members_of_the_lobby(
+    app: &TestApp,
+    sockets: &SocketDriver,
+    transport: Transport,
+) -> (SocketClient, SocketClient) {
+    let ann = app.create_user(Role::User).await;
+    let bob = app.create_user(Role::User).await;
+    let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
+    let bob_socket = sockets.connect_with_token(transport, &bob.token).await;
+    assert_eq!(ann_socket.join("lobby").await, json!({ "ok": true }));
+    assert_eq!(bob_socket.join("lobby").await, json!({ "ok": true }));
+    (ann_socket, bob_socket)
+}
 
 fn is_millisecond_utc_timestamp(text: &str) -> bool {
     chrono::DateTime::parse_from_rfc3339(text).is_ok()
@@ -95,13 +110,25 @@ socket_test! {
 }
 
 socket_test! {
+    async fn messages_sent_back_to_back_are_delivered_in_the_order_sent(app, sockets, transport) {
+        let (ann_socket, bob_socket) = two_members_of_the_lobby(&app, &sockets, transport).await;
+        let texts: Vec<String> = (0..8).map(|n| format!("message {n}")).collect();
+
+        // Sent without waiting for each acknowledgement.
+        let acks = join_all(texts.iter().map(|text| ann_socket.send_message("lobby", text))).await;
+        let mut received = Vec::new();
+        for _ in &texts {
+            received.push(bob_socket.next_event("message").await["message"].as_str().unwrap_or_default().to_owned());
+        }
+
+        assert!(acks.iter().all(|ack| *ack == json!({ "ok": true })), "{acks:?}");
+        assert_eq!(received, texts);
+    }
+}
+
+socket_test! {
     async fn messages_over_the_rate_limit_are_refused_and_not_delivered(app, sockets, transport) {
-        let ann = app.create_user(Role::User).await;
-        let bob = app.create_user(Role::User).await;
-        let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
-        let bob_socket = sockets.connect_with_token(transport, &bob.token).await;
-        ann_socket.join("lobby").await;
-        bob_socket.join("lobby").await;
+        let (ann_socket, bob_socket) = two_members_of_the_lobby(&app, &sockets, transport).await;
 
         // 1 token went to join-room; the burst is 10, refilled at 5 a second.
         let texts: Vec<String> = (0..15).map(|n| format!("flood {n}")).collect();

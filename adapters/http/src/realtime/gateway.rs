@@ -1,7 +1,7 @@
 //! The `/events` namespace: handshake authentication, then one handler per client event.
 //!
-//! Handlers are thin: parse the payload (`payloads`), ask the domain (`RoomName`'s rules),
-//! act on the socket's rooms, acknowledge. Membership is socketioxide's own room registry,
+//! Handlers are thin: wait for their turn (`order`), parse the payload (`payloads`), ask
+//! the domain (`RoomName`'s rules), act on the socket's rooms, acknowledge. Membership is socketioxide's own room registry,
 //! so there is one source of truth for who receives what.
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,6 +17,7 @@ use socketioxide::handler::ConnectHandler as _;
 use socketioxide::socket::DisconnectReason;
 
 use super::NAMESPACE;
+use super::order::{EventOrder, Turn};
 use super::payloads::{Ack, Delivery, Membership, Refusal, parse_chat, parse_room};
 use super::rate_limit::{MessageRateLimit, TokenBucket};
 use crate::middleware::request_log::REQUEST_ID_HEADER;
@@ -75,6 +76,26 @@ impl Connection {
     }
 }
 
+/// The events a client may send; each is answered with an acknowledgement.
+#[derive(Debug, Clone, Copy)]
+enum ClientEvent {
+    JoinRoom,
+    LeaveRoom,
+    Message,
+}
+
+impl ClientEvent {
+    const ALL: [Self; 3] = [Self::JoinRoom, Self::LeaveRoom, Self::Message];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::JoinRoom => "join-room",
+            Self::LeaveRoom => "leave-room",
+            Self::Message => "message",
+        }
+    }
+}
+
 /// Registers `/events`: the authenticating middleware runs before the socket joins the
 /// namespace, so a refused client never receives anything but its `connect_error`.
 pub(super) fn register(io: &SocketIo, gateway: Gateway) {
@@ -87,7 +108,7 @@ pub(super) fn register(io: &SocketIo, gateway: Gateway) {
     };
     let connect = move |socket: SocketRef, Extension(connection): Extension<Connection>| {
         let gateway = gateway.clone();
-        async move { on_connect(gateway, &socket, &connection) }
+        async move { on_connect(&gateway, &socket, &connection) }
     };
     io.ns(NAMESPACE, connect.with(authenticate));
 }
@@ -121,6 +142,7 @@ async fn authenticate(
             return Err(HandshakeRefusal::Unavailable);
         }
     };
+    socket.extensions.insert(Arc::new(EventOrder::new()));
     socket.extensions.insert(Connection {
         user_id: actor.user_id,
         bucket: Arc::new(Mutex::new(TokenBucket::new(
@@ -131,7 +153,7 @@ async fn authenticate(
     Ok(())
 }
 
-fn on_connect(gateway: Gateway, socket: &SocketRef, connection: &Connection) {
+fn on_connect(gateway: &Gateway, socket: &SocketRef, connection: &Connection) {
     socket.join(RoomName::private_to(connection.user_id).as_str().to_owned());
     tracing::info!(
         target: "realtime",
@@ -142,40 +164,32 @@ fn on_connect(gateway: Gateway, socket: &SocketRef, connection: &Connection) {
         "socket connected"
     );
 
-    socket.on(
-        "join-room",
-        async |socket: SocketRef,
-               Extension(connection): Extension<Connection>,
-               TryData(payload): TryData<Value>,
-               ack: AckSender| {
-            let outcome = join_room(&socket, &connection, payload.ok().as_ref()).await;
-            acknowledge(&socket, ack, "join-room", outcome);
-        },
-    );
-    socket.on(
-        "leave-room",
-        async |socket: SocketRef,
-               Extension(connection): Extension<Connection>,
-               TryData(payload): TryData<Value>,
-               ack: AckSender| {
-            let outcome = leave_room(&socket, &connection, payload.ok().as_ref()).await;
-            acknowledge(&socket, ack, "leave-room", outcome);
-        },
-    );
-    socket.on(
-        "message",
-        move |socket: SocketRef,
-              Extension(connection): Extension<Connection>,
-              TryData(payload): TryData<Value>,
-              ack: AckSender| {
-            let clock = Arc::clone(&gateway.clock);
-            async move {
-                let outcome =
-                    send_message(&socket, &connection, &*clock, payload.ok().as_ref()).await;
-                acknowledge(&socket, ack, "message", outcome);
-            }
-        },
-    );
+    for event in ClientEvent::ALL {
+        let clock = Arc::clone(&gateway.clock);
+        socket.on(
+            event.name(),
+            move |turn: Turn,
+                  socket: SocketRef,
+                  Extension(connection): Extension<Connection>,
+                  TryData(payload): TryData<Value>,
+                  ack: AckSender| async move {
+                turn.wait().await;
+                let payload = payload.ok();
+                let outcome = match event {
+                    ClientEvent::JoinRoom => {
+                        join_room(&socket, &connection, payload.as_ref()).await
+                    }
+                    ClientEvent::LeaveRoom => {
+                        leave_room(&socket, &connection, payload.as_ref()).await
+                    }
+                    ClientEvent::Message => {
+                        send_message(&socket, &connection, &*clock, payload.as_ref()).await
+                    }
+                };
+                acknowledge(&socket, ack, event.name(), outcome);
+            },
+        );
+    }
     socket.on_disconnect(
         async |socket: SocketRef,
                reason: DisconnectReason,

@@ -8,7 +8,8 @@
 //!   `post-published` and `transfer-received` to rooms, with the REST bodies' JSON.
 //! - `bridge`: the poem endpoint in front of socketioxide, including the websocket upgrade
 //!   that poem's tower compatibility layer cannot carry.
-//! - `rate_limit`: the per-socket token bucket.
+//! - `rate_limit`: the per-socket token bucket; `order`: one socket's events in arrival
+//!   order; `frame_guard`: the websocket message size limit.
 //!
 //! It lives in the HTTP adapter (not a crate of its own) because its payloads are the REST
 //! bodies (`PostDto`, `TransferDto` and their timestamp format, defined once here) and
@@ -17,6 +18,7 @@
 mod bridge;
 mod frame_guard;
 mod gateway;
+mod order;
 mod payloads;
 mod publisher;
 mod rate_limit;
