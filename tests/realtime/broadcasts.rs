@@ -1,7 +1,7 @@
 //! Events published by the use cases: `post-published` to room `posts`,
 //! `transfer-received` to the recipient's private room. Their payloads are the REST bodies.
 
-use api_tests::socket_test;
+use api_tests::{TestApp, TestUser, socket_test};
 use domain::Role;
 use reqwest::Method;
 use serde_json::json;
@@ -37,14 +37,23 @@ socket_test! {
     }
 }
 
+/// Ann with a USD account holding `balance` cents, Bob with an empty one: `(ann, bob,
+/// ann's account, bob's account)`.
+async fn sender_and_recipient(app: &TestApp, balance: i64) -> (TestUser, TestUser, String, String) {
+    let admin = app.create_user(Role::Admin).await;
+    let ann = app.create_user(Role::User).await;
+    let bob = app.create_user(Role::User).await;
+    let from = app
+        .funded_account(&ann.token, &admin.token, "USD", balance)
+        .await;
+    let to = app.funded_account(&bob.token, &admin.token, "USD", 0).await;
+    (ann, bob, from, to)
+}
+
 socket_test! {
     postgres_too
     async fn a_transfer_is_announced_to_the_recipient_alone(app, sockets, transport) {
-        let admin = app.create_user(Role::Admin).await;
-        let ann = app.create_user(Role::User).await;
-        let bob = app.create_user(Role::User).await;
-        let from = app.funded_account(&ann.token, &admin.token, "USD", 10_000).await;
-        let to = app.funded_account(&bob.token, &admin.token, "USD", 0).await;
+        let (ann, bob, from, to) = sender_and_recipient(&app, 10_000).await;
         // Neither joins a room: each socket is in its private room from the start.
         let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
         let bob_socket = sockets.connect_with_token(transport, &bob.token).await;
@@ -62,11 +71,7 @@ socket_test! {
 
 socket_test! {
     async fn a_refused_transfer_announces_nothing(app, sockets, transport) {
-        let admin = app.create_user(Role::Admin).await;
-        let ann = app.create_user(Role::User).await;
-        let bob = app.create_user(Role::User).await;
-        let from = app.funded_account(&ann.token, &admin.token, "USD", 100).await;
-        let to = app.funded_account(&bob.token, &admin.token, "USD", 0).await;
+        let (ann, bob, from, to) = sender_and_recipient(&app, 100).await;
         let bob_socket = sockets.connect_with_token(transport, &bob.token).await;
 
         app.transfer(&ann.token, &from, &to, &json!(1_000), None).await.expect(422);

@@ -5,19 +5,28 @@ use domain::Role;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-/// Two users' sockets, both in room `lobby` (one rate-limit token spent each).
+/// A new user's socket in room `lobby` (one rate-limit token spent).
+async fn one_member_of_the_lobby(
+    app: &TestApp,
+    sockets: &SocketDriver,
+    transport: Transport,
+) -> SocketClient {
+    let user = app.create_user(Role::User).await;
+    let socket = sockets.connect_with_token(transport, &user.token).await;
+    assert_eq!(socket.join("lobby").await, json!({ "ok": true }));
+    socket
+}
+
+/// Two users' sockets, both in room `lobby`.
 async fn two_members_of_the_lobby(
     app: &TestApp,
     sockets: &SocketDriver,
     transport: Transport,
 ) -> (SocketClient, SocketClient) {
-    let ann = app.create_user(Role::User).await;
-    let bob = app.create_user(Role::User).await;
-    let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
-    let bob_socket = sockets.connect_with_token(transport, &bob.token).await;
-    assert_eq!(ann_socket.join("lobby").await, json!({ "ok": true }));
-    assert_eq!(bob_socket.join("lobby").await, json!({ "ok": true }));
-    (ann_socket, bob_socket)
+    (
+        one_member_of_the_lobby(app, sockets, transport).await,
+        one_member_of_the_lobby(app, sockets, transport).await,
+    )
 }
 
 fn is_millisecond_utc_timestamp(text: &str) -> bool {
@@ -72,9 +81,7 @@ socket_test! {
 
 socket_test! {
     async fn malformed_and_out_of_bounds_messages_are_refused_and_nothing_is_delivered(app, sockets, transport) {
-        let ann = app.create_user(Role::User).await;
-        let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
-        ann_socket.join("lobby").await;
+        let ann_socket = one_member_of_the_lobby(&app, &sockets, transport).await;
         let cases: [(Vec<Value>, &str); 7] = [
             (vec![json!({ "room": "lobby", "message": "" })], "Message: Must not be empty"),
             (vec![json!({ "room": "lobby", "message": "a".repeat(2001) })], "Message: Must be at most 2000 characters"),
@@ -97,9 +104,7 @@ socket_test! {
 
 socket_test! {
     async fn a_message_of_two_thousand_characters_is_delivered_whole(app, sockets, transport) {
-        let ann = app.create_user(Role::User).await;
-        let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
-        ann_socket.join("lobby").await;
+        let ann_socket = one_member_of_the_lobby(&app, &sockets, transport).await;
         let longest = "ü".repeat(2000);
 
         let ack = ann_socket.send_message("lobby", &longest).await;

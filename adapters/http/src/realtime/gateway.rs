@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use application::{AuthenticateError, Authenticator};
 use domain::ports::Clock;
-use domain::{RoomName, UserId};
+use domain::{ChatMessage, RoomName, UserId};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
@@ -174,18 +174,8 @@ fn on_connect(gateway: &Gateway, socket: &SocketRef, connection: &Connection) {
                   TryData(payload): TryData<Value>,
                   ack: AckSender| async move {
                 turn.wait().await;
-                let payload = payload.ok();
-                let outcome = match event {
-                    ClientEvent::JoinRoom => {
-                        join_room(&socket, &connection, payload.as_ref()).await
-                    }
-                    ClientEvent::LeaveRoom => {
-                        leave_room(&socket, &connection, payload.as_ref()).await
-                    }
-                    ClientEvent::Message => {
-                        send_message(&socket, &connection, &*clock, payload.as_ref()).await
-                    }
-                };
+                let outcome =
+                    handle(event, &socket, &connection, &*clock, payload.ok().as_ref()).await;
                 acknowledge(&socket, ack, event.name(), outcome);
             },
         );
@@ -206,54 +196,50 @@ fn on_connect(gateway: &Gateway, socket: &SocketRef, connection: &Connection) {
     );
 }
 
-/// `join-room`: any public room, or the caller's own private room. Joining a room twice
-/// is acknowledged without announcing the caller again.
-async fn join_room(
+/// Admits one client event past the rate limit, parses its payload, and acts on it.
+async fn handle(
+    event: ClientEvent,
     socket: &SocketRef,
     connection: &Connection,
+    clock: &dyn Clock,
     payload: Option<&Value>,
 ) -> Result<(), Refusal> {
     connection.admit()?;
-    let room = parse_room(payload)?;
-    if !room.may_be_joined_by(connection.user_id) {
+    let user = connection.user_id;
+    match event {
+        ClientEvent::JoinRoom => join_room(socket, user, parse_room(payload)?).await,
+        ClientEvent::LeaveRoom => leave_room(socket, user, parse_room(payload)?).await,
+        ClientEvent::Message => {
+            let (room, message) = parse_chat(payload)?;
+            send_message(socket, user, &room, &message, clock).await
+        }
+    }
+}
+
+/// `join-room`: any public room, or the caller's own private room. Joining a room twice
+/// is acknowledged without announcing the caller again.
+async fn join_room(socket: &SocketRef, user: UserId, room: RoomName) -> Result<(), Refusal> {
+    if !room.may_be_joined_by(user) {
         return Err(Refusal::PrivateRoom);
     }
     if is_member(socket, &room) {
         return Ok(());
     }
     socket.join(room.as_str().to_owned());
-    announce(
-        socket,
-        &room,
-        "user-joined",
-        &Membership::new(connection.user_id, &room),
-    )
-    .await;
+    announce(socket, &room, "user-joined", &Membership::new(user, &room)).await;
     Ok(())
 }
 
 /// `leave-room`: the room hears `user-left` (the leaver included), then the socket leaves.
 /// The private room cannot be left: it is where money-received events arrive.
-async fn leave_room(
-    socket: &SocketRef,
-    connection: &Connection,
-    payload: Option<&Value>,
-) -> Result<(), Refusal> {
-    connection.admit()?;
-    let room = parse_room(payload)?;
-    if room == RoomName::private_to(connection.user_id) {
+async fn leave_room(socket: &SocketRef, user: UserId, room: RoomName) -> Result<(), Refusal> {
+    if room == RoomName::private_to(user) {
         return Err(Refusal::OwnPrivateRoom);
     }
     if !is_member(socket, &room) {
         return Err(Refusal::NotInRoom(room));
     }
-    announce(
-        socket,
-        &room,
-        "user-left",
-        &Membership::new(connection.user_id, &room),
-    )
-    .await;
+    announce(socket, &room, "user-left", &Membership::new(user, &room)).await;
     socket.leave(room.as_str().to_owned());
     Ok(())
 }
@@ -262,17 +248,21 @@ async fn leave_room(
 /// has joined it.
 async fn send_message(
     socket: &SocketRef,
-    connection: &Connection,
+    user: UserId,
+    room: &RoomName,
+    message: &ChatMessage,
     clock: &dyn Clock,
-    payload: Option<&Value>,
 ) -> Result<(), Refusal> {
-    connection.admit()?;
-    let (room, message) = parse_chat(payload)?;
-    if !is_member(socket, &room) {
-        return Err(Refusal::NotInRoom(room));
+    if !is_member(socket, room) {
+        return Err(Refusal::NotInRoom(room.clone()));
     }
-    let delivery = Delivery::new(connection.user_id, &room, &message, clock.now());
-    announce(socket, &room, "message", &delivery).await;
+    announce(
+        socket,
+        room,
+        "message",
+        &Delivery::new(user, room, message, clock.now()),
+    )
+    .await;
     Ok(())
 }
 
