@@ -3,8 +3,9 @@
 // One process hosts any number of named clients. It reads one JSON command per line on
 // stdin and answers each with one JSON line on stdout carrying the command's `id`:
 //
-//   {id, cmd: "connect", client, url, transports, upgrade, auth, timeoutMs}
-//       -> {ok: true, socketId, openedOn, transport} | {ok: false, error: <connect_error message>}
+//   {id, cmd: "connect", client, url, transports, upgrade, auth, timeoutMs, firstEmit?}
+//       -> {ok: true, socketId, openedOn, transport, firstAck?} | {ok: false, error: <connect_error message>}
+//       (firstEmit {event, args}: emitted with an ack in the same tick as "connect" arrives)
 //   {id, cmd: "emit", client, event, args, ack, timeoutMs}
 //       -> {ack: <first argument of the acknowledgement>} | {error: "ack timeout"} | {sent: true}
 //   {id, cmd: "next", client, event, timeoutMs}
@@ -61,7 +62,7 @@ function record(state, event, args) {
 }
 
 const commands = {
-  connect({ id, client: name, url, transports, upgrade, auth, timeoutMs }) {
+  connect({ id, client: name, url, transports, upgrade, auth, timeoutMs, firstEmit }) {
     const socket = io(url, {
       path: "/socket.io/",
       transports,
@@ -80,15 +81,25 @@ const commands = {
     socket.onAny((event, ...args) => record(state, event, args));
     socket.on("disconnect", (reason) => record(state, "disconnect", [reason]));
     let settled = false;
-    socket.on("connect", () => {
+    socket.on("connect", async () => {
       if (settled) return;
       settled = true;
-      reply(id, {
+      const connected = {
         ok: true,
         socketId: socket.id,
         openedOn: state.openedOn,
         transport: socket.io.engine.transport.name,
-      });
+      };
+      if (firstEmit) {
+        try {
+          const ack = await socket.timeout(timeoutMs).emitWithAck(firstEmit.event, ...firstEmit.args);
+          reply(id, { ...connected, firstAck: ack });
+        } catch {
+          reply(id, { ...connected, firstAck: "ack timeout" });
+        }
+        return;
+      }
+      reply(id, connected);
     });
     socket.on("connect_error", (error) => {
       if (settled) return;

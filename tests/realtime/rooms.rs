@@ -97,3 +97,16 @@ socket_test! {
         assert_eq!(never_joined, refused("You have not joined room lobby"));
     }
 }
+
+// socketioxide tells the client it is connected before it runs the connect handler (in a
+// spawned task): handlers registered there missed such events now and then under load.
+// The gateway registers them in the handshake middleware instead.
+socket_test! {
+    async fn an_event_sent_the_moment_a_client_is_connected_is_handled(app, sockets, transport) {
+        let ann = app.create_user(Role::User).await;
+
+        let ack = sockets.connect_and_emit_at_once(transport, &ann.token, "join-room", &[json!("lobby")]).await;
+
+        assert_eq!(ack, json!({ "ok": true }));
+    }
+}

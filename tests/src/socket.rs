@@ -181,6 +181,34 @@ impl SocketDriver {
         Ok(client)
     }
 
+    /// Connects a client with `token` that emits `event` with `args` the moment it is
+    /// connected, in the same tick, and returns that event's acknowledgement.
+    pub async fn connect_and_emit_at_once(
+        &self,
+        transport: Transport,
+        token: &str,
+        event: &str,
+        args: &[Value],
+    ) -> Value {
+        let name = format!("client-{}", self.clients.fetch_add(1, Ordering::Relaxed));
+        let (transports, upgrade) = transport.options();
+        let answer = self
+            .inner
+            .request(json!({
+                "cmd": "connect",
+                "client": name,
+                "url": self.url,
+                "transports": transports,
+                "upgrade": upgrade,
+                "auth": { "token": token },
+                "timeoutMs": PATIENCE.as_millis(),
+                "firstEmit": { "event": event, "args": args },
+            }))
+            .await;
+        assert_eq!(answer["ok"], true, "the connection was refused: {answer}");
+        answer["firstAck"].clone()
+    }
+
     /// Connects a client authenticated with `token`, which must be accepted.
     pub async fn connect_with_token(&self, transport: Transport, token: &str) -> SocketClient {
         self.connect(transport, Some(json!({ "token": token })))

@@ -1,8 +1,9 @@
 //! The `/events` namespace: handshake authentication, then one handler per client event.
 //!
-//! Handlers are thin: wait for their turn (`order`), parse the payload (`payloads`), ask
-//! the domain (`RoomName`'s rules), act on the socket's rooms, acknowledge. Membership is socketioxide's own room registry,
-//! so there is one source of truth for who receives what.
+//! Handlers are thin: wait for their turn (`order`), take a rate-limit token, parse the
+//! payload (`payloads`), ask the domain (`RoomName`'s rules), act on the socket's rooms,
+//! acknowledge. Membership is socketioxide's own room registry, so there is one source of
+//! truth for who receives what.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -96,31 +97,39 @@ impl ClientEvent {
     }
 }
 
-/// Registers `/events`: the authenticating middleware runs before the socket joins the
-/// namespace, so a refused client never receives anything but its `connect_error`.
+/// Registers `/events`. All the set-up of a socket happens in the authenticating
+/// middleware, which socketioxide runs *before* it tells the client it is connected: the
+/// connect handler runs in a task spawned after that, so a handler registered there could
+/// miss a client's first event (or the socket a transfer made right after connecting).
 pub(super) fn register(io: &SocketIo, gateway: Gateway) {
-    let authenticate = {
+    let set_up = move |socket: SocketRef, TryData(auth): TryData<Value>| {
         let gateway = gateway.clone();
-        move |socket: SocketRef, TryData(auth): TryData<Value>| {
-            let gateway = gateway.clone();
-            async move { authenticate(&gateway, &socket, auth.ok()).await }
+        async move {
+            let connection = authenticate(&gateway, &socket, auth.ok()).await?;
+            set_up_socket(&gateway, &socket, connection);
+            Ok::<(), HandshakeRefusal>(())
         }
     };
-    let connect = move |socket: SocketRef, Extension(connection): Extension<Connection>| {
-        let gateway = gateway.clone();
-        async move { on_connect(&gateway, &socket, &connection) }
+    let connected = async |socket: SocketRef, Extension(connection): Extension<Connection>| {
+        tracing::info!(
+            target: "realtime",
+            user_id = %connection.user_id,
+            socket_id = %socket.id,
+            transport = ?socket.transport_type(),
+            request_id = request_id(&socket),
+            "socket connected"
+        );
     };
-    io.ns(NAMESPACE, connect.with(authenticate));
+    io.ns(NAMESPACE, connected.with(set_up));
 }
 
 /// Checks `auth: {token}` with the same [`Authenticator`] as REST requests (so expired
-/// tokens, revoked sessions and deleted users are refused alike), and records who
-/// connected.
+/// tokens, revoked sessions and deleted users are refused alike).
 async fn authenticate(
     gateway: &Gateway,
     socket: &SocketRef,
     auth: Option<Value>,
-) -> Result<(), HandshakeRefusal> {
+) -> Result<Connection, HandshakeRefusal> {
     let token = match auth.as_ref().and_then(|auth| auth.get("token")) {
         None | Some(Value::Null) => return Err(HandshakeRefusal::AuthenticationRequired),
         Some(Value::String(token)) if token.is_empty() => {
@@ -142,28 +151,21 @@ async fn authenticate(
             return Err(HandshakeRefusal::Unavailable);
         }
     };
-    socket.extensions.insert(Arc::new(EventOrder::new()));
-    socket.extensions.insert(Connection {
+    Ok(Connection {
         user_id: actor.user_id,
         bucket: Arc::new(Mutex::new(TokenBucket::new(
             gateway.rate_limit,
             Instant::now(),
         ))),
-    });
-    Ok(())
+    })
 }
 
-fn on_connect(gateway: &Gateway, socket: &SocketRef, connection: &Connection) {
+/// Records who is connected, puts the socket in its private room, and registers the
+/// event handlers.
+fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) {
     socket.join(RoomName::private_to(connection.user_id).as_str().to_owned());
-    tracing::info!(
-        target: "realtime",
-        user_id = %connection.user_id,
-        socket_id = %socket.id,
-        transport = ?socket.transport_type(),
-        request_id = request_id(socket),
-        "socket connected"
-    );
-
+    socket.extensions.insert(connection);
+    socket.extensions.insert(Arc::new(EventOrder::new()));
     for event in ClientEvent::ALL {
         let clock = Arc::clone(&gateway.clock);
         socket.on(
