@@ -131,6 +131,22 @@ impl SocketDriver {
         }
     }
 
+    /// A new client's name and the driver command that connects it.
+    fn connect_command(&self, transport: Transport, auth: Option<&Value>) -> (String, Value) {
+        let name = format!("client-{}", self.clients.fetch_add(1, Ordering::Relaxed));
+        let (transports, upgrade) = transport.options();
+        let command = json!({
+            "cmd": "connect",
+            "client": name,
+            "url": self.url,
+            "transports": transports,
+            "upgrade": upgrade,
+            "auth": auth,
+            "timeoutMs": PATIENCE.as_millis(),
+        });
+        (name, command)
+    }
+
     /// Connects a client with this `auth` payload (`None`: no auth at all). `Err` is the
     /// `connect_error` message the client received.
     pub async fn connect(
@@ -138,20 +154,8 @@ impl SocketDriver {
         transport: Transport,
         auth: Option<Value>,
     ) -> Result<SocketClient, String> {
-        let name = format!("client-{}", self.clients.fetch_add(1, Ordering::Relaxed));
-        let (transports, upgrade) = transport.options();
-        let answer = self
-            .inner
-            .request(json!({
-                "cmd": "connect",
-                "client": name,
-                "url": self.url,
-                "transports": transports,
-                "upgrade": upgrade,
-                "auth": auth,
-                "timeoutMs": PATIENCE.as_millis(),
-            }))
-            .await;
+        let (name, command) = self.connect_command(transport, auth.as_ref());
+        let answer = self.inner.request(command).await;
         if answer["ok"] != true {
             return Err(answer["error"].as_str().unwrap_or_default().to_owned());
         }
@@ -190,21 +194,9 @@ impl SocketDriver {
         event: &str,
         args: &[Value],
     ) -> Value {
-        let name = format!("client-{}", self.clients.fetch_add(1, Ordering::Relaxed));
-        let (transports, upgrade) = transport.options();
-        let answer = self
-            .inner
-            .request(json!({
-                "cmd": "connect",
-                "client": name,
-                "url": self.url,
-                "transports": transports,
-                "upgrade": upgrade,
-                "auth": { "token": token },
-                "timeoutMs": PATIENCE.as_millis(),
-                "firstEmit": { "event": event, "args": args },
-            }))
-            .await;
+        let (_, mut command) = self.connect_command(transport, Some(&json!({ "token": token })));
+        command["firstEmit"] = json!({ "event": event, "args": args });
+        let answer = self.inner.request(command).await;
         assert_eq!(answer["ok"], true, "the connection was refused: {answer}");
         answer["firstAck"].clone()
     }
