@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
-use adapter_http::{CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
+use adapter_http::{
+    CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig, Services,
+};
 use adapter_mail::{MailSettings, OutboxMailer, SmtpMailer, SmtpOptions};
 use adapter_memory::InMemoryRateLimiter;
 use adapter_persistence::{
@@ -20,8 +22,7 @@ use application::{
     Authenticator, HealthService, JobAdminService, MailJobs, PostService, UserService,
 };
 use domain::ports::{
-    AccountMailer, Clock, EventPublisher, NoEvents, RateLimiter, RatePolicy, SystemClock,
-    UserRepository,
+    AccountMailer, Clock, EventPublisher, RateLimiter, RatePolicy, SystemClock, UserRepository,
 };
 use domain::{Email, Password, RetryPolicy};
 use secrecy::ExposeSecret as _;
@@ -190,8 +191,14 @@ impl App {
             },
         );
 
-        // The realtime gateway replaces this when it exists.
-        let events: Arc<dyn EventPublisher> = Arc::new(NoEvents);
+        let authenticator = Authenticator::new(tokens, auth_states, Arc::clone(&clock));
+        // The use cases' events go to the socket.io gateway's clients.
+        let realtime = Realtime::new(
+            authenticator.clone(),
+            Arc::clone(&clock),
+            RealtimeConfig::default(),
+        );
+        let events: Arc<dyn EventPublisher> = realtime.publisher();
         let services = Services {
             auth,
             users,
@@ -209,8 +216,9 @@ impl App {
                 Arc::new(DieselJobRepository::new(database.clone())),
                 Arc::clone(&clock),
             ),
-            authenticator: Authenticator::new(tokens, auth_states, clock),
+            authenticator,
             health: HealthService::new(vec![Arc::new(database.clone())]),
+            realtime,
         };
         let http = HttpConfig {
             cors: cors_policy(settings),

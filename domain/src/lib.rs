@@ -14,6 +14,7 @@ pub mod money;
 pub mod pagination;
 pub mod ports;
 pub mod post;
+pub mod realtime;
 pub mod session;
 pub mod user;
 
@@ -29,6 +30,7 @@ pub use pagination::{Page, PageRequest, PageRequestError};
 pub use post::{
     NewPost, Post, PostChanges, PostContent, PostContentError, PostQuery, PostTitle, PostTitleError,
 };
+pub use realtime::{ChatMessage, ChatMessageError, RoomName, RoomNameError};
 pub use session::{
     AuthState, ConsumedRefreshToken, NewRefreshToken, NewResetToken, OpaqueToken, TokenHash,
 };

@@ -7,10 +7,13 @@
 //! - [`TestResponse`] asserts statuses and exact error bodies.
 //! - [`SmtpSink`] is a real SMTP server on a free port that keeps what it receives, and
 //!   can be stopped and started again to play an outage.
+//! - [`SocketDriver`] connects real socket.io clients; [`socket_test!`] runs one body over
+//!   each socket.io transport.
 
 mod app;
 mod response;
 mod smtp;
+mod socket;
 
 pub use app::{
     Backend, JWT_SECRET, PASSWORD, TestApp, TestUser, decode_quoted_printable, eventually,
@@ -18,6 +21,7 @@ pub use app::{
 };
 pub use response::TestResponse;
 pub use smtp::{ReceivedMail, SmtpSink};
+pub use socket::{SocketClient, SocketDriver, Transport};
 
 /// One test body, run once on SQLite (`<name>::on_sqlite`) and once on PostgreSQL
 /// (`<name>::on_postgres`, skipped with a loud notice when `TEST_DATABASE_URL` is unset).
@@ -41,6 +45,60 @@ macro_rules! api_test {
                 let Some($app) = $crate::TestApp::spawn($crate::Backend::Postgres).await else { return };
                 $body
             }
+        }
+    };
+}
+
+/// One socket test body, run over each socket.io transport against an app on SQLite
+/// (`<name>::over_websocket`, `::over_polling`, `::over_polling_then_upgrade`). With
+/// `postgres_too` in front, also over websocket against PostgreSQL (`::on_postgres`), for
+/// tests where the database takes part.
+#[macro_export]
+macro_rules! socket_test {
+    (postgres_too $(#[$meta:meta])* async fn $name:ident($app:ident, $sockets:ident, $transport:ident) $body:block) => {
+        $crate::socket_test! { @transports [
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await else { return };
+                run(app, $crate::Transport::Websocket).await;
+            }
+        ] $(#[$meta])* async fn $name($app, $sockets, $transport) $body }
+    };
+    ($(#[$meta:meta])* async fn $name:ident($app:ident, $sockets:ident, $transport:ident) $body:block) => {
+        $crate::socket_test! { @transports [] $(#[$meta])* async fn $name($app, $sockets, $transport) $body }
+    };
+    (@transports [$($extra:item)*] $(#[$meta:meta])* async fn $name:ident($app:ident, $sockets:ident, $transport:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: $crate::TestApp, $transport: $crate::Transport) {
+                let $sockets = $crate::SocketDriver::start(&$app);
+                $body
+            }
+
+            async fn on_sqlite(transport: $crate::Transport) {
+                let app = $crate::TestApp::spawn($crate::Backend::Sqlite).await.expect("SQLite is always available");
+                run(app, transport).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn over_websocket() {
+                on_sqlite($crate::Transport::Websocket).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn over_polling() {
+                on_sqlite($crate::Transport::Polling).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn over_polling_then_upgrade() {
+                on_sqlite($crate::Transport::PollingThenUpgrade).await;
+            }
+
+            $($extra)*
         }
     };
 }

@@ -29,6 +29,7 @@ use crate::middleware::cors::{Cors, CorsPolicy};
 use crate::middleware::rate_limit::RateLimit;
 use crate::middleware::request_log::RequestLog;
 use crate::middleware::security_headers::SecurityHeaders;
+use crate::realtime::{Realtime, SOCKET_IO_PATH};
 
 const DOCS_PATH: &str = "/docs";
 const SPEC_PATH: &str = "/openapi.json";
@@ -76,12 +77,15 @@ pub struct Services {
     pub jobs: JobAdminService,
     pub authenticator: Authenticator,
     pub health: HealthService,
+    /// The socket.io gateway, served under `/socket.io/`.
+    pub realtime: Realtime,
 }
 
 /// The whole HTTP application. Outermost first: request log (id, span, JSON errors, log
 /// line) → security headers → CORS → rate limits → compression → panic catcher → JSON error
-/// conversion →
-/// body limit → routes.
+/// conversion → body limit → routes. socket.io (`/socket.io/*`) sits beside the body
+/// limit, not under it: engine.io enforces its own payload limit, and polling bodies may
+/// batch several messages.
 pub(crate) fn router(
     services: Services,
     config: &HttpConfig,
@@ -105,7 +109,7 @@ pub(crate) fn router(
     let document = crate::openapi::document(&api);
     let docs = crate::openapi::swagger_html(&api, &document);
 
-    Route::new()
+    let api_routes = Route::new()
         .at(
             SPEC_PATH,
             make_sync(move |_| {
@@ -118,7 +122,12 @@ pub(crate) fn router(
         .nest("/", api)
         .with(BodyLimit {
             max_bytes: config.body_limit_bytes,
-        })
+        });
+
+    Route::new()
+        // Not stripped: socketioxide routes on the full path.
+        .nest_no_strip(SOCKET_IO_PATH, services.realtime.endpoint())
+        .nest("/", api_routes)
         .data(services.authenticator)
         .catch_all_error(|error| async move { error_response(&error) })
         .with(CatchPanic::new().with_handler(|_| {

@@ -4,7 +4,8 @@
 //! It depends on the application and domain crates and on poem; nothing outside this crate
 //! names poem. Its job is translation: HTTP in → a domain command (one named function per
 //! body), the use case's outcome → a status and a JSON body (one `ApiResponse` enum per
-//! operation, matched exhaustively). Cross-cutting behaviour lives in `middleware`.
+//! operation, matched exhaustively). Cross-cutting behaviour lives in `middleware`; the
+//! socket.io gateway, served on the same port, in `realtime`.
 
 mod api;
 mod app;
@@ -14,10 +15,12 @@ mod errors;
 mod json;
 mod middleware;
 mod openapi;
+mod realtime;
 mod request_context;
 mod server;
 mod timestamp;
 
 pub use app::{HttpConfig, RateLimits, Services};
 pub use middleware::cors::CorsPolicy;
+pub use realtime::{MessageRateLimit, Realtime, RealtimeConfig};
 pub use server::HttpServer;

@@ -8,12 +8,14 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Response};
 
 use crate::app::{HttpConfig, Services, router};
+use crate::realtime::Realtime;
 
 /// The HTTP application bound to its listening socket.
 pub struct HttpServer {
     acceptor: TcpAcceptor,
     address: SocketAddr,
     endpoint: BoxEndpoint<'static, Response>,
+    realtime: Realtime,
 }
 
 impl std::fmt::Debug for HttpServer {
@@ -38,10 +40,12 @@ impl HttpServer {
             .first()
             .and_then(|local| local.as_socket_addr().copied())
             .ok_or_else(|| std::io::Error::other("the listener has no local address"))?;
+        let realtime = services.realtime.clone();
         Ok(Self {
             acceptor,
             address,
             endpoint: router(services, config).boxed(),
+            realtime,
         })
     }
 
@@ -51,13 +55,19 @@ impl HttpServer {
         self.address
     }
 
-    /// Serves until `shutdown` completes, then stops accepting and lets in-flight requests
-    /// finish for up to `grace`.
+    /// Serves until `shutdown` completes, then disconnects every socket.io client (a
+    /// long-polling request would otherwise hold the grace period up), stops accepting,
+    /// and lets in-flight requests finish for up to `grace`.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
         grace: Duration,
     ) -> std::io::Result<()> {
+        let realtime = self.realtime;
+        let shutdown = async move {
+            shutdown.await;
+            realtime.close().await;
+        };
         poem::Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.endpoint, shutdown, Some(grace))
             .await

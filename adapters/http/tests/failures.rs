@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_http::{CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
+use adapter_http::{
+    CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig, Services,
+};
 use application::{
     AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
     JobAdminService, PostService, UserService,
@@ -74,6 +76,11 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
             failed_login_policy: policy,
         },
     );
+    let authenticator = Authenticator::new(
+        Arc::new(verifier),
+        auth_states.clone(),
+        Arc::new(SystemClock),
+    );
     let services = Services {
         auth,
         posts: PostService::new(
@@ -93,8 +100,13 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
             auth_states.clone(),
         ),
         jobs: JobAdminService::new(Arc::new(MockJobRepository::new()), Arc::new(SystemClock)),
-        authenticator: Authenticator::new(Arc::new(verifier), auth_states, Arc::new(SystemClock)),
+        authenticator: authenticator.clone(),
         health: HealthService::new(vec![]),
+        realtime: Realtime::new(
+            authenticator,
+            Arc::new(SystemClock),
+            RealtimeConfig::default(),
+        ),
     };
     let config = HttpConfig {
         cors: CorsPolicy::Closed,

@@ -1,0 +1,204 @@
+//! The poem endpoint in front of socketioxide.
+//!
+//! Long-polling requests are plain request/response: poem's tower compatibility layer
+//! hands them to socketioxide's tower service as they are.
+//!
+//! The websocket upgrade is not. socketioxide takes over a connection through hyper's
+//! `OnUpgrade`, which it expects in the request's extensions; poem moves that value into
+//! its own private request state when the request arrives, so a request converted back for
+//! a tower service has none, and socketioxide's upgrade never completes. hyper offers no
+//! public way to make an `OnUpgrade`, and the workspace forbids `unsafe`. So the bridge
+//! lets hyper make one: it serves socketioxide over an in-memory HTTP/1.1 connection
+//! (`tokio::io::duplex`) with upgrades enabled, replays the client's upgrade request on it,
+//! answers the client with socketioxide's `101 Switching Protocols`, and, once both sides
+//! have switched, copies bytes between poem's upgraded connection and the in-memory one.
+//!
+//! The cost is one extra copy of each websocket byte through memory and two small tasks
+//! per connection; the gain is that socketioxide runs unmodified and the upgrade request
+//! passes through the same middleware (request id, CORS, logging) as every other request.
+//! On the way in, the copy also enforces the message size limit (`frame_guard`).
+
+use bytes::Bytes;
+use engineioxide::service::NotFoundService;
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::rt::TokioIo;
+use poem::endpoint::{BoxEndpoint, TowerCompatExt as _};
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Endpoint, EndpointExt as _, IntoResponse, Request, Response};
+use socketioxide::service::SocketIoService;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+
+use super::frame_guard::FrameGuard;
+use crate::errors::ErrorBody;
+use crate::middleware::request_log::REQUEST_ID_HEADER;
+use crate::request_context::current_request_id;
+
+/// Room for one direction of the in-memory connection; a full buffer applies
+/// backpressure to the writer, as a socket's would.
+const LOOPBACK_BUFFER_BYTES: usize = 64 * 1024;
+/// The chunk read from the client before its bytes are inspected and passed on.
+const COPY_BUFFER_BYTES: usize = 8 * 1024;
+
+type SocketIoTower = SocketIoService<NotFoundService>;
+
+/// Serves `/socket.io/*`; see the module documentation.
+pub(crate) struct SocketIoEndpoint {
+    service: SocketIoTower,
+    /// The same service through poem's tower compatibility layer, for polling requests.
+    polling: BoxEndpoint<'static, Response>,
+    max_message_bytes: u64,
+}
+
+impl SocketIoEndpoint {
+    pub(super) fn new(service: SocketIoTower, max_message_bytes: u64) -> Self {
+        Self {
+            polling: service.clone().compat().boxed(),
+            service,
+            max_message_bytes,
+        }
+    }
+
+    /// Replays the upgrade request on an in-memory connection to socketioxide and, when
+    /// it switches protocols, splices that connection to the client's.
+    async fn upgrade(&self, request: Request) -> Result<Response, anyhow::Error> {
+        let Ok(client_upgrade) = request.take_upgrade() else {
+            // The connection cannot be upgraded (e.g. HTTP/2 without extended CONNECT).
+            return Ok(StatusCode::BAD_REQUEST.into_response());
+        };
+        let mut replayed = hyper::Request::builder()
+            .method(request.method().clone())
+            .uri(request.original_uri().clone())
+            .body(Empty::<Bytes>::new())?;
+        *replayed.headers_mut() = request.headers().clone();
+
+        let (client_end, server_end) = tokio::io::duplex(LOOPBACK_BUFFER_BYTES);
+        let service = self.service.clone();
+        tokio::spawn(async move {
+            let served = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(server_end), service)
+                .with_upgrades()
+                .await;
+            if let Err(error) = served {
+                tracing::debug!(target: "realtime", %error, "in-memory socket.io connection failed");
+            }
+        });
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(client_end))
+                .await?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.with_upgrades().await {
+                tracing::debug!(target: "realtime", %error, "in-memory upgrade request failed");
+            }
+        });
+        let mut answer = sender.send_request(replayed).await?;
+
+        if answer.status() != StatusCode::SWITCHING_PROTOCOLS {
+            // socketioxide refused (unknown session, bad key, ...): pass its answer on.
+            let (parts, body) = answer.into_parts();
+            let body = body.collect().await?.to_bytes();
+            let mut response = Response::builder().status(parts.status).body(body);
+            *response.headers_mut() = parts.headers;
+            return Ok(response);
+        }
+        let engine_upgrade = hyper::upgrade::on(&mut answer);
+        let max_message_bytes = self.max_message_bytes;
+        tokio::spawn(async move {
+            match tokio::try_join!(
+                async { client_upgrade.await.map_err(anyhow::Error::from) },
+                async { engine_upgrade.await.map_err(anyhow::Error::from) },
+            ) {
+                Ok((client, engine)) => {
+                    splice(client, TokioIo::new(engine), max_message_bytes).await;
+                }
+                Err(error) => {
+                    tracing::debug!(target: "realtime", error = format!("{error:#}"), "websocket upgrade did not complete");
+                }
+            }
+        });
+        let mut response = Response::builder()
+            .status(StatusCode::SWITCHING_PROTOCOLS)
+            .finish();
+        *response.headers_mut() = answer.headers().clone();
+        Ok(response)
+    }
+}
+
+impl Endpoint for SocketIoEndpoint {
+    type Output = Response;
+
+    async fn call(&self, mut request: Request) -> poem::Result<Response> {
+        // socketioxide keeps the headers of the request that opened a session; the request
+        // id lets the gateway's connection logs point at the request log line.
+        if let Ok(request_id) = HeaderValue::from_str(&current_request_id()) {
+            request.headers_mut().insert(REQUEST_ID_HEADER, request_id);
+        }
+        if !is_websocket_upgrade(&request) {
+            return self.polling.call(request).await;
+        }
+        Ok(self.upgrade(request).await.unwrap_or_else(|error| {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorBody::internal(&error.context("could not hand the websocket to socket.io")),
+            )
+                .into_response()
+        }))
+    }
+}
+
+fn is_websocket_upgrade(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"))
+}
+
+/// Copies bytes both ways: the client's through the frame guard, socketioxide's as they
+/// come. When either side ends, the writer towards the other is shut down and both
+/// connections are dropped: a client that vanishes without closing is found by
+/// socketioxide's ping timeout, which ends the socketioxide side and so this copy.
+async fn splice(
+    client: impl AsyncRead + AsyncWrite + Send,
+    engine: impl AsyncRead + AsyncWrite + Send,
+    max_message_bytes: u64,
+) {
+    let (mut client_reader, mut client_writer) = tokio::io::split(client);
+    let (mut engine_reader, mut engine_writer) = tokio::io::split(engine);
+    let inbound = async {
+        let outcome = copy_guarded(&mut client_reader, &mut engine_writer, max_message_bytes).await;
+        let _ = engine_writer.shutdown().await;
+        outcome
+    };
+    let outbound = async {
+        let outcome = tokio::io::copy(&mut engine_reader, &mut client_writer).await;
+        let _ = client_writer.shutdown().await;
+        outcome
+    };
+    tokio::select! {
+        outcome = inbound => if let Err(error) = outcome {
+            tracing::info!(target: "realtime", error = format!("{error:#}"), "websocket closed by the server");
+        },
+        outcome = outbound => if let Err(error) = outcome {
+            tracing::debug!(target: "realtime", %error, "websocket ended with an I/O error");
+        },
+    }
+}
+
+/// Copies the client's bytes to socketioxide, stopping at the first message over the
+/// limit (or at the end of the stream).
+async fn copy_guarded(
+    reader: &mut (impl AsyncRead + Unpin),
+    writer: &mut (impl AsyncWrite + Unpin),
+    max_message_bytes: u64,
+) -> anyhow::Result<()> {
+    let mut guard = FrameGuard::new(max_message_bytes);
+    let mut buffer = vec![0; COPY_BUFFER_BYTES];
+    loop {
+        let read = reader.read(&mut buffer).await?;
+        if read == 0 {
+            return Ok(());
+        }
+        guard.inspect(&buffer[..read])?;
+        writer.write_all(&buffer[..read]).await?;
+    }
+}

@@ -1,0 +1,316 @@
+//! The `/events` namespace: handshake authentication, then one handler per client event.
+//!
+//! Handlers are thin: wait for their turn (`order`), take a rate-limit token, parse the
+//! payload (`payloads`), ask the domain (`RoomName`'s rules), act on the socket's rooms,
+//! acknowledge. Membership is socketioxide's own room registry, so there is one source of
+//! truth for who receives what.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use application::{AuthenticateError, Authenticator};
+use domain::ports::Clock;
+use domain::{ChatMessage, RoomName, UserId};
+use serde_json::Value;
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler as _;
+use socketioxide::socket::DisconnectReason;
+
+use super::NAMESPACE;
+use super::order::{EventOrder, Turn};
+use super::payloads::{Ack, Delivery, Membership, Refusal, parse_chat, parse_room};
+use super::rate_limit::{MessageRateLimit, TokenBucket};
+use crate::middleware::request_log::REQUEST_ID_HEADER;
+
+/// What the gateway needs from the rest of the application.
+#[derive(Clone)]
+pub(super) struct Gateway {
+    authenticator: Authenticator,
+    clock: Arc<dyn Clock>,
+    rate_limit: MessageRateLimit,
+}
+
+impl Gateway {
+    pub(super) fn new(
+        authenticator: Authenticator,
+        clock: Arc<dyn Clock>,
+        rate_limit: MessageRateLimit,
+    ) -> Self {
+        Self {
+            authenticator,
+            clock,
+            rate_limit,
+        }
+    }
+}
+
+/// Why a handshake is refused. `Display` is the `connect_error` message the client sees.
+#[derive(Debug, thiserror::Error)]
+enum HandshakeRefusal {
+    #[error("Authentication required")]
+    AuthenticationRequired,
+    #[error("Invalid token")]
+    InvalidToken,
+    /// The token could not be checked (the database is down): not the client's fault, and
+    /// not a reason to tell them their token is bad.
+    #[error("Authentication is unavailable, try again later")]
+    Unavailable,
+}
+
+/// Who is on the other end of a socket, stored in the socket's extensions at handshake.
+#[derive(Clone)]
+struct Connection {
+    user_id: UserId,
+    bucket: Arc<Mutex<TokenBucket>>,
+}
+
+impl Connection {
+    /// Takes a token from this socket's bucket, or refuses the event.
+    fn admit(&self) -> Result<(), Refusal> {
+        let mut bucket = self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        if bucket.try_take(Instant::now()) {
+            Ok(())
+        } else {
+            Err(Refusal::TooManyMessages)
+        }
+    }
+}
+
+/// The events a client may send; each is answered with an acknowledgement.
+#[derive(Debug, Clone, Copy)]
+enum ClientEvent {
+    JoinRoom,
+    LeaveRoom,
+    Message,
+}
+
+impl ClientEvent {
+    const ALL: [Self; 3] = [Self::JoinRoom, Self::LeaveRoom, Self::Message];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::JoinRoom => "join-room",
+            Self::LeaveRoom => "leave-room",
+            Self::Message => "message",
+        }
+    }
+}
+
+/// Registers `/events`. All the set-up of a socket happens in the authenticating
+/// middleware, which socketioxide runs *before* it tells the client it is connected: the
+/// connect handler runs in a task spawned after that, so a handler registered there could
+/// miss a client's first event (or the socket a transfer made right after connecting).
+pub(super) fn register(io: &SocketIo, gateway: Gateway) {
+    let set_up = move |socket: SocketRef, TryData(auth): TryData<Value>| {
+        let gateway = gateway.clone();
+        async move {
+            let connection = authenticate(&gateway, &socket, auth.ok()).await?;
+            set_up_socket(&gateway, &socket, connection);
+            Ok::<(), HandshakeRefusal>(())
+        }
+    };
+    let connected = async |socket: SocketRef, Extension(connection): Extension<Connection>| {
+        tracing::info!(
+            target: "realtime",
+            user_id = %connection.user_id,
+            socket_id = %socket.id,
+            transport = ?socket.transport_type(),
+            request_id = request_id(&socket),
+            "socket connected"
+        );
+    };
+    io.ns(NAMESPACE, connected.with(set_up));
+}
+
+/// Checks `auth: {token}` with the same [`Authenticator`] as REST requests (so expired
+/// tokens, revoked sessions and deleted users are refused alike).
+async fn authenticate(
+    gateway: &Gateway,
+    socket: &SocketRef,
+    auth: Option<Value>,
+) -> Result<Connection, HandshakeRefusal> {
+    let token = match auth.as_ref().and_then(|auth| auth.get("token")) {
+        None | Some(Value::Null) => return Err(HandshakeRefusal::AuthenticationRequired),
+        Some(Value::String(token)) if token.is_empty() => {
+            return Err(HandshakeRefusal::AuthenticationRequired);
+        }
+        Some(Value::String(token)) => token,
+        Some(_) => return Err(HandshakeRefusal::InvalidToken),
+    };
+    let actor = match gateway.authenticator.authenticate(token).await {
+        Ok(actor) => actor,
+        Err(AuthenticateError::InvalidToken) => return Err(HandshakeRefusal::InvalidToken),
+        Err(AuthenticateError::Unexpected(error)) => {
+            tracing::error!(
+                target: "realtime",
+                socket_id = %socket.id,
+                error = format!("{error:#}"),
+                "could not authenticate a socket"
+            );
+            return Err(HandshakeRefusal::Unavailable);
+        }
+    };
+    Ok(Connection {
+        user_id: actor.user_id,
+        bucket: Arc::new(Mutex::new(TokenBucket::new(
+            gateway.rate_limit,
+            Instant::now(),
+        ))),
+    })
+}
+
+/// Records who is connected, puts the socket in its private room, and registers the
+/// event handlers.
+fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) {
+    socket.join(RoomName::private_to(connection.user_id).as_str().to_owned());
+    socket.extensions.insert(connection);
+    socket.extensions.insert(Arc::new(EventOrder::new()));
+    for event in ClientEvent::ALL {
+        let clock = Arc::clone(&gateway.clock);
+        socket.on(
+            event.name(),
+            move |turn: Turn,
+                  socket: SocketRef,
+                  Extension(connection): Extension<Connection>,
+                  TryData(payload): TryData<Value>,
+                  ack: AckSender| async move {
+                turn.wait().await;
+                let outcome =
+                    handle(event, &socket, &connection, &*clock, payload.ok().as_ref()).await;
+                acknowledge(&socket, ack, event.name(), outcome);
+            },
+        );
+    }
+    socket.on_disconnect(
+        async |socket: SocketRef,
+               reason: DisconnectReason,
+               Extension(connection): Extension<Connection>| {
+            tracing::info!(
+                target: "realtime",
+                user_id = %connection.user_id,
+                socket_id = %socket.id,
+                transport = ?socket.transport_type(),
+                %reason,
+                "socket disconnected"
+            );
+        },
+    );
+}
+
+/// Admits one client event past the rate limit, parses its payload, and acts on it.
+async fn handle(
+    event: ClientEvent,
+    socket: &SocketRef,
+    connection: &Connection,
+    clock: &dyn Clock,
+    payload: Option<&Value>,
+) -> Result<(), Refusal> {
+    connection.admit()?;
+    let user = connection.user_id;
+    match event {
+        ClientEvent::JoinRoom => join_room(socket, user, parse_room(payload)?).await,
+        ClientEvent::LeaveRoom => leave_room(socket, user, parse_room(payload)?).await,
+        ClientEvent::Message => {
+            let (room, message) = parse_chat(payload)?;
+            send_message(socket, user, &room, &message, clock).await
+        }
+    }
+}
+
+/// `join-room`: any public room, or the caller's own private room. Joining a room twice
+/// is acknowledged without announcing the caller again.
+async fn join_room(socket: &SocketRef, user: UserId, room: RoomName) -> Result<(), Refusal> {
+    if !room.may_be_joined_by(user) {
+        return Err(Refusal::PrivateRoom);
+    }
+    if is_member(socket, &room) {
+        return Ok(());
+    }
+    socket.join(room.as_str().to_owned());
+    announce(socket, &room, "user-joined", &Membership::new(user, &room)).await;
+    Ok(())
+}
+
+/// `leave-room`: the room hears `user-left` (the leaver included), then the socket leaves.
+/// The private room cannot be left: it is where money-received events arrive.
+async fn leave_room(socket: &SocketRef, user: UserId, room: RoomName) -> Result<(), Refusal> {
+    if room == RoomName::private_to(user) {
+        return Err(Refusal::OwnPrivateRoom);
+    }
+    if !is_member(socket, &room) {
+        return Err(Refusal::NotInRoom(room));
+    }
+    announce(socket, &room, "user-left", &Membership::new(user, &room)).await;
+    socket.leave(room.as_str().to_owned());
+    Ok(())
+}
+
+/// `message`: delivered to every socket in the room (the sender included) if the sender
+/// has joined it.
+async fn send_message(
+    socket: &SocketRef,
+    user: UserId,
+    room: &RoomName,
+    message: &ChatMessage,
+    clock: &dyn Clock,
+) -> Result<(), Refusal> {
+    if !is_member(socket, room) {
+        return Err(Refusal::NotInRoom(room.clone()));
+    }
+    announce(
+        socket,
+        room,
+        "message",
+        &Delivery::new(user, room, message, clock.now()),
+    )
+    .await;
+    Ok(())
+}
+
+fn is_member(socket: &SocketRef, room: &RoomName) -> bool {
+    socket.rooms().iter().any(|joined| joined == room.as_str())
+}
+
+/// Emits `event` to everyone in `room`, this socket included. Delivery is best effort: a
+/// failure (a full buffer of a slow client) is logged, not reported to the sender.
+async fn announce(
+    socket: &SocketRef,
+    room: &RoomName,
+    event: &'static str,
+    payload: &impl serde::Serialize,
+) {
+    if let Err(error) = socket
+        .within(room.as_str().to_owned())
+        .emit(event, payload)
+        .await
+    {
+        tracing::warn!(target: "realtime", socket_id = %socket.id, event, %error, "broadcast failed");
+    }
+}
+
+/// Answers the client if it asked for an acknowledgement (otherwise this does nothing).
+fn acknowledge(
+    socket: &SocketRef,
+    ack: AckSender,
+    event: &'static str,
+    outcome: Result<(), Refusal>,
+) {
+    if let Err(refusal) = &outcome {
+        tracing::debug!(target: "realtime", socket_id = %socket.id, event, %refusal, "client event refused");
+    }
+    if let Err(error) = ack.send(&Ack::from(outcome)) {
+        tracing::debug!(target: "realtime", socket_id = %socket.id, event, %error, "could not acknowledge");
+    }
+}
+
+/// The id of the HTTP request that opened the connection (set by the request log
+/// middleware and carried by the bridge), to tie socket logs to request logs.
+fn request_id(socket: &SocketRef) -> &str {
+    socket
+        .req_parts()
+        .headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-")
+}

@@ -1,0 +1,137 @@
+//! The realtime gateway: socket.io v4 (namespace `/events` under `/socket.io/`) served by
+//! socketioxide on the API's own port, behind the same middleware as the API.
+//!
+//! - `gateway`: the handshake authentication and the `join-room` / `leave-room` /
+//!   `message` handlers. Thin: they parse payloads (`payloads`) into domain values, ask the
+//!   domain's rules, and answer with an acknowledgement.
+//! - `publisher`: the `EventPublisher` the use cases publish through; it delivers
+//!   `post-published` and `transfer-received` to rooms, with the REST bodies' JSON.
+//! - `bridge`: the poem endpoint in front of socketioxide, including the websocket upgrade
+//!   that poem's tower compatibility layer cannot carry.
+//! - `rate_limit`: the per-socket token bucket; `order`: one socket's events in arrival
+//!   order; `frame_guard`: the websocket message size limit.
+//!
+//! It lives in the HTTP adapter (not a crate of its own) because its payloads are the REST
+//! bodies (`PostDto`, `TransferDto` and their timestamp format, defined once here) and
+//! because it must sit behind the HTTP middleware (request id, CORS, logging).
+
+mod bridge;
+mod frame_guard;
+mod gateway;
+mod order;
+mod payloads;
+mod publisher;
+mod rate_limit;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::Authenticator;
+use domain::ports::{Clock, EventPublisher};
+use engineioxide::service::NotFoundService;
+use socketioxide::SocketIo;
+use socketioxide::service::SocketIoService;
+
+pub(crate) use bridge::SocketIoEndpoint;
+pub use rate_limit::MessageRateLimit;
+
+/// Where socket.io clients connect: the engine.io path and the one namespace.
+pub(crate) const SOCKET_IO_PATH: &str = "/socket.io";
+const NAMESPACE: &str = "/events";
+
+/// Tunables of the gateway. The defaults are the ones documented in ARCHITECTURE.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RealtimeConfig {
+    /// Client events (`join-room`, `leave-room`, `message`) each socket may send.
+    pub rate_limit: MessageRateLimit,
+    /// The largest engine.io payload accepted: a polling request body, or a websocket
+    /// message. A 2,000-character message is at most ~8 KiB of UTF-8 plus its envelope.
+    pub max_payload_bytes: u64,
+    /// How often the server pings, and how long it waits for the pong before it drops the
+    /// connection (socket.io's defaults).
+    pub ping_interval: Duration,
+    pub ping_timeout: Duration,
+    /// How long shutdown waits for sockets to close before it moves on.
+    pub close_timeout: Duration,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        Self {
+            rate_limit: MessageRateLimit::default(),
+            max_payload_bytes: 32 * 1024,
+            ping_interval: Duration::from_secs(25),
+            ping_timeout: Duration::from_secs(20),
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The socket.io server: built once at start, then handed to the router (which serves
+/// it) and to the use cases (through [`Realtime::publisher`]).
+#[derive(Clone)]
+pub struct Realtime {
+    io: SocketIo,
+    service: SocketIoService<NotFoundService>,
+    max_payload_bytes: u64,
+    close_timeout: Duration,
+}
+
+impl std::fmt::Debug for Realtime {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Realtime").finish_non_exhaustive()
+    }
+}
+
+impl Realtime {
+    /// Builds the socket.io server and registers the `/events` namespace. Connections are
+    /// authenticated by `authenticator`, like REST requests.
+    pub fn new(
+        authenticator: Authenticator,
+        clock: Arc<dyn Clock>,
+        config: RealtimeConfig,
+    ) -> Self {
+        let (service, io) = SocketIo::builder()
+            .req_path(SOCKET_IO_PATH)
+            .max_payload(config.max_payload_bytes)
+            .ping_interval(config.ping_interval)
+            .ping_timeout(config.ping_timeout)
+            .build_svc();
+        gateway::register(
+            &io,
+            gateway::Gateway::new(authenticator, clock, config.rate_limit),
+        );
+        Self {
+            io,
+            service,
+            max_payload_bytes: config.max_payload_bytes,
+            close_timeout: config.close_timeout,
+        }
+    }
+
+    /// The [`EventPublisher`] that delivers the use cases' events to connected sockets.
+    #[must_use]
+    pub fn publisher(&self) -> Arc<dyn EventPublisher> {
+        Arc::new(publisher::SocketIoEvents::new(self.io.clone()))
+    }
+
+    /// The poem endpoint serving `/socket.io/*`.
+    pub(crate) fn endpoint(&self) -> SocketIoEndpoint {
+        SocketIoEndpoint::new(self.service.clone(), self.max_payload_bytes)
+    }
+
+    /// Disconnects every socket (each client sees the transport close and reconnects
+    /// elsewhere), so that no long-polling request or websocket holds shutdown up.
+    pub(crate) async fn close(&self) {
+        if tokio::time::timeout(self.close_timeout, self.io.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                target: "realtime",
+                timeout_ms = self.close_timeout.as_millis(),
+                "sockets did not all close in time; shutting down anyway"
+            );
+        }
+    }
+}

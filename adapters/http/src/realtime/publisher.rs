@@ -1,0 +1,70 @@
+//! Delivers the use cases' events to sockets: the [`EventPublisher`] wired in place of
+//! `NoEvents` when the gateway runs.
+//!
+//! Payloads are built from the REST DTOs, so a client sees the same JSON for a post or a
+//! transfer whether it reads it from the API or receives it here.
+
+use async_trait::async_trait;
+use domain::RoomName;
+use domain::ports::{DomainEvent, EventPublisher};
+use poem_openapi::types::ToJSON as _;
+use socketioxide::SocketIo;
+
+use super::NAMESPACE;
+use crate::api::accounts::TransferDto;
+use crate::api::posts::PostDto;
+
+/// See the module documentation.
+#[derive(Debug)]
+pub(super) struct SocketIoEvents {
+    io: SocketIo,
+}
+
+impl SocketIoEvents {
+    pub(super) fn new(io: SocketIo) -> Self {
+        Self { io }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for SocketIoEvents {
+    /// Best effort, as the port requires: a failure is logged and the use case goes on.
+    async fn publish(&self, event: DomainEvent) {
+        let (room, name, payload) = match event {
+            DomainEvent::PostPublished(post) => (
+                RoomName::posts(),
+                "post-published",
+                PostDto::from(post).to_json(),
+            ),
+            DomainEvent::TransferReceived {
+                transfer,
+                recipient,
+            } => (
+                RoomName::private_to(recipient),
+                "transfer-received",
+                TransferDto::from(transfer).to_json(),
+            ),
+        };
+        let Some(payload) = payload else {
+            tracing::error!(target: "realtime", event = name, "the event has no JSON form");
+            return;
+        };
+        let Some(namespace) = self.io.of(NAMESPACE) else {
+            // Only after shutdown has closed the namespace.
+            tracing::debug!(target: "realtime", event = name, "no namespace to deliver to");
+            return;
+        };
+        match namespace
+            .to(room.as_str().to_owned())
+            .emit(name, &payload)
+            .await
+        {
+            Ok(()) => {
+                tracing::debug!(target: "realtime", event = name, room = room.as_str(), "event delivered");
+            }
+            Err(error) => {
+                tracing::warn!(target: "realtime", event = name, room = room.as_str(), %error, "event delivery failed");
+            }
+        }
+    }
+}

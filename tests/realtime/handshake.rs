@@ -1,0 +1,75 @@
+//! Connecting: the access token in `auth`, refusals as `connect_error`.
+
+use api_tests::{Transport, socket_test};
+use domain::{Role, UserId};
+use serde_json::json;
+
+socket_test! {
+    async fn a_client_with_a_valid_token_connects(app, sockets, transport) {
+        let ann = app.create_user(Role::User).await;
+
+        let client = sockets.connect(transport, Some(json!({ "token": ann.token }))).await;
+
+        let client = client.expect("the connection is accepted");
+        assert!(!client.socket_id.is_empty());
+    }
+}
+
+socket_test! {
+    async fn a_handshake_without_a_token_is_refused_with_authentication_required(app, sockets, transport) {
+        for auth in [None, Some(json!({})), Some(json!({ "token": null })), Some(json!({ "token": "" }))] {
+            let refused = sockets.connect(transport, auth.clone()).await;
+
+            assert_eq!(refused.err().as_deref(), Some("Authentication required"), "auth: {auth:?}");
+        }
+    }
+}
+
+socket_test! {
+    async fn a_handshake_with_a_bad_token_is_refused_with_invalid_token(app, sockets, transport) {
+        let ann = app.create_user(Role::User).await;
+        let expired = app.token_issued_at(ann.user.id, Role::User, chrono::Utc::now() - chrono::Duration::hours(1));
+        let unknown_user = app.token_for(UserId::generate(), Role::User);
+        let tampered = format!("{}x", ann.token);
+
+        for token in [json!("not a jwt"), json!(42), json!(expired), json!(unknown_user), json!(tampered)] {
+            let refused = sockets.connect(transport, Some(json!({ "token": token }))).await;
+
+            assert_eq!(refused.err().as_deref(), Some("Invalid token"), "token: {token}");
+        }
+    }
+}
+
+socket_test! {
+    postgres_too
+    async fn the_token_of_a_deleted_user_is_refused(app, sockets, transport) {
+        let admin = app.create_user(Role::Admin).await;
+        let ann = app.create_user(Role::User).await;
+        sockets.connect_with_token(transport, &ann.token).await;
+
+        app.delete_user(Some(&admin.token), &ann.id()).await.expect(204);
+        let refused = sockets.connect(transport, Some(json!({ "token": ann.token }))).await;
+
+        assert_eq!(refused.err().as_deref(), Some("Invalid token"));
+    }
+}
+
+/// PostgreSQL only: the test drops the app's database under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handshake_that_cannot_be_checked_is_refused_as_unavailable_not_invalid() {
+    let Some(app) = api_tests::TestApp::spawn(api_tests::Backend::Postgres).await else {
+        return;
+    };
+    let sockets = api_tests::SocketDriver::start(&app);
+    let ann = app.create_user(Role::User).await;
+
+    app.drop_database().await;
+    let refused = sockets
+        .connect(Transport::Websocket, Some(json!({ "token": ann.token })))
+        .await;
+
+    assert_eq!(
+        refused.err().as_deref(),
+        Some("Authentication is unavailable, try again later")
+    );
+}
