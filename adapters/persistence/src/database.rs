@@ -81,6 +81,9 @@ pub struct Database {
     connection_url: String,
     /// Wakes an idle worker of this process when a transaction stored jobs.
     jobs_enqueued: std::sync::Arc<tokio::sync::Notify>,
+    /// Recent totals of user listings, shared by every repository on this handle so that
+    /// any write through it forgets them.
+    user_totals: std::sync::Arc<crate::totals::Totals>,
 }
 
 impl std::fmt::Debug for Database {
@@ -145,6 +148,7 @@ impl Database {
             pool: std::sync::Arc::new(pool),
             connection_url,
             jobs_enqueued: std::sync::Arc::default(),
+            user_totals: std::sync::Arc::default(),
         })
     }
 
@@ -172,6 +176,7 @@ impl Database {
             pool: std::sync::Arc::new(pool),
             connection_url: self.connection_url.clone(),
             jobs_enqueued: std::sync::Arc::clone(&self.jobs_enqueued),
+            user_totals: std::sync::Arc::clone(&self.user_totals),
         })
     }
 
@@ -185,6 +190,11 @@ impl Database {
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Recent totals of user listings (see [`crate::totals`]).
+    pub(crate) fn user_totals(&self) -> &crate::totals::Totals {
+        &self.user_totals
     }
 
     /// Tells a worker waiting in [`Database::jobs_enqueued`] that jobs were committed. The

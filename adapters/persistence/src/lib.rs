@@ -21,6 +21,7 @@ mod sessions;
 mod sql_types;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod totals;
 mod users;
 
 pub use accounts::DieselAccountRepository;

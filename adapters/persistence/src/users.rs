@@ -129,8 +129,11 @@ impl UserRepository for DieselUserRepository {
                 })
                 .await
         });
-        if inserted.is_ok() && enqueues {
-            self.database.signal_jobs_enqueued();
+        if inserted.is_ok() {
+            self.database.user_totals().forget();
+            if enqueues {
+                self.database.signal_jobs_enqueued();
+            }
         }
         match inserted {
             Ok(row) => Ok(row.try_into()?),
@@ -207,13 +210,16 @@ impl UserRepository for DieselUserRepository {
         // Two statements, not one with `count(*) OVER ()`: the window count must visit every
         // match, while the page query stops after `limit` rows of the (created_at, id) index
         // and the count can use the trigram index (see bench/search-plan.sh). The count is
-        // skipped when the page itself shows the total. The search reads `search_text`,
+        // skipped when the page itself shows the total, and reused for two seconds
+        // otherwise (writes through this process forget it). The search reads `search_text`,
         // lower(name) || '\n' || email: a plain LIKE on lower-case text (the term is lower
         // case too) costs a fraction of ILIKE on two columns.
         let pattern = query
             .search
             .as_ref()
             .map(|term| contains_pattern(term.as_str()));
+        // Totals of the same search are reused for a moment (see `totals`).
+        let totals_key = pattern.clone().unwrap_or_default();
         let (rows, total) = with_connection!(self.database, |connection| {
             // Concrete (not boxed) statements, one pair per shape, so that each is prepared
             // once per connection and cached.
@@ -242,8 +248,10 @@ impl UserRepository for DieselUserRepository {
             let page_is_partial = i64::try_from(rows.len()).unwrap_or(i64::MAX) < limit;
             let total: i64 = if page_is_partial && (!rows.is_empty() || offset == 0) {
                 offset + i64::try_from(rows.len()).unwrap_or(0)
+            } else if let Some(total) = self.database.user_totals().get(&totals_key) {
+                total
             } else {
-                match &pattern {
+                let total = match &pattern {
                     Some(pattern) => {
                         users::table
                             .filter(users::search_text.like(pattern).escape('\\'))
@@ -253,7 +261,9 @@ impl UserRepository for DieselUserRepository {
                     }
                     None => users::table.count().get_result(connection).await,
                 }
-                .map_err(unexpected)?
+                .map_err(unexpected)?;
+                self.database.user_totals().put(totals_key, total);
+                total
             };
             (rows, total)
         });
@@ -297,7 +307,11 @@ impl UserRepository for DieselUserRepository {
             }
         });
         match updated {
-            Ok(Some(row)) => Ok(row.try_into()?),
+            Ok(Some(row)) => {
+                // A new name or email may match other searches.
+                self.database.user_totals().forget();
+                Ok(row.try_into()?)
+            }
             Ok(None) => Err(UpdateUserRecordError::NotFound),
             Err(error) if is_unique_violation(&error, EMAIL_UNIQUE, EMAIL_UNIQUE_COLUMNS) => {
                 Err(UpdateUserRecordError::EmailTaken)
@@ -323,6 +337,7 @@ impl UserRepository for DieselUserRepository {
         if deleted == 0 {
             return Err(DeleteUserRecordError::NotFound);
         }
+        self.database.user_totals().forget();
         Ok(())
     }
 }

@@ -82,7 +82,9 @@ pub trait UserRepository: Send + Sync + 'static {
     ) -> Result<Option<UserCredentials>, RepositoryError>;
 
     /// One page of users, oldest first, filtered by a case-insensitive substring of the name
-    /// or email when the query has a search term.
+    /// or email when the query has a search term. The page's items are always current; its
+    /// `total` may be reused for a moment (adapters may cache it briefly, forgetting it on
+    /// their own writes), so other processes' writes can take a few seconds to show in it.
     ///
     /// # Errors
     /// `RepositoryError` only for storage failures.

@@ -25,6 +25,7 @@ contract!(DieselUserRepository;
     delete_removes_the_user_and_a_second_delete_is_not_found,
     a_role_change_increments_the_session_version_and_other_changes_do_not,
     the_auth_state_of_a_missing_user_is_none,
+    totals_follow_every_write_through_the_same_database_at_once,
 );
 
 fn base_time() -> DateTime<Utc> {
@@ -334,4 +335,54 @@ async fn the_auth_state_of_a_missing_user_is_none(repository: &dyn UserRepositor
             .unwrap(),
         None
     );
+}
+
+async fn totals_follow_every_write_through_the_same_database_at_once(
+    repository: &DieselUserRepository,
+    database: &Database,
+) {
+    // Another repository on the same handle, as the app's and the harness's are.
+    let other = DieselUserRepository::new(database.clone());
+    for (index, email) in ["ann@example.com", "anna@example.com"].iter().enumerate() {
+        let created_at = base_time() + Duration::seconds(i64::try_from(index).unwrap());
+        repository
+            .insert(new_user(email, None, created_at), Vec::new())
+            .await
+            .unwrap();
+    }
+    // A page of one: the total must be counted (and may be remembered).
+    let before = repository.list(&query(1, 1, Some("ann"))).await.unwrap();
+
+    let third = other
+        .insert(
+            new_user(
+                "annie@example.com",
+                None,
+                base_time() + Duration::seconds(5),
+            ),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let after_insert = repository.list(&query(1, 1, Some("ann"))).await.unwrap();
+    other
+        .update(
+            third.id,
+            UserChanges {
+                email: Some(Email::parse("zoe@example.com").unwrap()),
+                name: None,
+                role: None,
+            },
+            base_time(),
+        )
+        .await
+        .unwrap();
+    let after_update = repository.list(&query(1, 1, Some("ann"))).await.unwrap();
+    other.delete(third.id).await.unwrap();
+    let everyone = repository.list(&query(1, 1, None)).await.unwrap();
+
+    assert_eq!(before.total, 2);
+    assert_eq!(after_insert.total, 3);
+    assert_eq!(after_update.total, 2);
+    assert_eq!(everyone.total, 2);
 }
