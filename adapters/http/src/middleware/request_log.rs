@@ -55,8 +55,12 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         ));
         let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
 
+        // The rest of the stack is one large future (every layer's state nested inline):
+        // boxed here, once, it is not copied again each time the futures around it move
+        // (memcpy was 10 % of the CPU of `GET /health` before).
+        let inner = Box::pin(self.inner.call(request));
         let served = Arc::clone(&context).scope(async {
-            match self.inner.call(request).await {
+            match inner.await {
                 Ok(output) => output.into_response(),
                 Err(error) => error_response(&error),
             }
