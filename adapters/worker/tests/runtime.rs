@@ -50,6 +50,7 @@ on_both_backends!(
     a_job_whose_worker_dies_mid_run_runs_again_after_its_lease,
     a_stop_lets_running_jobs_finish_within_the_grace_period,
     a_stop_after_the_grace_period_releases_the_running_jobs_and_loses_none,
+    finished_jobs_are_pruned_after_the_retention_period,
 );
 
 /// What the test handler does, by kind: `work` succeeds, `poison` always fails, `fatal`
@@ -364,4 +365,39 @@ async fn a_stop_after_the_grace_period_releases_the_running_jobs_and_loses_none(
             .all(|id| (1..=2).contains(&fixture.recorder.runs_of(*id))),
         "every job ran, the cancelled ones once more"
     );
+}
+
+async fn finished_jobs_are_pruned_after_the_retention_period(database: TestDatabase) {
+    let fixture = Fixture::new(database).await;
+    let done = fixture.enqueue("work", 3).await;
+    let dead = fixture.enqueue("fatal", 3).await;
+    let waiting = NewJob::new(
+        QueueName::parse("test").unwrap(),
+        JobKind::parse("work").unwrap(),
+        JobPayload::from_json("{}".to_owned()),
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    );
+    let waiting_id = waiting.id;
+    fixture.jobs.enqueue(waiting).await.unwrap();
+
+    let workers = fixture.start(WorkerConfig {
+        retention: Duration::ZERO,
+        ..fast_config(2)
+    });
+    let left = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            let jobs = fixture.all_jobs().await;
+            if jobs.len() == 1 {
+                return jobs;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the finished jobs are pruned");
+    workers.shutdown(Duration::from_secs(5)).await;
+
+    assert_eq!(fixture.recorder.runs_of(done), 1);
+    assert_eq!(fixture.recorder.runs_of(dead), 1);
+    assert_eq!(left[0].id, waiting_id, "a pending job is never pruned");
 }
