@@ -1,6 +1,6 @@
 //! `GET /api/v1/admin/jobs` and `POST /api/v1/admin/jobs/{id}/retry`.
 
-use api_tests::{Backend, SmtpSink, TestApp, api_test, eventually};
+use api_tests::{TestApp, api_test, eventually, smtp_test};
 use domain::{JobStatus, Role};
 use serde_json::{Value, json};
 
@@ -94,51 +94,28 @@ api_test! {
     }
 }
 
-/// The story the retry endpoint exists for: the mail server refused a recipient (a
-/// permanent error: the job is dead at once, without burning its attempts); once fixed,
-/// an admin retries it and the email goes out.
-async fn a_dead_email_job_is_delivered_after_an_admin_retry(backend: Backend) {
-    let sink = SmtpSink::start().await;
-    let Some(app) = TestApp::spawn_with(backend, &[("SMTP_URL", &sink.url())]).await else {
-        return;
-    };
-    let admin = app.create_user(Role::Admin).await;
-    sink.refuse_recipients(true);
-    register(&app, "ann@example.com").await;
-    all_jobs_are(&app, JobStatus::Dead).await;
-    let dead = app
-        .list_jobs(Some(&admin.token), "status=dead")
-        .await
-        .expect(200);
-    let id = dead["data"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(dead["data"][0]["attempts"], 1);
-    assert!(
-        dead["data"][0]["lastError"]
-            .as_str()
-            .unwrap()
-            .contains("refused")
-    );
+smtp_test! {
+    /// The story the retry endpoint exists for: the mail server refused a recipient (a
+    /// permanent error: the job is dead at once, without burning its attempts); once fixed,
+    /// an admin retries it and the email goes out.
+    async fn a_dead_email_job_is_delivered_after_an_admin_retry(app, sink) {
+        let admin = app.create_user(Role::Admin).await;
+        sink.refuse_recipients(true);
+        register(&app, "ann@example.com").await;
+        all_jobs_are(&app, JobStatus::Dead).await;
+        let dead = app.list_jobs(Some(&admin.token), "status=dead").await.expect(200);
+        let id = dead["data"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(dead["data"][0]["attempts"], 1);
+        assert!(dead["data"][0]["lastError"].as_str().unwrap().contains("refused"));
 
-    sink.refuse_recipients(false);
-    let retried = app.retry_job(Some(&admin.token), &id).await.expect(202);
-    let received = sink.wait_for(1).await;
+        sink.refuse_recipients(false);
+        let retried = app.retry_job(Some(&admin.token), &id).await.expect(202);
+        let received = sink.wait_for(1).await;
 
-    assert_eq!(retried["id"], id.as_str());
-    assert_eq!(retried["attempts"], 0);
-    assert_ne!(retried["status"], "dead");
-    assert_eq!(received[0].recipients, ["ann@example.com"]);
-    all_jobs_are(&app, JobStatus::Succeeded).await;
-}
-
-mod a_dead_email_job_is_delivered_after_an_admin_retry {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        super::a_dead_email_job_is_delivered_after_an_admin_retry(api_tests::Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres() {
-        super::a_dead_email_job_is_delivered_after_an_admin_retry(api_tests::Backend::Postgres)
-            .await;
+        assert_eq!(retried["id"], id.as_str());
+        assert_eq!(retried["attempts"], 0);
+        assert_ne!(retried["status"], "dead");
+        assert_eq!(received[0].recipients, ["ann@example.com"]);
+        all_jobs_are(&app, JobStatus::Succeeded).await;
     }
 }

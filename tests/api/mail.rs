@@ -3,38 +3,9 @@
 
 use std::time::Duration;
 
-use api_tests::{Backend, PASSWORD, SmtpSink, TestApp, eventually, reset_token_in};
+use api_tests::{PASSWORD, eventually, reset_token_in, smtp_test};
 use domain::{JobStatus, Role};
 use serde_json::json;
-
-/// One test per backend, each with its own SMTP sink and an app delivering to it.
-macro_rules! smtp_test {
-    (async fn $name:ident($app:ident, $sink:ident) $body:block) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                let $sink = SmtpSink::start().await;
-                let $app = TestApp::spawn_with(Backend::Sqlite, &[("SMTP_URL", &$sink.url())])
-                    .await
-                    .expect("SQLite is always available");
-                $body
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                let $sink = SmtpSink::start().await;
-                let Some($app) =
-                    TestApp::spawn_with(Backend::Postgres, &[("SMTP_URL", &$sink.url())]).await
-                else {
-                    return;
-                };
-                $body
-            }
-        }
-    };
-}
 
 smtp_test! {
     async fn the_welcome_email_arrives_after_registration(app, sink) {

@@ -6,7 +6,8 @@
 //! - [`TestApp`] has one helper per endpoint, plus ways to arrange data directly.
 //! - [`TestResponse`] asserts statuses and exact error bodies.
 //! - [`SmtpSink`] is a real SMTP server on a free port that keeps what it receives, and
-//!   can be stopped and started again to play an outage.
+//!   can be stopped and started again to play an outage; [`smtp_test!`] runs one body on
+//!   both backends with the app delivering to one.
 //! - [`SocketDriver`] connects real socket.io clients; [`socket_test!`] runs one body over
 //!   each socket.io transport.
 
@@ -22,6 +23,40 @@ pub use app::{
 pub use response::TestResponse;
 pub use smtp::{ReceivedMail, SmtpSink};
 pub use socket::{SocketClient, SocketDriver, Transport};
+
+/// Like [`api_test!`], with an [`SmtpSink`] started first and the app delivering mail to it
+/// (`SMTP_URL`): the body sees `$app` and `$sink`.
+#[macro_export]
+macro_rules! smtp_test {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident, $sink:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                let $sink = $crate::SmtpSink::start().await;
+                let $app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, &[("SMTP_URL", &$sink.url())])
+                    .await
+                    .expect("SQLite is always available");
+                $body
+            }
+
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                let $sink = $crate::SmtpSink::start().await;
+                let Some($app) =
+                    $crate::TestApp::spawn_with($crate::Backend::Postgres, &[("SMTP_URL", &$sink.url())]).await
+                else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
 
 /// One test body, run once on SQLite (`<name>::on_sqlite`) and once on PostgreSQL
 /// (`<name>::on_postgres`, skipped with a loud notice when `TEST_DATABASE_URL` is unset).

@@ -126,6 +126,19 @@ pub(crate) struct NewJobRow {
     updated_at: DbTime,
 }
 
+/// A job's lease, ended: what every statement that takes a job out of `running` sets.
+#[derive(AsChangeset)]
+#[diesel(table_name = jobs, treat_none_as_null = true)]
+struct EndedLease {
+    locked_by: Option<DbId>,
+    locked_until: Option<DbTime>,
+}
+
+const ENDED_LEASE: EndedLease = EndedLease {
+    locked_by: None,
+    locked_until: None,
+};
+
 /// The outcome of a failed attempt; a `None` run time is left as it is.
 #[derive(AsChangeset)]
 #[diesel(table_name = jobs)]
@@ -214,7 +227,8 @@ fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-/// The running jobs among `$ids` whose lease `$owner` holds: what a worker may finish.
+/// The running jobs among `$ids` whose lease `$owner` holds: what a worker may finish,
+/// fail or release (a worker whose lease expired can do none of these).
 macro_rules! held_by {
     ($owner:expr, $ids:expr) => {
         jobs::table
@@ -310,8 +324,7 @@ impl JobRepository for DieselJobRepository {
                 .set((
                     jobs::status.eq(JobStatus::Succeeded.as_str()),
                     jobs::payload.eq(SPENT_PAYLOAD),
-                    jobs::locked_by.eq(None::<DbId>),
-                    jobs::locked_until.eq(None::<DbTime>),
+                    &ENDED_LEASE,
                     jobs::updated_at.eq(DbTime(now)),
                 ))
                 .execute(connection)
@@ -342,20 +355,11 @@ impl JobRepository for DieselJobRepository {
             updated_at: DbTime(now),
         };
         let affected = with_connection!(self.database, |connection| {
-            diesel::update(
-                jobs::table
-                    .find(DbId(id.as_uuid()))
-                    .filter(is_running())
-                    .filter(jobs::locked_by.eq(DbId(owner.0))),
-            )
-            .set((
-                &attempt,
-                jobs::locked_by.eq(None::<DbId>),
-                jobs::locked_until.eq(None::<DbTime>),
-            ))
-            .execute(connection)
-            .await
-            .map_err(unexpected)?
+            diesel::update(held_by!(owner, [DbId(id.as_uuid())]))
+                .set((&attempt, &ENDED_LEASE))
+                .execute(connection)
+                .await
+                .map_err(unexpected)?
         });
         Ok(affected == 1)
     }
@@ -374,8 +378,7 @@ impl JobRepository for DieselJobRepository {
                     jobs::status.eq(JobStatus::Queued.as_str()),
                     jobs::attempts.eq(jobs::attempts - 1),
                     jobs::run_at.eq(DbTime(now)),
-                    jobs::locked_by.eq(None::<DbId>),
-                    jobs::locked_until.eq(None::<DbTime>),
+                    &ENDED_LEASE,
                     jobs::updated_at.eq(DbTime(now)),
                 ))
                 .execute(connection)
@@ -401,8 +404,7 @@ impl JobRepository for DieselJobRepository {
                 (
                     jobs::status.eq(status.as_str()),
                     jobs::last_error.eq(Some(LEASE_EXPIRED)),
-                    jobs::locked_by.eq(None::<DbId>),
-                    jobs::locked_until.eq(None::<DbTime>),
+                    &ENDED_LEASE,
                     jobs::updated_at.eq(now),
                 )
             };
