@@ -1,8 +1,9 @@
 //! Accounts, deposits, transfers and idempotency keys on Diesel.
 //!
-//! A transfer is one transaction: (idempotency key) → read both accounts → the domain's
-//! `check_transfer` → a guarded debit (`balance >= amount` in the `WHERE`) and the credit,
-//! in account-id order so that opposite transfers cannot deadlock → the transfer row. On
+//! A transfer is one transaction: (idempotency key) → lock both accounts → the domain's
+//! `check_transfer` judges them as locked → debit, credit and the transfer row, kept only
+//! if the rule allows ([`MoveMoney`]). On PostgreSQL the locks and writes are one statement,
+//! taking the row locks in account-id order so that opposite transfers cannot deadlock; on
 //! SQLite the transaction first takes the write lock, so that concurrent writers queue on
 //! the busy timeout instead of failing their upgrade from reader to writer. Transient
 //! failures (deadlock, serialisation failure, busy) are retried a few times.
@@ -10,7 +11,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use domain::ports::{
     AccountRepository, DepositCommand, DepositError, IdempotencyKey, NewAccount, RepositoryError,
@@ -26,7 +30,7 @@ use crate::database::{Database, SqliteConnectionWrapper};
 use crate::errors::{is_transient, unexpected};
 use crate::paging::{limit_offset, page_of};
 use crate::schema::{accounts, deposits, idempotency_keys, transfers};
-use crate::sql_types::{DbId, DbTime};
+use crate::sql_types::{DbId, DbTime, Id, UtcTime};
 
 /// Attempts of a money movement before a transient failure is reported.
 const MAX_ATTEMPTS: u32 = 5;
@@ -120,6 +124,188 @@ impl WriteFirst for SqliteConnectionWrapper {
             .execute(self)
             .await
             .map(drop)
+    }
+}
+
+/// The statements that move money, which differ per backend. Each locks both accounts,
+/// lets the domain's [`check_transfer`] judge them as locked, and keeps only what it allows;
+/// it returns the stored transfer and the recipient's account.
+trait MoveMoney {
+    fn move_money(
+        &mut self,
+        command: &TransferCommand,
+    ) -> impl Future<Output = Result<(TransferRow, Account), Failure>> + Send;
+}
+
+/// The whole movement as one statement, so that a transfer costs three round trips
+/// (`BEGIN`, this, `COMMIT`) instead of six. `locked` takes both row locks in id order (so
+/// that A→B and B→A cannot deadlock) and yields the accounts as they were; `moved` and
+/// `recorded` write only when both accounts exist and differ, share a currency and the
+/// source covers the amount, which the domain's rule also demands. The rule then judges the
+/// returned rows: when it refuses, the transaction rolls back whatever was written.
+///
+/// The new balances are computed from `locked`, the rows as locked (which nobody else can
+/// change any more), not from the `UPDATE`'s own scan: under the statement's snapshot that
+/// scan may see an older version of a row another transfer has just committed, and
+/// PostgreSQL checks `balance >= 0` on the row computed from that version before it moves
+/// on to the newer one, failing a transfer the locked balance covers.
+const POSTGRES_TRANSFER: &str = "\
+    WITH locked AS ( \
+        SELECT id, owner_id, balance, currency, created_at, updated_at FROM accounts \
+        WHERE id IN ($1, $2) ORDER BY id FOR UPDATE \
+    ), moved AS ( \
+        UPDATE accounts \
+        SET balance = locked.balance + CASE WHEN locked.id = $2 THEN $3 ELSE -$3 END, \
+            updated_at = $4 \
+        FROM locked \
+        WHERE accounts.id = locked.id \
+          AND (SELECT count(*) FROM locked) = 2 \
+          AND (SELECT count(DISTINCT currency) FROM locked) = 1 \
+          AND (SELECT balance FROM locked WHERE id = $1) >= $3 \
+        RETURNING accounts.id \
+    ), recorded AS ( \
+        INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, created_at) \
+        SELECT $5, $1, $2, $3, currency, $4 FROM locked \
+        WHERE id = $1 AND (SELECT count(*) FROM moved) = 2 \
+        RETURNING id \
+    ) \
+    SELECT id, owner_id, balance, currency, created_at, updated_at, \
+        EXISTS (SELECT FROM recorded) AS recorded \
+    FROM locked";
+
+/// [`POSTGRES_TRANSFER`] with its parameters, as a query type of its own: diesel keeps it
+/// prepared per connection, where a `sql_query` would be parsed and planned on every call
+/// (which cost more PostgreSQL CPU than the round trips the statement saves).
+#[derive(QueryId)]
+struct PostgresTransfer {
+    from: DbId,
+    to: DbId,
+    amount: i64,
+    now: DbTime,
+    id: DbId,
+}
+
+// Statements without a static query id are never cached; this one must be.
+const _: () = assert!(<PostgresTransfer as QueryId>::HAS_STATIC_QUERY_ID);
+
+impl Query for PostgresTransfer {
+    /// The account as locked, and whether the transfer was recorded.
+    type SqlType = ((Id, Id, BigInt, Text, UtcTime, UtcTime), Bool);
+}
+
+impl QueryFragment<Pg> for PostgresTransfer {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(POSTGRES_TRANSFER);
+        out.push_bind_param_value_only::<Id, _>(&self.from)?;
+        out.push_bind_param_value_only::<Id, _>(&self.to)?;
+        out.push_bind_param_value_only::<BigInt, _>(&self.amount)?;
+        out.push_bind_param_value_only::<UtcTime, _>(&self.now)?;
+        out.push_bind_param_value_only::<Id, _>(&self.id)
+    }
+}
+
+impl MoveMoney for AsyncPgConnection {
+    async fn move_money(
+        &mut self,
+        command: &TransferCommand,
+    ) -> Result<(TransferRow, Account), Failure> {
+        let locked: Vec<(AccountRow, bool)> = PostgresTransfer {
+            from: DbId(command.from.as_uuid()),
+            to: DbId(command.to.as_uuid()),
+            amount: command.amount.minor_units(),
+            now: DbTime(command.now),
+            id: DbId(command.id.as_uuid()),
+        }
+        .load(self)
+        .await?;
+        let recorded = locked.iter().any(|(_, recorded)| *recorded);
+        let (from, to) = judge(command, locked.into_iter().map(|(account, _)| account))?;
+        if !recorded {
+            return Err(Failure::Storage(RepositoryError(anyhow::anyhow!(
+                "the rule allowed transfer {} but the statement did not move it",
+                command.id
+            ))));
+        }
+        Ok((transfer_row(command, &from), to))
+    }
+}
+
+impl MoveMoney for SqliteConnectionWrapper {
+    /// The transaction already holds SQLite's write lock ([`WriteFirst`]), so the accounts
+    /// read here cannot change before the writes.
+    async fn move_money(
+        &mut self,
+        command: &TransferCommand,
+    ) -> Result<(TransferRow, Account), Failure> {
+        let rows: Vec<AccountRow> = accounts::table
+            .filter(accounts::id.eq_any([DbId(command.from.as_uuid()), DbId(command.to.as_uuid())]))
+            .select(AccountRow::as_select())
+            .load(self)
+            .await?;
+        let (from, to) = judge(command, rows)?;
+        let amount = command.amount.minor_units();
+        let now = DbTime(command.now);
+        let debited = diesel::update(
+            accounts::table
+                .find(DbId(from.id.as_uuid()))
+                .filter(accounts::balance.ge(amount)),
+        )
+        .set((
+            accounts::balance.eq(accounts::balance - amount),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(self)
+        .await?;
+        if debited == 0 {
+            return Err(Failure::Rule(TransferRuleError::InsufficientFunds));
+        }
+        diesel::update(accounts::table.find(DbId(to.id.as_uuid())))
+            .set((
+                accounts::balance.eq(accounts::balance + amount),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(self)
+            .await?;
+        let row = transfer_row(command, &from);
+        diesel::insert_into(transfers::table)
+            .values(&row)
+            .execute(self)
+            .await?;
+        Ok((row, to))
+    }
+}
+
+/// The source and destination of `command` among the locked `rows`, if the domain's rule
+/// allows the transfer between them.
+fn judge(
+    command: &TransferCommand,
+    rows: impl IntoIterator<Item = AccountRow>,
+) -> Result<(Account, Account), Failure> {
+    let found: Vec<Account> = rows
+        .into_iter()
+        .map(Account::try_from)
+        .collect::<Result<_, _>>()
+        .map_err(Failure::Storage)?;
+    let pick = |id: AccountId| {
+        found
+            .iter()
+            .find(|account| account.id == id)
+            .cloned()
+            .ok_or(Failure::AccountNotFound(id))
+    };
+    let (from, to) = (pick(command.from)?, pick(command.to)?);
+    check_transfer(&command.actor, &from, &to, command.amount).map_err(Failure::Rule)?;
+    Ok((from, to))
+}
+
+fn transfer_row(command: &TransferCommand, from: &Account) -> TransferRow {
+    TransferRow {
+        id: DbId(command.id.as_uuid()),
+        from_account_id: DbId(command.from.as_uuid()),
+        to_account_id: DbId(command.to.as_uuid()),
+        amount: command.amount.minor_units(),
+        currency: from.currency.as_str().to_owned(),
+        created_at: DbTime(command.now),
     }
 }
 
@@ -368,72 +554,7 @@ impl AccountRepository for DieselAccountRepository {
                             });
                         }
 
-                        // Both accounts in one round trip.
-                        let rows: Vec<AccountRow> =
-                            accounts::table
-                                .filter(accounts::id.eq_any([
-                                    DbId(command.from.as_uuid()),
-                                    DbId(command.to.as_uuid()),
-                                ]))
-                                .select(AccountRow::as_select())
-                                .load(transaction)
-                                .await?;
-                        let found: Vec<Account> = rows
-                            .into_iter()
-                            .map(Account::try_from)
-                            .collect::<Result<_, _>>()
-                            .map_err(Failure::Storage)?;
-                        let pick = |id: AccountId| {
-                            found
-                                .iter()
-                                .find(|account| account.id == id)
-                                .cloned()
-                                .ok_or(Failure::AccountNotFound(id))
-                        };
-                        let from = pick(command.from)?;
-                        let to = pick(command.to)?;
-                        check_transfer(&command.actor, &from, &to, command.amount)
-                            .map_err(Failure::Rule)?;
-
-                        let amount = command.amount.minor_units();
-                        let debit = diesel::update(
-                            accounts::table
-                                .find(DbId(from.id.as_uuid()))
-                                .filter(accounts::balance.ge(amount)),
-                        )
-                        .set((
-                            accounts::balance.eq(accounts::balance - amount),
-                            accounts::updated_at.eq(now),
-                        ));
-                        let credit = diesel::update(accounts::table.find(DbId(to.id.as_uuid())))
-                            .set((
-                                accounts::balance.eq(accounts::balance + amount),
-                                accounts::updated_at.eq(now),
-                            ));
-                        // Rows are locked in account-id order, so that A→B and B→A cannot deadlock.
-                        let debited = if from.id < to.id {
-                            let debited = debit.execute(transaction).await?;
-                            credit.execute(transaction).await?;
-                            debited
-                        } else {
-                            credit.execute(transaction).await?;
-                            debit.execute(transaction).await?
-                        };
-                        if debited == 0 {
-                            return Err(Failure::Rule(TransferRuleError::InsufficientFunds));
-                        }
-                        let row = TransferRow {
-                            id: DbId(transfer_id),
-                            from_account_id: DbId(from.id.as_uuid()),
-                            to_account_id: DbId(to.id.as_uuid()),
-                            amount,
-                            currency: from.currency.as_str().to_owned(),
-                            created_at: now,
-                        };
-                        diesel::insert_into(transfers::table)
-                            .values(&row)
-                            .execute(transaction)
-                            .await?;
+                        let (row, to) = transaction.move_money(&command).await?;
                         let transfer = Transfer::try_from(row).map_err(Failure::Storage)?;
                         Ok(TransferOutcome {
                             transfer,

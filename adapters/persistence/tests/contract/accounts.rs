@@ -18,6 +18,10 @@ contract!(DieselAccountRepository;
     a_transfer_moves_money_and_names_the_recipient,
     the_domain_rules_refuse_and_nothing_moves,
     the_guarded_debit_refuses_an_overdraft,
+    an_admin_moves_money_out_of_any_account,
+    concurrent_transfers_in_opposite_directions_all_complete_and_conserve_money,
+    concurrent_debits_never_overdraw,
+    money_received_and_spent_at_once_is_never_an_error,
     an_idempotency_key_replays_the_same_request_and_refuses_another,
     an_expired_idempotency_key_is_forgotten,
     history_lists_both_directions_newest_first,
@@ -219,6 +223,139 @@ async fn the_guarded_debit_refuses_an_overdraft(
         (balance(accounts, from).await, balance(accounts, to).await),
         (10, 0)
     );
+}
+
+async fn an_admin_moves_money_out_of_any_account(
+    accounts: &DieselAccountRepository,
+    database: &Database,
+) {
+    let (ann, bob, admin) = (
+        user(database).await,
+        user(database).await,
+        user(database).await,
+    );
+    let (from, to) = (
+        account(accounts, ann, "USD", 100).await,
+        account(accounts, bob, "USD", 0).await,
+    );
+    let mut command = transfer(admin, from, to, 25, None);
+    command.actor.role = Role::Admin;
+
+    let outcome = accounts.transfer(command).await.unwrap();
+
+    assert_eq!(outcome.recipient_id, bob);
+    assert_eq!(
+        (balance(accounts, from).await, balance(accounts, to).await),
+        (75, 25)
+    );
+}
+
+/// A→B and B→A at once: the row locks are taken in id order, so no transfer deadlocks
+/// (or fails after its retries), and the money is all still there.
+async fn concurrent_transfers_in_opposite_directions_all_complete_and_conserve_money(
+    accounts: &DieselAccountRepository,
+    database: &Database,
+) {
+    let ann = user(database).await;
+    let (a, b) = (
+        account(accounts, ann, "USD", 1_000).await,
+        account(accounts, ann, "USD", 1_000).await,
+    );
+
+    let transfers = (0..40).map(|index| {
+        let accounts = accounts.clone();
+        let (from, to) = if index % 2 == 0 { (a, b) } else { (b, a) };
+        tokio::spawn(async move {
+            accounts
+                .transfer(transfer(ann, from, to, 1 + index, None))
+                .await
+        })
+    });
+    let mut moved = (0, 0);
+    for (index, handle) in (0_i64..).zip(transfers.collect::<Vec<_>>()) {
+        let outcome = handle.await.unwrap().expect("every transfer completes");
+        assert_eq!(outcome.transfer.amount.minor_units(), 1 + index);
+        if index % 2 == 0 {
+            moved.0 += 1 + index;
+        } else {
+            moved.1 += 1 + index;
+        }
+    }
+
+    let (after_a, after_b) = (balance(accounts, a).await, balance(accounts, b).await);
+    assert_eq!(after_a + after_b, 2_000);
+    assert_eq!(after_a, 1_000 - moved.0 + moved.1);
+    let history = accounts
+        .transfers_of(a, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(history.total, 40);
+}
+
+/// Twenty debits of 1 race for a balance of 10: exactly ten go through, the others are
+/// refused as insufficient funds, and the balance ends at zero, never below.
+async fn concurrent_debits_never_overdraw(accounts: &DieselAccountRepository, database: &Database) {
+    let (ann, bob) = (user(database).await, user(database).await);
+    let (from, to) = (
+        account(accounts, ann, "USD", 10).await,
+        account(accounts, bob, "USD", 0).await,
+    );
+
+    let debits = (0..20).map(|_| {
+        let accounts = accounts.clone();
+        tokio::spawn(async move { accounts.transfer(transfer(ann, from, to, 1, None)).await })
+    });
+    let (mut done, mut refused) = (0, 0);
+    for handle in debits.collect::<Vec<_>>() {
+        match handle.await.unwrap() {
+            Ok(_) => done += 1,
+            Err(TransferError::Rule(TransferRuleError::InsufficientFunds)) => refused += 1,
+            Err(other) => panic!("unexpected outcome: {other:?}"),
+        }
+    }
+
+    assert_eq!((done, refused), (10, 10));
+    assert_eq!(
+        (balance(accounts, from).await, balance(accounts, to).await),
+        (0, 10)
+    );
+}
+
+/// One account receives and spends at the same time: each spend is judged on the balance
+/// as locked, so it either goes through or is refused as insufficient funds, never fails
+/// otherwise, and no money appears or disappears.
+async fn money_received_and_spent_at_once_is_never_an_error(
+    accounts: &DieselAccountRepository,
+    database: &Database,
+) {
+    let ann = user(database).await;
+    let rich = account(accounts, ann, "USD", 1_000).await;
+    let middle = account(accounts, ann, "USD", 10).await;
+    let sink = account(accounts, ann, "USD", 0).await;
+
+    let transfers = (0..30).map(|index| {
+        let accounts = accounts.clone();
+        let (from, to) = if index % 2 == 0 {
+            (rich, middle)
+        } else {
+            (middle, sink)
+        };
+        tokio::spawn(async move { accounts.transfer(transfer(ann, from, to, 10, None)).await })
+    });
+    for handle in transfers.collect::<Vec<_>>() {
+        match handle.await.unwrap() {
+            Ok(_) | Err(TransferError::Rule(TransferRuleError::InsufficientFunds)) => {}
+            Err(other) => panic!("unexpected outcome: {other:?}"),
+        }
+    }
+
+    let balances = [
+        balance(accounts, rich).await,
+        balance(accounts, middle).await,
+        balance(accounts, sink).await,
+    ];
+    assert_eq!(balances.iter().sum::<i64>(), 1_010);
+    assert!(balances.iter().all(|balance| *balance >= 0));
 }
 
 async fn an_idempotency_key_replays_the_same_request_and_refuses_another(
