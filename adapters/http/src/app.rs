@@ -11,7 +11,6 @@ use domain::ports::{RateLimiter, RatePolicy};
 use ipnet::IpNet;
 use poem::endpoint::make_sync;
 use poem::middleware::CatchPanic;
-use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::OpenApiService;
 
@@ -110,15 +109,8 @@ pub(crate) fn router(
     let docs = crate::openapi::swagger_html(&api, &document);
 
     let api_routes = Route::new()
-        .at(
-            SPEC_PATH,
-            make_sync(move |_| {
-                Response::builder()
-                    .content_type("application/json")
-                    .body(document.clone())
-            }),
-        )
-        .at(DOCS_PATH, make_sync(move |_| Html(docs.clone())))
+        .at(SPEC_PATH, fixed_body("application/json", document))
+        .at(DOCS_PATH, fixed_body("text/html; charset=utf-8", docs))
         .nest("/", api)
         .with(BodyLimit {
             max_bytes: config.body_limit_bytes,
@@ -151,4 +143,15 @@ pub(crate) fn router(
         .with(RequestLog {
             expose_error_details: config.expose_error_details,
         })
+}
+
+/// An endpoint that answers every request with `body`. The body is shared, not copied per
+/// request (the docs page embeds Swagger UI: 1.6 MB).
+fn fixed_body(content_type: &'static str, body: String) -> impl Endpoint<Output = Response> {
+    let body = bytes::Bytes::from(body);
+    make_sync(move |_| {
+        Response::builder()
+            .content_type(content_type)
+            .body(body.clone())
+    })
 }
