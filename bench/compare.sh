@@ -10,8 +10,8 @@
 #    and measures start-to-healthy time and idle RSS; starts the peer (`node app.js`, pool 10,
 #    request log off);
 # 3. runs the kit's compare.sh: load.sh against both, alternated A B A B A B (ROUNDS), medians;
-# 4. measures the limits in the same window: pgbench select-by-id and the transfer
-#    transaction (bench/pgbench/*.sql, 10 clients like the pools, prepared statements like
+# 4. measures the limits in the same window: pgbench select-by-id, the users search page
+#    and the transfer transaction (bench/pgbench/*.sql, 10 clients like the pools, prepared statements like
 #    the service), one argon2id verify;
 # 5. writes bench/RESULTS.md (date, commit, tables) and keeps the kit's raw output under
 #    shared/bench/results/.
@@ -85,6 +85,7 @@ ACCOUNTS_N="$(psql -Atq "$PG_BASE/svc_bench" -c 'SELECT count(*) FROM bench_acco
 pgbench_tps() { pgbench -n -M prepared -c 10 -j 2 -T 10 --max-tries=10 "$@" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3}'; }
 SELECT_TPS="$(pgbench_tps -D users="$USERS_N" -f bench/pgbench/select-by-id.sql "$PG_BASE/svc_bench")"
 TRANSFER_TPS="$(pgbench_tps -D accounts="$ACCOUNTS_N" -f bench/pgbench/transfer.sql "$PG_BASE/svc_bench")"
+SEARCH_TPS="$(pgbench_tps -f bench/pgbench/search.sql "$PG_BASE/svc_bench")"
 VERIFY="$(./target/release/examples/argon2_verify 40)"
 
 log "writing bench/RESULTS.md"
@@ -105,6 +106,7 @@ log "writing bench/RESULTS.md"
   echo "|---|---:|"
   echo "| pgbench select-by-id (10 clients, prepared) | $SELECT_TPS tps |"
   echo "| pgbench transfer transaction (10 clients, prepared, the service's statements) | $TRANSFER_TPS tps |"
+  echo "| pgbench users search page (10 clients, prepared, the service's statement) | $SEARCH_TPS tps |"
   echo "| argon2id verify, one core | $(sed -E 's/.*verify: ([0-9.]+) ms.*/\1/' <<<"$VERIFY") ms |"
   echo "| service: start to healthy, new database (migrations) | $COLD_START_MS ms |"
   echo "| service: start to healthy, existing database | $WARM_START_MS ms |"

@@ -185,6 +185,10 @@ api_test! {
         let identity = app.send_raw(app.client.get(app.url("/openapi.json"))).await;
 
         assert_eq!(large.header("content-encoding"), Some("gzip"));
+        let mut plain = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(large.body.as_slice()), &mut plain).expect("a valid gzip body");
+        let page: serde_json::Value = serde_json::from_str(&plain).expect("JSON inside");
+        assert_eq!(page["data"].as_array().map(Vec::len), Some(11));
         assert_eq!(small.header("content-encoding"), None);
         assert_eq!(brotli.header("content-encoding"), Some("br"));
         assert_eq!(identity.header("content-encoding"), None);
