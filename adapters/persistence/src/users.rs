@@ -19,6 +19,7 @@ use crate::jobs::{insert_jobs, job_rows};
 use crate::paging::{limit_offset, page_of};
 use crate::schema::users;
 use crate::sql_types::{DbId, DbTime};
+use crate::totals::Lookup;
 
 const EMAIL_UNIQUE: &str = "users_email_key";
 const EMAIL_UNIQUE_COLUMNS: &str = "users.email";
@@ -248,22 +249,25 @@ impl UserRepository for DieselUserRepository {
             let page_is_partial = i64::try_from(rows.len()).unwrap_or(i64::MAX) < limit;
             let total: i64 = if page_is_partial && (!rows.is_empty() || offset == 0) {
                 offset + i64::try_from(rows.len()).unwrap_or(0)
-            } else if let Some(total) = self.database.user_totals().get(&totals_key) {
-                total
             } else {
-                let total = match &pattern {
-                    Some(pattern) => {
-                        users::table
-                            .filter(users::search_text.like(pattern).escape('\\'))
-                            .count()
-                            .get_result(connection)
-                            .await
+                match self.database.user_totals().lookup(&totals_key) {
+                    Lookup::Known(total) => total,
+                    Lookup::Count(claim) => {
+                        let total = match &pattern {
+                            Some(pattern) => {
+                                users::table
+                                    .filter(users::search_text.like(pattern).escape('\\'))
+                                    .count()
+                                    .get_result(connection)
+                                    .await
+                            }
+                            None => users::table.count().get_result(connection).await,
+                        }
+                        .map_err(unexpected)?;
+                        self.database.user_totals().put(claim, total);
+                        total
                     }
-                    None => users::table.count().get_result(connection).await,
                 }
-                .map_err(unexpected)?;
-                self.database.user_totals().put(totals_key, total);
-                total
             };
             (rows, total)
         });
