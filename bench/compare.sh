@@ -90,8 +90,11 @@ SEARCH_TPS="$(pgbench_tps -f bench/pgbench/search.sql "$PG_BASE/svc_bench")"
 VERIFY="$(./target/release/examples/argon2_verify 40)"
 
 # One column (1-based, counting the empty field before the first `|`) of an endpoint's row
-# in the kit's A/B table: 3 = A req/s, 5 = ratio, 6/7 = A/B p99, 9 = A cpu%, 11 = A RSS.
-column() { awk -F'|' -v row="$1" -v col="$2" '$2 ~ row {gsub(/[ *]/, "", $col); print $col; exit}' "$WORK/compare.md"; }
+# in the kit's A/B table (the per-round tables before it have other columns): 3 = A req/s,
+# 5 = ratio, 6/7 = A/B p99, 9 = A cpu%, 11 = A RSS.
+column() {
+  awk -F'|' -v row="$1" -v col="$2" '/^## A\/B/ {ab = 1} ab && $2 ~ row {gsub(/[ *]/, "", $col); print $col; exit}' "$WORK/compare.md"
+}
 verdict() { awk "BEGIN {exit !($1)}" && echo met || echo "**not met**"; }
 
 # Each target of issue 7 against this run's numbers, and for a missed one what bounds it.
