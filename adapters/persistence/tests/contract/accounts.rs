@@ -4,7 +4,7 @@ use adapter_persistence::{Database, DieselAccountRepository};
 use chrono::Duration;
 use domain::ports::{
     AccountRepository, DepositCommand, DepositError, IdempotencyKey, NewAccount, TransferCommand,
-    TransferError,
+    TransferError, TransferOutcome,
 };
 use domain::{
     AccountId, Actor, Amount, Currency, PageRequest, Role, TransferId, TransferRuleError, UserId,
@@ -85,6 +85,39 @@ fn transfer(
 
 async fn balance(accounts: &DieselAccountRepository, id: AccountId) -> i64 {
     accounts.find_by_id(id).await.unwrap().unwrap().balance
+}
+
+/// Runs every transfer at once, each on its own task, and returns the outcomes in order.
+async fn all_at_once(
+    accounts: &DieselAccountRepository,
+    commands: impl IntoIterator<Item = TransferCommand>,
+) -> Vec<Result<TransferOutcome, TransferError>> {
+    let tasks: Vec<_> = commands
+        .into_iter()
+        .map(|command| {
+            let accounts = accounts.clone();
+            tokio::spawn(async move { accounts.transfer(command).await })
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        outcomes.push(task.await.expect("the transfer task does not panic"));
+    }
+    outcomes
+}
+
+/// Counts the transfers that went through and those refused for insufficient funds; any
+/// other outcome fails the test.
+fn done_and_refused(outcomes: &[Result<TransferOutcome, TransferError>]) -> (usize, usize) {
+    let (mut done, mut refused) = (0, 0);
+    for outcome in outcomes {
+        match outcome {
+            Ok(_) => done += 1,
+            Err(TransferError::Rule(TransferRuleError::InsufficientFunds)) => refused += 1,
+            Err(other) => panic!("unexpected outcome: {other:?}"),
+        }
+    }
+    (done, refused)
 }
 
 async fn a_new_account_has_a_zero_balance_and_is_listed_for_its_owner(
@@ -262,23 +295,24 @@ async fn concurrent_transfers_in_opposite_directions_all_complete_and_conserve_m
         account(accounts, ann, "USD", 1_000).await,
     );
 
-    let transfers = (0..40).map(|index| {
-        let accounts = accounts.clone();
-        let (from, to) = if index % 2 == 0 { (a, b) } else { (b, a) };
-        tokio::spawn(async move {
-            accounts
-                .transfer(transfer(ann, from, to, 1 + index, None))
-                .await
-        })
-    });
+    let amounts = 1..=40_i64;
+    let directions = amounts
+        .clone()
+        .map(|amount| if amount % 2 == 1 { (a, b) } else { (b, a) });
+    let outcomes = all_at_once(
+        accounts,
+        directions
+            .zip(amounts)
+            .map(|((from, to), amount)| transfer(ann, from, to, amount, None)),
+    )
+    .await;
     let mut moved = (0, 0);
-    for (index, handle) in (0_i64..).zip(transfers.collect::<Vec<_>>()) {
-        let outcome = handle.await.unwrap().expect("every transfer completes");
-        assert_eq!(outcome.transfer.amount.minor_units(), 1 + index);
-        if index % 2 == 0 {
-            moved.0 += 1 + index;
+    for outcome in outcomes {
+        let transfer = outcome.expect("every transfer completes").transfer;
+        if transfer.from_account_id == a {
+            moved.0 += transfer.amount.minor_units();
         } else {
-            moved.1 += 1 + index;
+            moved.1 += transfer.amount.minor_units();
         }
     }
 
@@ -301,18 +335,8 @@ async fn concurrent_debits_never_overdraw(accounts: &DieselAccountRepository, da
         account(accounts, bob, "USD", 0).await,
     );
 
-    let debits = (0..20).map(|_| {
-        let accounts = accounts.clone();
-        tokio::spawn(async move { accounts.transfer(transfer(ann, from, to, 1, None)).await })
-    });
-    let (mut done, mut refused) = (0, 0);
-    for handle in debits.collect::<Vec<_>>() {
-        match handle.await.unwrap() {
-            Ok(_) => done += 1,
-            Err(TransferError::Rule(TransferRuleError::InsufficientFunds)) => refused += 1,
-            Err(other) => panic!("unexpected outcome: {other:?}"),
-        }
-    }
+    let outcomes = all_at_once(accounts, (0..20).map(|_| transfer(ann, from, to, 1, None))).await;
+    let (done, refused) = done_and_refused(&outcomes);
 
     assert_eq!((done, refused), (10, 10));
     assert_eq!(
@@ -333,21 +357,19 @@ async fn money_received_and_spent_at_once_is_never_an_error(
     let middle = account(accounts, ann, "USD", 10).await;
     let sink = account(accounts, ann, "USD", 0).await;
 
-    let transfers = (0..30).map(|index| {
-        let accounts = accounts.clone();
-        let (from, to) = if index % 2 == 0 {
-            (rich, middle)
-        } else {
-            (middle, sink)
-        };
-        tokio::spawn(async move { accounts.transfer(transfer(ann, from, to, 10, None)).await })
-    });
-    for handle in transfers.collect::<Vec<_>>() {
-        match handle.await.unwrap() {
-            Ok(_) | Err(TransferError::Rule(TransferRuleError::InsufficientFunds)) => {}
-            Err(other) => panic!("unexpected outcome: {other:?}"),
-        }
-    }
+    let outcomes = all_at_once(
+        accounts,
+        (0..30).map(|index| {
+            let (from, to) = if index % 2 == 0 {
+                (rich, middle)
+            } else {
+                (middle, sink)
+            };
+            transfer(ann, from, to, 10, None)
+        }),
+    )
+    .await;
+    done_and_refused(&outcomes);
 
     let balances = [
         balance(accounts, rich).await,
