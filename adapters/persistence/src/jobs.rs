@@ -13,8 +13,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Bool, Text, Untyped};
 use diesel_async::RunQueryDsl;
 use domain::ports::{
     ClaimRequest, Enqueued, JobQueue, JobRepository, LeaseOwner, RepositoryError,
@@ -57,6 +59,36 @@ const POSTGRES_CLAIM: &str = concat!(
      RETURNING ",
     job_columns!()
 );
+
+/// [`POSTGRES_CLAIM`] with its parameters, as a query type of its own so that diesel keeps
+/// it prepared per connection (a `sql_query` is parsed and planned on every claim).
+#[derive(QueryId)]
+struct PostgresClaim {
+    owner: DbId,
+    until: DbTime,
+    now: DbTime,
+    kinds: Vec<String>,
+    limit: i64,
+}
+
+// Statements without a static query id are never cached; this one must be.
+const _: () = assert!(<PostgresClaim as QueryId>::HAS_STATIC_QUERY_ID);
+
+impl Query for PostgresClaim {
+    /// Rows are read by name into [`JobRow`], as from a `sql_query`.
+    type SqlType = Untyped;
+}
+
+impl QueryFragment<Pg> for PostgresClaim {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(POSTGRES_CLAIM);
+        out.push_bind_param_value_only::<Id, _>(&self.owner)?;
+        out.push_bind_param_value_only::<UtcTime, _>(&self.until)?;
+        out.push_bind_param_value_only::<UtcTime, _>(&self.now)?;
+        out.push_bind_param_value_only::<Array<Text>, _>(&self.kinds)?;
+        out.push_bind_param_value_only::<BigInt, _>(&self.limit)
+    }
+}
 
 /// One statement under SQLite's write lock. `{kinds}` becomes one placeholder per kind.
 const SQLITE_CLAIM: &str = concat!(
@@ -278,16 +310,20 @@ impl JobRepository for DieselJobRepository {
         let rows: Vec<JobRow> = match self.database.pool() {
             Pool::Postgres(pool) => {
                 let mut connection = pool.get().await.map_err(pool_error)?;
-                let kinds: Vec<&str> = request.kinds.iter().map(JobKind::as_str).collect();
-                diesel::sql_query(POSTGRES_CLAIM)
-                    .bind::<Id, _>(owner)
-                    .bind::<UtcTime, _>(until)
-                    .bind::<UtcTime, _>(now)
-                    .bind::<Array<Text>, _>(kinds)
-                    .bind::<BigInt, _>(limit)
-                    .load(&mut *connection)
-                    .await
-                    .map_err(unexpected)?
+                PostgresClaim {
+                    owner,
+                    until,
+                    now,
+                    kinds: request
+                        .kinds
+                        .iter()
+                        .map(|kind| kind.as_str().to_owned())
+                        .collect(),
+                    limit,
+                }
+                .load(&mut *connection)
+                .await
+                .map_err(unexpected)?
             }
             Pool::Sqlite(pool) => {
                 let mut connection = pool.get().await.map_err(pool_error)?;
