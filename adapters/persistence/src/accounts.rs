@@ -11,9 +11,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use domain::ports::{
@@ -29,6 +27,7 @@ use uuid::Uuid;
 use crate::database::{Database, SqliteConnectionWrapper};
 use crate::errors::{is_transient, unexpected};
 use crate::paging::{limit_offset, page_of};
+use crate::prepared::postgres_statement;
 use crate::schema::{accounts, deposits, idempotency_keys, transfers};
 use crate::sql_types::{DbId, DbTime, Id, UtcTime};
 
@@ -173,34 +172,15 @@ const POSTGRES_TRANSFER: &str = "\
         EXISTS (SELECT FROM recorded) AS recorded \
     FROM locked";
 
-/// [`POSTGRES_TRANSFER`] with its parameters, as a query type of its own: diesel keeps it
-/// prepared per connection, where a `sql_query` would be parsed and planned on every call
-/// (which cost more PostgreSQL CPU than the round trips the statement saves).
-#[derive(QueryId)]
-struct PostgresTransfer {
-    from: DbId,
-    to: DbId,
-    amount: i64,
-    now: DbTime,
-    id: DbId,
-}
-
-// Statements without a static query id are never cached; this one must be.
-const _: () = assert!(<PostgresTransfer as QueryId>::HAS_STATIC_QUERY_ID);
-
-impl Query for PostgresTransfer {
-    /// The account as locked, and whether the transfer was recorded.
-    type SqlType = ((Id, Id, BigInt, Text, UtcTime, UtcTime), Bool);
-}
-
-impl QueryFragment<Pg> for PostgresTransfer {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(POSTGRES_TRANSFER);
-        out.push_bind_param_value_only::<Id, _>(&self.from)?;
-        out.push_bind_param_value_only::<Id, _>(&self.to)?;
-        out.push_bind_param_value_only::<BigInt, _>(&self.amount)?;
-        out.push_bind_param_value_only::<UtcTime, _>(&self.now)?;
-        out.push_bind_param_value_only::<Id, _>(&self.id)
+postgres_statement! {
+    /// [`POSTGRES_TRANSFER`] with its parameters. Rows: the account as locked, and whether
+    /// the transfer was recorded.
+    struct PostgresTransfer(POSTGRES_TRANSFER) -> ((Id, Id, BigInt, Text, UtcTime, UtcTime), Bool) {
+        from: DbId as Id,
+        to: DbId as Id,
+        amount: i64 as BigInt,
+        now: DbTime as UtcTime,
+        id: DbId as Id,
     }
 }
 

@@ -13,9 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Text, Untyped};
 use diesel_async::RunQueryDsl;
 use domain::ports::{
@@ -29,6 +27,7 @@ use domain::{
 use crate::database::{Database, Pool};
 use crate::errors::{is_unique_violation, pool_error, unexpected};
 use crate::paging::{limit_offset, page_of};
+use crate::prepared::postgres_statement;
 use crate::schema::jobs;
 use crate::sql_types::{DbId, DbTime, Id, UtcTime};
 
@@ -60,33 +59,14 @@ const POSTGRES_CLAIM: &str = concat!(
     job_columns!()
 );
 
-/// [`POSTGRES_CLAIM`] with its parameters, as a query type of its own so that diesel keeps
-/// it prepared per connection (a `sql_query` is parsed and planned on every claim).
-#[derive(QueryId)]
-struct PostgresClaim {
-    owner: DbId,
-    until: DbTime,
-    now: DbTime,
-    kinds: Vec<String>,
-    limit: i64,
-}
-
-// Statements without a static query id are never cached; this one must be.
-const _: () = assert!(<PostgresClaim as QueryId>::HAS_STATIC_QUERY_ID);
-
-impl Query for PostgresClaim {
-    /// Rows are read by name into [`JobRow`], as from a `sql_query`.
-    type SqlType = Untyped;
-}
-
-impl QueryFragment<Pg> for PostgresClaim {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(POSTGRES_CLAIM);
-        out.push_bind_param_value_only::<Id, _>(&self.owner)?;
-        out.push_bind_param_value_only::<UtcTime, _>(&self.until)?;
-        out.push_bind_param_value_only::<UtcTime, _>(&self.now)?;
-        out.push_bind_param_value_only::<Array<Text>, _>(&self.kinds)?;
-        out.push_bind_param_value_only::<BigInt, _>(&self.limit)
+postgres_statement! {
+    /// [`POSTGRES_CLAIM`] with its parameters. Rows are read by name into [`JobRow`].
+    struct PostgresClaim(POSTGRES_CLAIM) -> Untyped {
+        owner: DbId as Id,
+        until: DbTime as UtcTime,
+        now: DbTime as UtcTime,
+        kinds: Vec<String> as Array<Text>,
+        limit: i64 as BigInt,
     }
 }
 

@@ -16,6 +16,7 @@ mod expressions;
 mod jobs;
 mod paging;
 mod posts;
+mod prepared;
 mod schema;
 mod sessions;
 mod sql_types;
