@@ -115,7 +115,7 @@ mod tests {
 
     const POLICY: RatePolicy = RatePolicy {
         limit: 3,
-        window: Duration::from_secs(60),
+        window: Duration::from_mins(1),
     };
 
     #[test]

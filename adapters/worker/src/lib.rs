@@ -65,14 +65,14 @@ impl WorkerConfig {
     pub fn with_concurrency(concurrency: usize) -> Self {
         Self {
             concurrency,
-            lease: Duration::from_secs(60),
+            lease: Duration::from_mins(1),
             poll_interval: Duration::from_millis(500),
             maintenance_interval: Duration::from_secs(10),
             retry: RetryPolicy {
                 base: Duration::from_secs(1),
-                max: Duration::from_secs(60 * 60),
+                max: Duration::from_hours(1),
             },
-            retention: Duration::from_secs(7 * 24 * 60 * 60),
+            retention: Duration::from_hours(168),
         }
     }
 }

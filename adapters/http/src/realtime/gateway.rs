@@ -20,6 +20,7 @@ use socketioxide::socket::DisconnectReason;
 use super::NAMESPACE;
 use super::order::{EventOrder, Turn};
 use super::payloads::{Ack, Delivery, Membership, Refusal, parse_chat, parse_room};
+use super::quota::{Slot, SocketQuota};
 use super::rate_limit::{MessageRateLimit, TokenBucket};
 use crate::middleware::request_log::REQUEST_ID_HEADER;
 
@@ -29,6 +30,7 @@ pub(super) struct Gateway {
     authenticator: Authenticator,
     clock: Arc<dyn Clock>,
     rate_limit: MessageRateLimit,
+    quota: SocketQuota,
 }
 
 impl Gateway {
@@ -36,11 +38,13 @@ impl Gateway {
         authenticator: Authenticator,
         clock: Arc<dyn Clock>,
         rate_limit: MessageRateLimit,
+        max_sockets_per_user: usize,
     ) -> Self {
         Self {
             authenticator,
             clock,
             rate_limit,
+            quota: SocketQuota::new(max_sockets_per_user),
         }
     }
 }
@@ -56,6 +60,8 @@ enum HandshakeRefusal {
     /// not a reason to tell them their token is bad.
     #[error("Authentication is unavailable, try again later")]
     Unavailable,
+    #[error("Too many connections for this user")]
+    TooManySockets,
 }
 
 /// Who is on the other end of a socket, stored in the socket's extensions at handshake.
@@ -63,6 +69,8 @@ enum HandshakeRefusal {
 struct Connection {
     user_id: UserId,
     bucket: Arc<Mutex<TokenBucket>>,
+    /// Given back to the user's quota when the socket (and so this) is dropped.
+    _slot: Arc<Slot>,
 }
 
 impl Connection {
@@ -151,7 +159,12 @@ async fn authenticate(
             return Err(HandshakeRefusal::Unavailable);
         }
     };
+    let slot = gateway
+        .quota
+        .take(actor.user_id)
+        .ok_or(HandshakeRefusal::TooManySockets)?;
     Ok(Connection {
+        _slot: Arc::new(slot),
         user_id: actor.user_id,
         bucket: Arc::new(Mutex::new(TokenBucket::new(
             gateway.rate_limit,

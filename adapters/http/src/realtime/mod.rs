@@ -21,6 +21,7 @@ mod gateway;
 mod order;
 mod payloads;
 mod publisher;
+mod quota;
 mod rate_limit;
 
 use std::sync::Arc;
@@ -29,8 +30,8 @@ use std::time::Duration;
 use application::Authenticator;
 use domain::ports::{Clock, EventPublisher};
 use engineioxide::service::NotFoundService;
-use socketioxide::SocketIo;
 use socketioxide::service::SocketIoService;
+use socketioxide::{ParserConfig, SocketIo};
 
 pub(crate) use bridge::SocketIoEndpoint;
 pub use rate_limit::MessageRateLimit;
@@ -38,6 +39,11 @@ pub use rate_limit::MessageRateLimit;
 /// Where socket.io clients connect: the engine.io path and the one namespace.
 pub(crate) const SOCKET_IO_PATH: &str = "/socket.io";
 const NAMESPACE: &str = "/events";
+
+/// Binary attachments one socket.io packet may announce.
+const MAX_BINARY_ATTACHMENTS: usize = 4;
+/// How long the attachments of a packet may take to arrive.
+const ATTACHMENT_COMPLETION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Tunables of the gateway. The defaults are the ones documented in ARCHITECTURE.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +59,8 @@ pub struct RealtimeConfig {
     pub ping_timeout: Duration,
     /// How long shutdown waits for sockets to close before it moves on.
     pub close_timeout: Duration,
+    /// Sockets one user may hold open at once; the next handshake is refused.
+    pub max_sockets_per_user: usize,
 }
 
 impl Default for RealtimeConfig {
@@ -63,6 +71,7 @@ impl Default for RealtimeConfig {
             ping_interval: Duration::from_secs(25),
             ping_timeout: Duration::from_secs(20),
             close_timeout: Duration::from_secs(5),
+            max_sockets_per_user: 20,
         }
     }
 }
@@ -91,7 +100,19 @@ impl Realtime {
         clock: Arc<dyn Clock>,
         config: RealtimeConfig,
     ) -> Self {
+        // The gateway's messages are at most `max_payload_bytes`, and none of its events
+        // carries binary attachments: a few small ones are tolerated, never the defaults
+        // (10,000 attachments, 10 MB, a minute to complete).
+        let parser = ParserConfig::common()
+            .max_incoming_binaries(MAX_BINARY_ATTACHMENTS)
+            .max_incoming_binary_buf_size(
+                usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX),
+            )
+            .packet_completion_timeout(ATTACHMENT_COMPLETION_TIMEOUT);
         let (service, io) = SocketIo::builder()
+            .with_parser(parser)
+            .ws_max_message_size(usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX))
+            .ws_max_frame_size(usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX))
             .req_path(SOCKET_IO_PATH)
             .max_payload(config.max_payload_bytes)
             .ping_interval(config.ping_interval)
@@ -99,7 +120,12 @@ impl Realtime {
             .build_svc();
         gateway::register(
             &io,
-            gateway::Gateway::new(authenticator, clock, config.rate_limit),
+            gateway::Gateway::new(
+                authenticator,
+                clock,
+                config.rate_limit,
+                config.max_sockets_per_user,
+            ),
         );
         Self {
             io,

@@ -39,7 +39,7 @@ contract!(DieselJobRepository;
 );
 
 const SECOND: chrono::Duration = chrono::Duration::seconds(1);
-const LEASE: Duration = Duration::from_secs(60);
+const LEASE: Duration = Duration::from_mins(1);
 
 fn kind(name: &str) -> JobKind {
     JobKind::parse(name).unwrap()
