@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
 use adapter_http::{
-    CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig, Services,
+    ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig,
+    Services,
 };
 use adapter_mail::{MailSettings, OutboxMailer, SmtpMailer, SmtpOptions};
 use adapter_memory::InMemoryRateLimiter;
@@ -37,7 +38,13 @@ const BODY_LIMIT_BYTES: usize = 10 * 1024;
 /// through this process take effect at once regardless.
 const AUTH_STATE_TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
 /// Password-reset links work for this long.
-const RESET_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
+const RESET_TOKEN_TTL: Duration = Duration::from_mins(30);
+/// Reset emails sent to one address per hour; more requests are answered alike and send
+/// nothing.
+const RESET_REQUEST_POLICY: RatePolicy = RatePolicy {
+    limit: 3,
+    window: Duration::from_hours(1),
+};
 /// Failed logins allowed per account within the rate-limit window.
 const MAX_FAILED_LOGINS: u32 = 5;
 /// How long running jobs may finish after a shutdown signal before they are released to
@@ -188,6 +195,7 @@ impl App {
                     limit: MAX_FAILED_LOGINS,
                     window,
                 },
+                reset_request_policy: RESET_REQUEST_POLICY,
             },
         );
 
@@ -196,7 +204,10 @@ impl App {
         let realtime = Realtime::new(
             authenticator.clone(),
             Arc::clone(&clock),
-            RealtimeConfig::default(),
+            RealtimeConfig {
+                max_sockets_per_user: settings.max_sockets_per_user,
+                ..RealtimeConfig::default()
+            },
         );
         let events: Arc<dyn EventPublisher> = realtime.publisher();
         let services = Services {
@@ -224,6 +235,13 @@ impl App {
             cors: cors_policy(settings),
             expose_error_details: settings.expose_error_details(),
             body_limit_bytes: BODY_LIMIT_BYTES,
+            body_read_timeout: Duration::from_secs(settings.http.body_timeout_seconds),
+            connection_limits: ConnectionLimits {
+                max_connections: settings.http.max_connections,
+                header_read_timeout: Duration::from_secs(settings.http.header_timeout_seconds),
+                idle_timeout: Duration::from_secs(settings.http.idle_timeout_seconds),
+                http2_max_concurrent_streams: settings.http.http2_max_streams,
+            },
             rate_limits: RateLimits {
                 limiter: rate_limiter,
                 global: RatePolicy {

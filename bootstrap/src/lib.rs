@@ -5,6 +5,7 @@
 pub mod app;
 pub mod secrets;
 pub mod settings;
+mod strength;
 pub mod telemetry;
 
 pub use app::App;

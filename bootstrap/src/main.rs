@@ -6,7 +6,7 @@
 //! - `backend create-admin`: create the admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` and exit.
 
 use anyhow::Context as _;
-use bootstrap::settings::Settings;
+use bootstrap::settings::{LogFormat, Settings};
 use bootstrap::{App, telemetry};
 use mimalloc::MiMalloc;
 
@@ -42,11 +42,20 @@ async fn main() -> std::process::ExitCode {
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("configuration error: {error}");
+            // No subscriber yet: say it in the format the operator asked for.
+            if json_logs_requested() {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({ "level": "ERROR", "message": "configuration error", "variable": error.variable, "error": error.to_string() })
+                );
+            } else {
+                eprintln!("configuration error: {error}");
+            }
             return std::process::ExitCode::from(2);
         }
     };
     telemetry::init(settings.log_format);
+    let human = settings.log_format == LogFormat::Pretty;
     let outcome = match command.as_str() {
         "serve" => serve(&settings).await,
         "worker" => work(&settings).await,
@@ -61,7 +70,9 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "fatal");
-            eprintln!("error: {error:#}");
+            if human {
+                eprintln!("error: {error:#}");
+            }
             std::process::ExitCode::FAILURE
         }
     }
@@ -71,16 +82,19 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let app = App::build(settings).await?;
     let address = app.address();
     tracing::info!(%address, docs = %format!("http://{address}/docs"), "listening");
-    println!("Serving on http://{address} (API under /api/v1) — docs at http://{address}/docs");
+    // The banner is for people; in JSON mode every line is a log object.
+    if settings.log_format == LogFormat::Pretty {
+        println!("Serving on http://{address} (API under /api/v1) — docs at http://{address}/docs");
+    }
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
 async fn work(settings: &Settings) -> anyhow::Result<()> {
-    println!(
-        "Running {} job workers (no HTTP) until SIGINT or SIGTERM",
-        settings.job_workers
+    tracing::info!(
+        workers = settings.job_workers,
+        "running job workers (no HTTP) until SIGINT or SIGTERM"
     );
     bootstrap::app::run_workers(settings, shutdown_signal()).await?;
     tracing::info!("stopped");
@@ -95,11 +109,21 @@ async fn create_admin(settings: &Settings) -> anyhow::Result<()> {
     App::build(settings)
         .await
         .context("could not create the admin")?;
-    println!(
-        "admin {} is present",
-        settings.admin_email.as_deref().unwrap_or_default()
+    tracing::info!(
+        email = settings.admin_email.as_deref().unwrap_or_default(),
+        "admin is present"
     );
     Ok(())
+}
+
+/// Whether the environment asks for JSON logs, read directly for the one error that comes
+/// before the settings (and so the subscriber) exist.
+fn json_logs_requested() -> bool {
+    match std::env::var("LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok(_) => false,
+        Err(_) => std::env::var("APP_ENV").as_deref() == Ok("production"),
+    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -72,8 +72,69 @@ pub struct Settings {
     /// Longest wait for any step of an SMTP delivery.
     pub smtp_timeout_seconds: u64,
     pub log_format: LogFormat,
+    /// Limits on the clients' connections and request bodies.
+    pub http: HttpLimits,
+    /// Sockets one user may hold open at once.
+    pub max_sockets_per_user: usize,
     /// Directory for generated local state (the development JWT secret).
     pub data_dir: PathBuf,
+}
+
+/// Limits on the clients' connections and request bodies (`HTTP_*` variables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    pub max_connections: usize,
+    pub header_timeout_seconds: u64,
+    pub body_timeout_seconds: u64,
+    pub idle_timeout_seconds: u64,
+    pub http2_max_streams: u32,
+}
+
+impl HttpLimits {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_connections: positive(
+                parse(get, "HTTP_MAX_CONNECTIONS", "10000", "a positive number")?,
+                "HTTP_MAX_CONNECTIONS",
+            )?,
+            header_timeout_seconds: positive(
+                parse(
+                    get,
+                    "HTTP_HEADER_TIMEOUT_SECONDS",
+                    "10",
+                    "a number of seconds",
+                )?,
+                "HTTP_HEADER_TIMEOUT_SECONDS",
+            )?,
+            body_timeout_seconds: positive(
+                parse(
+                    get,
+                    "HTTP_BODY_TIMEOUT_SECONDS",
+                    "30",
+                    "a number of seconds",
+                )?,
+                "HTTP_BODY_TIMEOUT_SECONDS",
+            )?,
+            idle_timeout_seconds: positive(
+                parse(
+                    get,
+                    "HTTP_IDLE_TIMEOUT_SECONDS",
+                    "60",
+                    "a number of seconds",
+                )?,
+                "HTTP_IDLE_TIMEOUT_SECONDS",
+            )?,
+            http2_max_streams: positive(
+                parse(
+                    get,
+                    "HTTP2_MAX_CONCURRENT_STREAMS",
+                    "100",
+                    "a positive number",
+                )?,
+                "HTTP2_MAX_CONCURRENT_STREAMS",
+            )?,
+        })
+    }
 }
 
 /// The JWT secret must be at least this long (HS256 wants a 256-bit key).
@@ -113,6 +174,12 @@ impl Settings {
                     format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
                 ));
             }
+            if environment == Environment::Production
+                && let Some(weakness) =
+                    crate::strength::weak_jwt_secret(secrecy::ExposeSecret::expose_secret(secret))
+            {
+                return Err(invalid("JWT_SECRET", weakness.to_owned()));
+            }
         } else if environment == Environment::Production {
             return Err(invalid(
                 "JWT_SECRET",
@@ -121,6 +188,13 @@ impl Settings {
         }
         let admin_email = get("ADMIN_EMAIL");
         let admin_password = get("ADMIN_PASSWORD").map(SecretString::from);
+        if environment == Environment::Production
+            && let Some(password) = &admin_password
+            && let Some(weakness) =
+                crate::strength::weak_admin_password(secrecy::ExposeSecret::expose_secret(password))
+        {
+            return Err(invalid("ADMIN_PASSWORD", weakness.to_owned()));
+        }
         if admin_email.is_some() != admin_password.is_some() {
             return Err(invalid(
                 "ADMIN_EMAIL",
@@ -232,6 +306,16 @@ impl Settings {
                 "SMTP_TIMEOUT_SECONDS",
             )?,
             log_format,
+            http: HttpLimits::from_lookup(&get)?,
+            max_sockets_per_user: positive(
+                parse(
+                    &get,
+                    "REALTIME_MAX_SOCKETS_PER_USER",
+                    "20",
+                    "a positive number",
+                )?,
+                "REALTIME_MAX_SOCKETS_PER_USER",
+            )?,
             data_dir: PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".to_owned())),
         })
     }
@@ -313,6 +397,9 @@ mod tests {
 
     use super::*;
 
+    /// `openssl rand -base64 33`.
+    const STRONG_SECRET: &str = "q0Vn3ZfK8xH1s7rT2yW5uB9eL4mC6pA0dJ8gN3kR1tQz";
+
     fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let map: HashMap<String, String> = pairs
             .iter()
@@ -371,14 +458,62 @@ mod tests {
             load(&[("JWT_SECRET", "short")]).unwrap_err().variable,
             "JWT_SECRET"
         );
-        let strong = "x".repeat(32);
-        assert!(load(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]).is_ok());
+        assert!(load(&[("APP_ENV", "production"), ("JWT_SECRET", STRONG_SECRET)]).is_ok());
+    }
+
+    #[test]
+    fn production_refuses_weak_jwt_secrets_that_development_accepts() {
+        for weak in [
+            "a".repeat(40),
+            "changeme-changeme-changeme-changeme".to_owned(),
+            "secretsecretsecretsecretsecretsecret".to_owned(),
+        ] {
+            let error = load(&[("APP_ENV", "production"), ("JWT_SECRET", &weak)]).unwrap_err();
+            assert_eq!(error.variable, "JWT_SECRET", "{weak}");
+            assert!(
+                load(&[("JWT_SECRET", &weak)]).is_ok(),
+                "development refused {weak}"
+            );
+        }
+    }
+
+    #[test]
+    fn production_refuses_a_weak_admin_password() {
+        let error = load(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", STRONG_SECRET),
+            ("ADMIN_EMAIL", "admin@example.com"),
+            ("ADMIN_PASSWORD", "12345678"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "ADMIN_PASSWORD");
+        assert!(
+            load(&[
+                ("APP_ENV", "production"),
+                ("JWT_SECRET", STRONG_SECRET),
+                ("ADMIN_EMAIL", "admin@example.com"),
+                ("ADMIN_PASSWORD", "kX9#mP2$vL7@nQ4"),
+            ])
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_zero() {
+        let settings = load(&[]).unwrap();
+        assert_eq!(settings.http.header_timeout_seconds, 10);
+        assert_eq!(settings.http.max_connections, 10_000);
+        assert_eq!(
+            load(&[("HTTP_IDLE_TIMEOUT_SECONDS", "0")])
+                .unwrap_err()
+                .variable,
+            "HTTP_IDLE_TIMEOUT_SECONDS"
+        );
     }
 
     #[test]
     fn production_logs_json_by_default() {
-        let strong = "x".repeat(32);
-        let settings = load(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]).unwrap();
+        let settings = load(&[("APP_ENV", "production"), ("JWT_SECRET", STRONG_SECRET)]).unwrap();
         assert_eq!(settings.log_format, LogFormat::Json);
         assert!(!settings.expose_error_details());
     }

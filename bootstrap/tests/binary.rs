@@ -237,3 +237,57 @@ fn the_worker_command_refuses_to_run_without_workers() {
         "{output:?}"
     );
 }
+
+#[test]
+fn in_json_mode_every_line_the_process_writes_is_a_json_object() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = backend(directory.path())
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut lines = stdout.lines().map(|line| line.expect("readable stdout"));
+    let listening: serde_json::Value = lines
+        .by_ref()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(&line)
+                .unwrap_or_else(|_| panic!("not JSON: {line}"))
+        })
+        .find(|line| line["message"] == "listening")
+        .expect("a listening line");
+    let url = format!("http://{}", listening["address"].as_str().unwrap());
+    assert!(http_get(&url, "/health").starts_with("HTTP/1.1 200"));
+
+    let status = terminate(&mut child);
+
+    assert!(status.success(), "{status:?}");
+    for line in lines {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&line).is_ok(),
+            "not JSON: {line}"
+        );
+    }
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    for line in stderr.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON on stderr: {line}"
+        );
+    }
+}
+
+#[test]
+fn a_configuration_error_in_json_mode_is_a_json_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = backend(directory.path())
+        .env("LOG_FORMAT", "json")
+        .env("PORT", "eighty")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let line: serde_json::Value = serde_json::from_str(stderr.trim()).expect("a JSON line");
+    assert_eq!(line["variable"], "PORT");
+}

@@ -37,4 +37,5 @@ pub use session::{
 pub use user::{
     Email, EmailError, NewUser, Password, PasswordError, PasswordHash, Role, RoleError, SearchTerm,
     SearchTermError, User, UserChanges, UserCredentials, UserName, UserNameError, UserQuery,
+    leaves_no_admin,
 };

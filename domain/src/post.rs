@@ -17,9 +17,11 @@ pub enum PostTitleError {
     Empty,
     #[error("Must be at most {TITLE_MAX_CHARS} characters")]
     TooLong,
+    #[error("Must not contain control characters")]
+    ControlCharacter,
 }
 
-/// A post title: 1 to 200 characters after trimming.
+/// A post title: 1 to 200 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostTitle(String);
 
@@ -31,6 +33,9 @@ impl PostTitle {
         }
         if text.chars().count() > TITLE_MAX_CHARS {
             return Err(PostTitleError::TooLong);
+        }
+        if text.chars().any(char::is_control) {
+            return Err(PostTitleError::ControlCharacter);
         }
         Ok(Self(text.to_owned()))
     }
@@ -46,9 +51,13 @@ impl PostTitle {
 pub enum PostContentError {
     #[error("Must be at most {CONTENT_MAX_CHARS} characters")]
     TooLong,
+    #[error("Must not contain control characters other than tab and line breaks")]
+    ControlCharacter,
 }
 
-/// A post body: up to 100,000 characters, kept as written.
+/// A post body: up to 100,000 characters, kept as written; no control characters but tab,
+/// line feed and carriage return (PostgreSQL cannot store NUL in text at all, and the rest
+/// have no place in prose).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostContent(String);
 
@@ -56,6 +65,12 @@ impl PostContent {
     pub fn parse(text: &str) -> Result<Self, PostContentError> {
         if text.chars().count() > CONTENT_MAX_CHARS {
             return Err(PostContentError::TooLong);
+        }
+        if text
+            .chars()
+            .any(|character| character.is_control() && !matches!(character, '\t' | '\n' | '\r'))
+        {
+            return Err(PostContentError::ControlCharacter);
         }
         Ok(Self(text.to_owned()))
     }
@@ -149,6 +164,27 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
+    }
+
+    #[test]
+    fn nul_and_other_control_characters_are_refused_in_titles_and_content() {
+        assert_eq!(
+            PostTitle::parse("a\0b"),
+            Err(PostTitleError::ControlCharacter)
+        );
+        assert_eq!(
+            PostTitle::parse("a\nb"),
+            Err(PostTitleError::ControlCharacter)
+        );
+        assert_eq!(
+            PostContent::parse("a\0b"),
+            Err(PostContentError::ControlCharacter)
+        );
+        assert_eq!(
+            PostContent::parse("\u{1b}[31m"),
+            Err(PostContentError::ControlCharacter)
+        );
+        assert!(PostContent::parse("line one\r\nline two\tend").is_ok());
     }
 
     #[test]

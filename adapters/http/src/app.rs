@@ -41,6 +41,10 @@ pub struct HttpConfig {
     pub expose_error_details: bool,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// Longest time a request body may take to arrive (408 after it).
+    pub body_read_timeout: std::time::Duration,
+    /// Limits on the clients' connections (count, header deadline, idle, HTTP/2 streams).
+    pub connection_limits: crate::server::ConnectionLimits,
     pub rate_limits: RateLimits,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
@@ -114,6 +118,7 @@ pub(crate) fn router(
         .nest("/", api)
         .with(BodyLimit {
             max_bytes: config.body_limit_bytes,
+            read_timeout: config.body_read_timeout,
         });
 
     Route::new()

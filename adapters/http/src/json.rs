@@ -21,11 +21,17 @@ pub(crate) struct JsonBody<T>(pub(crate) T);
 impl<T: Type> Payload for JsonBody<T> {
     const CONTENT_TYPE: &'static str = "application/json";
 
+    /// `application/json` or `application/*+json`; a `charset`, if given, must be UTF-8
+    /// (RFC 8259: JSON exchanged between systems is UTF-8; a body declared Latin-1 would be
+    /// read as something its sender did not mean).
     fn check_content_type(content_type: &str) -> bool {
         content_type.parse::<mime::Mime>().is_ok_and(|mime| {
             mime.type_() == "application"
                 && (mime.subtype() == "json"
                     || mime.suffix().is_some_and(|suffix| suffix == "json"))
+                && mime
+                    .get_param(mime::CHARSET)
+                    .is_none_or(|charset| charset == mime::UTF_8)
         })
     }
 
@@ -103,12 +109,13 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationEr
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ValidationErrors::form("Request body is required"));
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
-        ValidationErrors::form(format!(
-            "Malformed JSON: {}",
-            strip_position(&error.to_string())
-        ))
-    })?;
+    let crate::strict_json::StrictValue(value) =
+        serde_json::from_slice(bytes).map_err(|error| {
+            ValidationErrors::form(format!(
+                "Malformed JSON: {}",
+                strip_position(&error.to_string())
+            ))
+        })?;
     if !value.is_object() {
         return Err(ValidationErrors::form("Expected a JSON object"));
     }

@@ -18,9 +18,10 @@ mod openapi;
 mod realtime;
 mod request_context;
 mod server;
+mod strict_json;
 mod timestamp;
 
 pub use app::{HttpConfig, RateLimits, Services};
 pub use middleware::cors::CorsPolicy;
 pub use realtime::{MessageRateLimit, Realtime, RealtimeConfig};
-pub use server::HttpServer;
+pub use server::{ConnectionLimits, HttpServer};

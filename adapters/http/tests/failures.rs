@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::{
-    CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig, Services,
+    ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig,
+    Services,
 };
 use application::{
     AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
@@ -56,7 +57,7 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
     let limiter = Arc::new(limiter);
     let policy = RatePolicy {
         limit: 100,
-        window: Duration::from_secs(60),
+        window: Duration::from_mins(1),
     };
     let auth = AuthService::new(
         AuthPorts {
@@ -71,9 +72,10 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
             auth_states: auth_states.clone(),
         },
         AuthConfig {
-            refresh_token_ttl: Duration::from_secs(60),
-            reset_token_ttl: Duration::from_secs(60),
+            refresh_token_ttl: Duration::from_mins(1),
+            reset_token_ttl: Duration::from_mins(1),
             failed_login_policy: policy,
+            reset_request_policy: policy,
         },
     );
     let authenticator = Authenticator::new(
@@ -112,6 +114,8 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
         cors: CorsPolicy::Closed,
         expose_error_details,
         body_limit_bytes: 10 * 1024,
+        body_read_timeout: Duration::from_secs(30),
+        connection_limits: ConnectionLimits::default(),
         rate_limits: RateLimits {
             limiter,
             global: policy,

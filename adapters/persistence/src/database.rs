@@ -315,7 +315,10 @@ fn sqlite_manager_config() -> ManagerConfig<SqliteConnectionWrapper> {
     config.custom_setup = Box::new(|url| {
         let url = url.to_owned();
         Box::pin(async move {
-            let mut connection = SqliteConnectionWrapper::establish(&url).await?;
+            let connection = tokio::task::spawn_blocking(move || open_sqlite(&url))
+                .await
+                .map_err(|error| diesel::ConnectionError::BadConnection(error.to_string()))??;
+            let mut connection = SqliteConnectionWrapper::new(connection);
             connection
                 .batch_execute(SQLITE_CONNECTION_SETUP)
                 .await
@@ -324,6 +327,25 @@ fn sqlite_manager_config() -> ManagerConfig<SqliteConnectionWrapper> {
         })
     });
     config
+}
+
+/// Opens one SQLite connection with the service's SQL functions.
+///
+/// `lower` is replaced by a Unicode-aware one: SQLite's own folds ASCII only, so the users
+/// search (`search_text`, a virtual column computed with `lower` when read) would not find
+/// `Élodie` for `ÉLODIE`, while PostgreSQL's does. The replacement is deterministic, as a
+/// generated column requires, and `lower(NULL)` stays NULL.
+fn open_sqlite(url: &str) -> diesel::ConnectionResult<SqliteConnection> {
+    use diesel::sql_types::{Nullable, Text};
+    let mut connection = SqliteConnection::establish(url)?;
+    connection
+        .register_sql_function::<(Nullable<Text>,), Nullable<Text>, _, _, _>(
+            "lower",
+            true,
+            |(text,): (Option<String>,)| text.map(|text| text.to_lowercase()),
+        )
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(connection)
 }
 
 fn build_pool<C>(

@@ -11,6 +11,7 @@
 #[macro_use]
 mod database;
 mod accounts;
+mod admins;
 mod errors;
 mod expressions;
 mod jobs;

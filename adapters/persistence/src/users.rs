@@ -9,9 +9,10 @@ use domain::ports::{
 };
 use domain::{
     AuthState, Email, NewJob, NewUser, Page, PasswordHash, Role, User, UserChanges,
-    UserCredentials, UserId, UserName, UserQuery,
+    UserCredentials, UserId, UserName, UserQuery, leaves_no_admin,
 };
 
+use crate::admins::LockAdmins as _;
 use crate::database::Database;
 use crate::errors::{is_foreign_key_violation, is_unique_violation, unexpected};
 use crate::expressions::contains_pattern;
@@ -282,6 +283,7 @@ impl UserRepository for DieselUserRepository {
         now: DateTime<Utc>,
     ) -> Result<User, UpdateUserRecordError> {
         let role_changes = changes.role.is_some();
+        let demotes = changes.role.is_some_and(|role| role != Role::Admin);
         let changeset = UserChangeset {
             email: changes.email.map(|email| email.as_str().to_owned()),
             name: changes.name.map(|name| name.as_str().to_owned()),
@@ -290,33 +292,42 @@ impl UserRepository for DieselUserRepository {
         };
         let target = users::table.find(DbId(id.as_uuid()));
         let updated = with_connection!(self.database, |connection| {
-            if role_changes {
-                // A new role invalidates the access tokens that carry the old one.
-                diesel::update(target)
-                    .set((
-                        &changeset,
-                        users::session_version.eq(users::session_version + 1),
-                    ))
-                    .returning(UserRow::as_returning())
-                    .get_result(connection)
-                    .await
-                    .optional()
-            } else {
-                diesel::update(target)
-                    .set(&changeset)
-                    .returning(UserRow::as_returning())
-                    .get_result(connection)
-                    .await
-                    .optional()
-            }
+            connection
+                .transaction::<_, diesel::result::Error, _>(async move |transaction| {
+                    if demotes && leaves_no_admin(&transaction.lock_admins().await?, id) {
+                        return Ok(Guarded::LastAdmin);
+                    }
+                    let row = if role_changes {
+                        // A new role invalidates the access tokens that carry the old one.
+                        diesel::update(target)
+                            .set((
+                                &changeset,
+                                users::session_version.eq(users::session_version + 1),
+                            ))
+                            .returning(UserRow::as_returning())
+                            .get_result(transaction)
+                            .await
+                            .optional()?
+                    } else {
+                        diesel::update(target)
+                            .set(&changeset)
+                            .returning(UserRow::as_returning())
+                            .get_result(transaction)
+                            .await
+                            .optional()?
+                    };
+                    Ok(row.map_or(Guarded::NotFound, Guarded::Done))
+                })
+                .await
         });
         match updated {
-            Ok(Some(row)) => {
+            Ok(Guarded::Done(row)) => {
                 // A new name or email may match other searches.
                 self.database.user_totals().forget();
                 Ok(row.try_into()?)
             }
-            Ok(None) => Err(UpdateUserRecordError::NotFound),
+            Ok(Guarded::NotFound) => Err(UpdateUserRecordError::NotFound),
+            Ok(Guarded::LastAdmin) => Err(UpdateUserRecordError::LastAdmin),
             Err(error) if is_unique_violation(&error, EMAIL_UNIQUE, EMAIL_UNIQUE_COLUMNS) => {
                 Err(UpdateUserRecordError::EmailTaken)
             }
@@ -327,21 +338,40 @@ impl UserRepository for DieselUserRepository {
     #[tracing::instrument(skip(self))]
     async fn delete(&self, id: UserId) -> Result<(), DeleteUserRecordError> {
         let deleted = with_connection!(self.database, |connection| {
-            diesel::delete(users::table.find(DbId(id.as_uuid())))
-                .execute(connection)
+            connection
+                .transaction::<_, diesel::result::Error, _>(async move |transaction| {
+                    if leaves_no_admin(&transaction.lock_admins().await?, id) {
+                        return Ok(Guarded::LastAdmin);
+                    }
+                    let deleted = diesel::delete(users::table.find(DbId(id.as_uuid())))
+                        .execute(transaction)
+                        .await?;
+                    Ok(if deleted == 0 {
+                        Guarded::NotFound
+                    } else {
+                        Guarded::Done(())
+                    })
+                })
                 .await
         });
-        let deleted = match deleted {
-            Ok(deleted) => deleted,
-            Err(error) if is_foreign_key_violation(&error) => {
-                return Err(DeleteUserRecordError::OwnsAccounts);
+        match deleted {
+            Ok(Guarded::Done(())) => {
+                self.database.user_totals().forget();
+                Ok(())
             }
-            Err(error) => return Err(unexpected(error).into()),
-        };
-        if deleted == 0 {
-            return Err(DeleteUserRecordError::NotFound);
+            Ok(Guarded::NotFound) => Err(DeleteUserRecordError::NotFound),
+            Ok(Guarded::LastAdmin) => Err(DeleteUserRecordError::LastAdmin),
+            Err(error) if is_foreign_key_violation(&error) => {
+                Err(DeleteUserRecordError::OwnsAccounts)
+            }
+            Err(error) => Err(unexpected(error).into()),
         }
-        self.database.user_totals().forget();
-        Ok(())
     }
+}
+
+/// What a change guarded by the last-admin rule came to.
+enum Guarded<T> {
+    Done(T),
+    NotFound,
+    LastAdmin,
 }

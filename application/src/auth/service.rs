@@ -27,6 +27,9 @@ pub struct AuthConfig {
     pub reset_token_ttl: Duration,
     /// Failed logins allowed per account within the window, before 429.
     pub failed_login_policy: RatePolicy,
+    /// Reset emails sent per address within the window; requests past it are answered
+    /// like any other and send nothing (a mailbox cannot be flooded through this API).
+    pub reset_request_policy: RatePolicy,
 }
 
 /// The ports the authentication use cases drive.
@@ -124,19 +127,23 @@ impl AuthService {
     }
 
     /// Password login. An unknown email and a wrong password take the same time and give
-    /// the same error; repeated failures for one account are refused for a while.
+    /// the same error; an account gets at most `failed_login_policy.limit` password checks
+    /// per window that did not succeed, however many arrive at once.
     #[tracing::instrument(skip_all)]
     pub async fn login(
         &self,
         email: &Email,
         password: &Password,
     ) -> Result<IssuedSession, LoginError> {
+        // The attempt is counted before the password is checked, atomically, and only a
+        // success takes it back: parallel guesses cannot all read "under the limit" first
+        // and be checked, as they could if the count were raised after each failure.
         let failures_key = format!("failed-logins:{email}");
         let policy = self.config.failed_login_policy;
-        let failures = self.ports.rate_limiter.peek(&failures_key, policy).await;
-        if failures.remaining == 0 {
+        let attempt = self.ports.rate_limiter.hit(&failures_key, policy).await;
+        if !attempt.allowed {
             return Err(LoginError::TooManyAttempts {
-                retry_after: failures.reset_after,
+                retry_after: attempt.reset_after,
             });
         }
         let credentials = self.ports.users.find_credentials_by_email(email).await?;
@@ -151,7 +158,6 @@ impl AuthService {
             false
         };
         let Some(credentials) = credentials.filter(|_| verified) else {
-            self.ports.rate_limiter.hit(&failures_key, policy).await;
             return Err(LoginError::InvalidCredentials);
         };
         self.ports.rate_limiter.reset(&failures_key).await;
@@ -211,10 +217,23 @@ impl AuthService {
         Ok(())
     }
 
-    /// Queues a reset link if the account exists (in the transaction that stores the token);
-    /// says nothing either way.
+    /// Queues a reset link if the account exists (in the transaction that stores the token)
+    /// and the address has not had `reset_request_policy.limit` of them this window; says
+    /// nothing either way.
     #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(&self, email: &Email) -> Result<(), RequestResetError> {
+        let requests = self
+            .ports
+            .rate_limiter
+            .hit(
+                &format!("password-resets:{email}"),
+                self.config.reset_request_policy,
+            )
+            .await;
+        if !requests.allowed {
+            tracing::info!("password reset requests over the per-address limit: none sent");
+            return Ok(());
+        }
         let Some(credentials) = self.ports.users.find_credentials_by_email(email).await? else {
             return Ok(());
         };

@@ -25,14 +25,15 @@ fn now() -> DateTime<Utc> {
 
 const POLICY: RatePolicy = RatePolicy {
     limit: 5,
-    window: Duration::from_secs(900),
+    window: Duration::from_mins(15),
 };
 
 fn config() -> AuthConfig {
     AuthConfig {
-        refresh_token_ttl: Duration::from_secs(3600),
-        reset_token_ttl: Duration::from_secs(1800),
+        refresh_token_ttl: Duration::from_hours(1),
+        reset_token_ttl: Duration::from_mins(30),
         failed_login_policy: POLICY,
+        reset_request_policy: POLICY,
     }
 }
 
@@ -52,7 +53,7 @@ fn decision(remaining: u32) -> RateDecision {
         allowed: remaining > 0,
         limit: 5,
         remaining,
-        reset_after: Duration::from_secs(600),
+        reset_after: Duration::from_mins(10),
     }
 }
 
@@ -216,10 +217,6 @@ fn login_args() -> (Email, Password) {
 async fn an_unknown_email_costs_a_verify_against_a_dummy_hash_and_fails_like_a_wrong_password() {
     let mut mocks = Mocks::default();
     mocks
-        .rate_limiter
-        .expect_peek()
-        .returning(|_, _| decision(5));
-    mocks
         .users
         .expect_find_credentials_by_email()
         .returning(|_| Ok(None));
@@ -250,10 +247,6 @@ async fn an_unknown_email_costs_a_verify_against_a_dummy_hash_and_fails_like_a_w
 async fn a_wrong_password_is_invalid_credentials_and_counts_a_failure_for_the_account() {
     let mut mocks = Mocks::default();
     mocks
-        .rate_limiter
-        .expect_peek()
-        .returning(|_, _| decision(5));
-    mocks
         .users
         .expect_find_credentials_by_email()
         .returning(|_| Ok(Some(credentials())));
@@ -272,18 +265,18 @@ async fn a_wrong_password_is_invalid_credentials_and_counts_a_failure_for_the_ac
 }
 
 #[tokio::test]
-async fn an_account_with_too_many_recent_failures_is_refused_before_any_hashing() {
+async fn an_attempt_over_the_accounts_limit_is_refused_before_any_hashing() {
     let mut mocks = Mocks::default();
     mocks
         .rate_limiter
-        .expect_peek()
+        .expect_hit()
         .returning(|_, _| decision(0));
     let (email, password) = login_args();
 
     let result = mocks.build().login(&email, &password).await;
 
     assert!(
-        matches!(result, Err(LoginError::TooManyAttempts { retry_after }) if retry_after == Duration::from_secs(600))
+        matches!(result, Err(LoginError::TooManyAttempts { retry_after }) if retry_after == Duration::from_mins(10))
     );
 }
 
@@ -292,7 +285,8 @@ async fn a_successful_login_clears_the_failures_and_issues_tokens_at_the_current
     let mut mocks = Mocks::default();
     mocks
         .rate_limiter
-        .expect_peek()
+        .expect_hit()
+        .times(1)
         .returning(|_, _| decision(3));
     mocks
         .users
@@ -444,6 +438,10 @@ async fn a_refresh_continues_the_same_family() {
 async fn a_reset_request_for_an_unknown_email_stores_and_sends_nothing() {
     let mut mocks = Mocks::default();
     mocks
+        .rate_limiter
+        .expect_hit()
+        .returning(|_, _| decision(4));
+    mocks
         .users
         .expect_find_credentials_by_email()
         .returning(|_| Ok(None));
@@ -459,6 +457,12 @@ async fn a_reset_request_for_an_unknown_email_stores_and_sends_nothing() {
 #[tokio::test]
 async fn a_reset_request_stores_a_30_minute_token_with_the_job_that_mails_it() {
     let mut mocks = Mocks::default();
+    mocks
+        .rate_limiter
+        .expect_hit()
+        .withf(|key, policy| key == "password-resets:ann@example.com" && *policy == POLICY)
+        .times(1)
+        .returning(|_, _| decision(4));
     mocks
         .users
         .expect_find_credentials_by_email()
@@ -488,6 +492,24 @@ async fn a_reset_request_stores_a_30_minute_token_with_the_job_that_mails_it() {
             .await
             .is_ok()
     );
+}
+
+#[tokio::test]
+async fn reset_requests_over_the_per_address_limit_look_the_same_and_send_nothing() {
+    let mut mocks = Mocks::default();
+    mocks
+        .rate_limiter
+        .expect_hit()
+        .times(1)
+        .returning(|_, _| decision(0));
+    // No expectation on the users or resets repositories: touching them fails the test.
+
+    let result = mocks
+        .build()
+        .request_password_reset(&Email::parse("ann@example.com").unwrap())
+        .await;
+
+    assert!(result.is_ok());
 }
 
 #[tokio::test]

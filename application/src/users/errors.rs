@@ -36,6 +36,8 @@ pub enum UpdateUserError {
     NotFound(UserId),
     #[error("A user with this email already exists")]
     EmailTaken,
+    #[error("The last admin cannot be demoted")]
+    LastAdmin,
     #[error("unexpected failure while updating a user")]
     Unexpected(#[source] anyhow::Error),
 }
@@ -48,6 +50,10 @@ pub enum DeleteUserError {
     NotFound(UserId),
     #[error("The user owns accounts and cannot be deleted")]
     OwnsAccounts,
+    #[error("Admins cannot delete their own account")]
+    DeletingSelf,
+    #[error("The last admin cannot be deleted")]
+    LastAdmin,
     #[error("unexpected failure while deleting a user")]
     Unexpected(#[source] anyhow::Error),
 }

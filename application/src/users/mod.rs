@@ -139,6 +139,7 @@ impl UserService {
             .map_err(|error| match error {
                 UpdateUserRecordError::NotFound => UpdateUserError::NotFound(id),
                 UpdateUserRecordError::EmailTaken => UpdateUserError::EmailTaken,
+                UpdateUserRecordError::LastAdmin => UpdateUserError::LastAdmin,
                 UpdateUserRecordError::Unexpected(error) => error.into(),
             })?;
         if role_changes {
@@ -147,15 +148,19 @@ impl UserService {
         Ok(updated)
     }
 
-    /// Deletes a user; admins only.
+    /// Deletes a user; admins only, never themselves, and never the last admin.
     #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
     pub async fn delete(&self, actor: Actor, id: UserId) -> Result<(), DeleteUserError> {
         actor
             .may_delete_users()
             .map_err(|_| DeleteUserError::Forbidden)?;
+        if actor.user_id == id {
+            return Err(DeleteUserError::DeletingSelf);
+        }
         self.users.delete(id).await.map_err(|error| match error {
             DeleteUserRecordError::NotFound => DeleteUserError::NotFound(id),
             DeleteUserRecordError::OwnsAccounts => DeleteUserError::OwnsAccounts,
+            DeleteUserRecordError::LastAdmin => DeleteUserError::LastAdmin,
             DeleteUserRecordError::Unexpected(error) => error.into(),
         })?;
         self.auth_states.invalidate(id);

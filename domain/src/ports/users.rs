@@ -29,6 +29,9 @@ pub enum UpdateUserRecordError {
     NotFound,
     #[error("a user with this email already exists")]
     EmailTaken,
+    /// The change would demote the only admin.
+    #[error("the user is the last admin")]
+    LastAdmin,
     #[error(transparent)]
     Unexpected(#[from] RepositoryError),
 }
@@ -41,6 +44,9 @@ pub enum DeleteUserRecordError {
     /// The user owns accounts, whose ledger must be kept.
     #[error("the user owns accounts")]
     OwnsAccounts,
+    /// The user is the only admin.
+    #[error("the user is the last admin")]
+    LastAdmin,
     #[error(transparent)]
     Unexpected(#[from] RepositoryError),
 }
@@ -97,7 +103,9 @@ pub trait UserRepository: Send + Sync + 'static {
     ///
     /// # Errors
     /// `UpdateUserRecordError::NotFound` when no user has this id; `EmailTaken` when the new
-    /// email belongs to another user (by the unique constraint); `Unexpected` otherwise.
+    /// email belongs to another user (by the unique constraint); `LastAdmin` when the new
+    /// role would leave no admin, judged atomically with the change (two admins demoting
+    /// each other at once must not both succeed); `Unexpected` otherwise.
     async fn update(
         &self,
         id: UserId,
@@ -109,6 +117,7 @@ pub trait UserRepository: Send + Sync + 'static {
     ///
     /// # Errors
     /// `DeleteUserRecordError::NotFound` when no user has this id; `OwnsAccounts` when
-    /// accounts still belong to the user (by the foreign key); `Unexpected` otherwise.
+    /// accounts still belong to the user (by the foreign key); `LastAdmin` when the user is
+    /// the only admin, judged atomically with the deletion; `Unexpected` otherwise.
     async fn delete(&self, id: UserId) -> Result<(), DeleteUserRecordError>;
 }

@@ -1,19 +1,29 @@
-//! The request body limit (10 KiB by default), answered with a JSON 413.
+//! The request body limit (10 KiB by default), answered with a JSON 413, and the body read
+//! deadline, answered with a JSON 408.
 //!
-//! poem's `SizeLimit` answers 411 to any request without `Content-Length`, GET included;
-//! this one checks the declared length when there is one and otherwise counts the bytes of
-//! a chunked body as it reads them.
+//! The limit is enforced on the bytes read, whatever the protocol says about them: a
+//! declared `Content-Length` over the limit is refused before anything is read, and any
+//! other body that may exist (chunked HTTP/1.1, or HTTP/2, where a request need not
+//! declare its length) is read up to one byte past the limit and refused there. Nothing
+//! past `max_bytes + 1` bytes is ever buffered. The body is read here, under the deadline,
+//! so a client that trickles its body holds nothing but its own connection; the handler
+//! then reads it from memory.
+//!
+//! (poem's `SizeLimit` answers 411 to any request without `Content-Length`, GET included.)
 
-use poem::http::header;
+use std::time::Duration;
+
+use poem::http::{Version, header};
 use poem::{Body, Endpoint, Middleware, Request};
 use tokio::io::AsyncReadExt as _;
 
-use crate::errors::PayloadTooLargeError;
+use crate::errors::{PayloadTooLargeError, RequestTimeoutError};
 
 /// See the module documentation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BodyLimit {
     pub(crate) max_bytes: usize,
+    pub(crate) read_timeout: Duration,
 }
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
@@ -22,49 +32,77 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
     fn transform(&self, inner: E) -> Self::Output {
         BodyLimitEndpoint {
             inner,
-            max_bytes: self.max_bytes,
+            limit: *self,
         }
     }
 }
 
 pub(crate) struct BodyLimitEndpoint<E> {
     inner: E,
-    max_bytes: usize,
+    limit: BodyLimit,
+}
+
+/// What the request's head says about its body.
+enum DeclaredBody {
+    /// No body: an HTTP/1.x request with neither `Content-Length` nor `Transfer-Encoding`,
+    /// or a declared length of zero.
+    None,
+    Length(u64),
+    /// A body of unknown length: chunked, or HTTP/2 without `Content-Length`.
+    Unknown,
+}
+
+fn declared_body(request: &Request) -> DeclaredBody {
+    let headers = request.headers();
+    if let Some(length) = headers.get(header::CONTENT_LENGTH) {
+        // hyper has already refused a malformed Content-Length.
+        return match length
+            .to_str()
+            .ok()
+            .and_then(|value| value.parse::<u64>().ok())
+        {
+            Some(0) => DeclaredBody::None,
+            Some(length) => DeclaredBody::Length(length),
+            None => DeclaredBody::Unknown,
+        };
+    }
+    let framed_by_protocol = request.version() >= Version::HTTP_2;
+    if framed_by_protocol || headers.contains_key(header::TRANSFER_ENCODING) {
+        DeclaredBody::Unknown
+    } else {
+        DeclaredBody::None
+    }
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut request: Request) -> poem::Result<Self::Output> {
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<u64>().ok());
-        match declared {
-            Some(length) if length > self.max_bytes as u64 => {
+        let max_bytes = self.limit.max_bytes;
+        let capacity = match declared_body(&request) {
+            DeclaredBody::None => return self.inner.call(request).await,
+            DeclaredBody::Length(length) if length > max_bytes as u64 => {
                 return Err(PayloadTooLargeError.into());
             }
-            None if request.headers().contains_key(header::TRANSFER_ENCODING) => {
-                let mut bytes = Vec::new();
-                let limit = u64::try_from(self.max_bytes)
-                    .unwrap_or(u64::MAX)
-                    .saturating_add(1);
-                request
-                    .take_body()
-                    .into_async_read()
-                    .take(limit)
-                    .read_to_end(&mut bytes)
-                    .await
-                    .map_err(poem::error::BadRequest)?;
-                if bytes.len() > self.max_bytes {
-                    return Err(PayloadTooLargeError.into());
-                }
-                request.set_body(Body::from(bytes));
-            }
-            // A declared length within the limit, or no body at all.
-            _ => {}
+            DeclaredBody::Length(length) => usize::try_from(length).unwrap_or(max_bytes),
+            DeclaredBody::Unknown => 0,
+        };
+        let mut bytes = Vec::with_capacity(capacity);
+        let mut reader = request.take_body().into_async_read().take(
+            u64::try_from(max_bytes)
+                .unwrap_or(u64::MAX)
+                .saturating_add(1),
+        );
+        let read = reader.read_to_end(&mut bytes);
+        match tokio::time::timeout(self.limit.read_timeout, read).await {
+            Err(_elapsed) => return Err(RequestTimeoutError.into()),
+            Ok(Err(error)) => return Err(poem::error::BadRequest(error)),
+            Ok(Ok(_)) => {}
         }
+        if bytes.len() > max_bytes {
+            return Err(PayloadTooLargeError.into());
+        }
+        request.set_body(Body::from(bytes));
         self.inner.call(request).await
     }
 }

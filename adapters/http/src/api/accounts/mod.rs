@@ -5,6 +5,7 @@ use application::{
     OpenAccountError,
 };
 use domain::{Account, AccountId, Amount, Currency, Transfer, UserId};
+use poem::Request;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -19,6 +20,7 @@ use crate::json::JsonBody;
 use crate::timestamp::Timestamp;
 
 const MAX_IDEMPOTENCY_KEY_LENGTH: usize = 255;
+const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
 pub(crate) struct AccountsApi {
     pub(crate) accounts: AccountService,
@@ -212,16 +214,26 @@ pub(crate) enum TransferResponse {
 }
 
 /// A sane `Idempotency-Key`: 1 to 255 visible ASCII characters (or none).
-fn idempotency_key(header: Option<String>) -> Result<Option<String>, &'static str> {
-    match header {
-        Some(key)
-            if !(1..=MAX_IDEMPOTENCY_KEY_LENGTH).contains(&key.len())
-                || !key.bytes().all(|byte| byte.is_ascii_graphic()) =>
-        {
-            Err("Must be 1 to 255 visible ASCII characters")
-        }
-        header => Ok(header),
+///
+/// Read from the raw header rather than from the documented `Header<Option<String>>`
+/// parameter: that one reads a value that is not visible ASCII (`café` in UTF-8, a stray
+/// `0xFF`) as no header at all, and a retry would then move money twice. A key that is
+/// present is either valid or a 400, never ignored.
+fn idempotency_key(request: &Request) -> Result<Option<String>, &'static str> {
+    let mut values = request.headers().get_all(IDEMPOTENCY_KEY_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("Must be sent once");
     }
+    let bytes = value.as_bytes();
+    if !(1..=MAX_IDEMPOTENCY_KEY_LENGTH).contains(&bytes.len())
+        || !bytes.iter().all(u8::is_ascii_graphic)
+    {
+        return Err("Must be 1 to 255 visible ASCII characters");
+    }
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Accounts")]
@@ -303,12 +315,14 @@ impl AccountsApi {
         &self,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
+        // Declared for the document; the value is read raw (see `idempotency_key`).
+        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        request: &Request,
         body: JsonBody<DepositBody>,
     ) -> DepositResponse {
         let mut errors = ValidationErrors::default();
         let amount = errors.check("amount", Amount::new(body.0.amount));
-        let key = errors.check("Idempotency-Key", idempotency_key(key.0));
+        let key = errors.check("Idempotency-Key", idempotency_key(request));
         let (Some(amount), Some(key)) = (amount, key) else {
             return DepositResponse::BadRequest(errors.into_body());
         };
@@ -378,12 +392,14 @@ impl AccountsApi {
     async fn transfer(
         &self,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
+        // Declared for the document; the value is read raw (see `idempotency_key`).
+        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        request: &Request,
         body: JsonBody<TransferBody>,
     ) -> TransferResponse {
         let mut errors = ValidationErrors::default();
         let amount = errors.check("amount", Amount::new(body.0.amount));
-        let key = errors.check("Idempotency-Key", idempotency_key(key.0));
+        let key = errors.check("Idempotency-Key", idempotency_key(request));
         let (Some(amount), Some(key)) = (amount, key) else {
             return TransferResponse::BadRequest(errors.into_body());
         };

@@ -71,7 +71,7 @@ pub(crate) enum UpdateUserResponse {
     Forbidden(Json<ErrorBody>),
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
-    /// The new email belongs to another user.
+    /// The new email belongs to another user, or the change would demote the last admin.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
     #[oai(status = 500)]
@@ -87,7 +87,7 @@ pub(crate) enum DeleteUserResponse {
     Forbidden(Json<ErrorBody>),
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
-    /// The user owns accounts, whose history is kept.
+    /// The user owns accounts (whose history is kept), is the caller, or is the last admin.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
     #[oai(status = 500)]
@@ -188,7 +188,7 @@ impl UsersApi {
             Err(error @ UpdateUserError::NotFound(_)) => {
                 UpdateUserResponse::NotFound(ErrorBody::new(error.to_string()))
             }
-            Err(error @ UpdateUserError::EmailTaken) => {
+            Err(error @ (UpdateUserError::EmailTaken | UpdateUserError::LastAdmin)) => {
                 UpdateUserResponse::Conflict(ErrorBody::new(error.to_string()))
             }
             Err(UpdateUserError::Unexpected(error)) => {
@@ -208,9 +208,11 @@ impl UsersApi {
             Err(error @ DeleteUserError::NotFound(_)) => {
                 DeleteUserResponse::NotFound(ErrorBody::new(error.to_string()))
             }
-            Err(error @ DeleteUserError::OwnsAccounts) => {
-                DeleteUserResponse::Conflict(ErrorBody::new(error.to_string()))
-            }
+            Err(
+                error @ (DeleteUserError::OwnsAccounts
+                | DeleteUserError::DeletingSelf
+                | DeleteUserError::LastAdmin),
+            ) => DeleteUserResponse::Conflict(ErrorBody::new(error.to_string())),
             Err(DeleteUserError::Unexpected(error)) => {
                 DeleteUserResponse::InternalError(ErrorBody::internal(&error))
             }
