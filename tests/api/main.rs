@@ -9,5 +9,6 @@ mod docs;
 mod health;
 mod mail;
 mod posts;
+mod security;
 mod transfers_under_load;
 mod users;

@@ -22,7 +22,8 @@ use tokio::sync::{OnceCell, oneshot};
 use crate::response::TestResponse;
 
 /// The secret the test apps sign tokens with.
-pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// (Strong enough for `APP_ENV=production`, which refuses patterned secrets.)
+pub const JWT_SECRET: &str = "hQ3vN8kZ2pW7xR4mT9bL6cY1dF5gJ0sA-fixture-key";
 /// The password of every user made by [`TestApp::create_user`].
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -58,6 +59,7 @@ pub struct TestApp {
     jobs: DieselJobRepository,
     tokens: JwtTokens,
     shutdown: Option<oneshot::Sender<()>>,
+    running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     // Dropped last (fields drop in order): the database outlives the server using it.
     data_dir: tempfile::TempDir,
     database: TestDatabase,
@@ -122,7 +124,7 @@ impl TestApp {
         let users = DieselUserRepository::new(app.database().clone());
         let jobs = DieselJobRepository::new(app.database().clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
+        let running = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
 
@@ -140,6 +142,7 @@ impl TestApp {
                 access_ttl_seconds: settings.jwt_access_ttl_seconds,
             }),
             shutdown: Some(shutdown),
+            running: Some(running),
             data_dir,
             database,
         })
@@ -496,6 +499,21 @@ impl TestApp {
     #[must_use]
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+}
+
+impl TestApp {
+    /// Signals shutdown as SIGTERM would and waits until the app has stopped.
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(running) = self.running.take() {
+            running
+                .await
+                .expect("the app task")
+                .expect("the app stopped cleanly");
+        }
     }
 }
 
