@@ -77,6 +77,34 @@ async fn session_closes(app: &TestApp, sid: &str) -> bool {
     false
 }
 
+/// Opens a session, connects it to `/events` as `token`'s user, sends `packet`; returns
+/// the session id.
+async fn attack(app: &TestApp, token: &str, packet: &[u8]) -> String {
+    let sid = open_session(app).await;
+    post_packet(
+        app,
+        &sid,
+        format!(r#"40/events,{{"token":"{token}"}}"#).as_bytes(),
+    )
+    .await;
+    post_packet(app, &sid, packet).await;
+    sid
+}
+
+/// The server still serves: `/health`, and a new client over `transport`; and nothing in
+/// the process panicked since `panics_before` was read.
+async fn still_serving(app: &TestApp, token: &str, transport: Transport, panics_before: usize) {
+    assert_eq!(app.health().await.status.as_u16(), 200);
+    SocketDriver::start(app)
+        .connect_with_token(transport, token)
+        .await;
+    assert_eq!(
+        PANICS.load(Ordering::SeqCst),
+        panics_before,
+        "a panic while under attack"
+    );
+}
+
 fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
     let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
@@ -92,16 +120,9 @@ async fn a_packet_announcing_100000_attachments_closes_its_connection_and_nothin
     let resident_before = resident_bytes();
 
     for _ in 0..50 {
-        let sid = open_session(&app).await;
-        post_packet(
+        let sid = attack(
             &app,
-            &sid,
-            format!(r#"40/events,{{"token":"{}"}}"#, ann.token).as_bytes(),
-        )
-        .await;
-        post_packet(
-            &app,
-            &sid,
+            &ann.token,
             br#"45100000-/events,["message",{"_placeholder":true,"num":0}]"#,
         )
         .await;
@@ -111,16 +132,7 @@ async fn a_packet_announcing_100000_attachments_closes_its_connection_and_nothin
         );
     }
 
-    assert_eq!(app.health().await.status.as_u16(), 200);
-    let sockets = SocketDriver::start(&app);
-    sockets
-        .connect_with_token(Transport::Websocket, &ann.token)
-        .await;
-    assert_eq!(
-        PANICS.load(Ordering::SeqCst),
-        panics_before,
-        "a panic while under attack"
-    );
+    still_serving(&app, &ann.token, Transport::Websocket, panics_before).await;
     let growth = resident_bytes().saturating_sub(resident_before);
     assert!(
         growth < 32 * 1024 * 1024,
@@ -147,26 +159,10 @@ async fn multibyte_and_truncated_packets_neither_panic_nor_stop_the_server() {
         "\u{1e}€\u{1e}".as_bytes(),
         "b€".as_bytes(),
     ] {
-        let sid = open_session(&app).await;
-        post_packet(
-            &app,
-            &sid,
-            format!(r#"40/events,{{"token":"{}"}}"#, ann.token).as_bytes(),
-        )
-        .await;
-        post_packet(&app, &sid, packet).await;
+        attack(&app, &ann.token, packet).await;
     }
 
-    assert_eq!(app.health().await.status.as_u16(), 200);
-    let sockets = SocketDriver::start(&app);
-    sockets
-        .connect_with_token(Transport::Polling, &ann.token)
-        .await;
-    assert_eq!(
-        PANICS.load(Ordering::SeqCst),
-        panics_before,
-        "a panic on a malformed packet"
-    );
+    still_serving(&app, &ann.token, Transport::Polling, panics_before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
