@@ -79,6 +79,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    // Before anything is announced: a SIGTERM that follows the "listening" line at once must
+    // find its handler in place, not the default action.
+    let shutdown = shutdown_signal();
     let app = App::build(settings).await?;
     let address = app.address();
     tracing::info!(%address, docs = %format!("http://{address}/docs"), "listening");
@@ -86,7 +89,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     if settings.log_format == LogFormat::Pretty {
         println!("Serving on http://{address} (API under /api/v1) — docs at http://{address}/docs");
     }
-    app.run_until(shutdown_signal()).await?;
+    app.run_until(shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -126,25 +129,28 @@ fn json_logs_requested() -> bool {
     }
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the SIGINT (Ctrl-C) and SIGTERM handlers now, and returns a future that
+/// completes on either.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let interrupt = tokio::spawn(tokio::signal::ctrl_c());
+    async move {
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = interrupt => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        tracing::info!("shutdown signal received: finishing in-flight requests");
     }
-    tracing::info!("shutdown signal received: finishing in-flight requests");
 }
