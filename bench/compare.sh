@@ -20,6 +20,8 @@
 # Env: ROUNDS (3), DURATION (10s), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres),
 #      SVC_PORT (3000), PEER_PORT (3100), KIT (../shared/bench).
 set -euo pipefail
+# Production refuses patterned secrets: a fresh random one per run.
+BENCH_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 KIT="$(cd "${KIT:-../shared/bench}" && pwd)"
@@ -45,7 +47,7 @@ done
 log "starting the service"
 STARTED="$(date +%s%N)"
 APP_ENV=production PORT="$SVC_PORT" DATABASE_URL="$PG_BASE/svc_bench" DATABASE_MAX_CONNECTIONS=10 \
-  JWT_SECRET="bench-secret-bench-secret-bench-secret!!" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 \
+  JWT_SECRET="$BENCH_JWT_SECRET" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 \
   MAIL_OUTBOX_DIR="$WORK/outbox" DATA_DIR="$WORK" RUST_LOG=warn \
   ./target/release/backend > "$WORK/svc.log" 2>&1 &
 SVC_PID=$!
@@ -56,7 +58,7 @@ sleep 1; IDLE_RSS="$(rss_mib "$SVC_PID")"
 kill "$SVC_PID"; wait "$SVC_PID" 2>/dev/null || true
 STARTED="$(date +%s%N)"
 APP_ENV=production PORT="$SVC_PORT" DATABASE_URL="$PG_BASE/svc_bench" DATABASE_MAX_CONNECTIONS=10 \
-  JWT_SECRET="bench-secret-bench-secret-bench-secret!!" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 \
+  JWT_SECRET="$BENCH_JWT_SECRET" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 \
   MAIL_OUTBOX_DIR="$WORK/outbox" DATA_DIR="$WORK" RUST_LOG=warn \
   ./target/release/backend > "$WORK/svc.log" 2>&1 &
 SVC_PID=$!
@@ -65,7 +67,7 @@ WARM_START_MS=$(( ($(date +%s%N) - STARTED) / 1000000 ))
 
 log "starting the peer"
 (cd "$KIT/peer-express" && NODE_ENV=production PORT="$PEER_PORT" DATABASE_URL="$PG_BASE/peer_bench" \
-  DATABASE_MAX_CONNECTIONS=10 JWT_SECRET="bench-secret-bench-secret-bench-secret!!" \
+  DATABASE_MAX_CONNECTIONS=10 JWT_SECRET="$BENCH_JWT_SECRET" \
   exec node app.js > "$WORK/peer.log" 2>&1) &
 PEER_PID=$!
 until curl -sf "http://127.0.0.1:$PEER_PORT/health" >/dev/null; do sleep 0.05; done

@@ -14,6 +14,8 @@
 #
 # Env: DURATION (15s), LOGIN_CONNS (4), PORT (3917).
 set -euo pipefail
+# Production refuses patterned secrets: a fresh random one per run.
+BENCH_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION="${DURATION:-15}"; LOGIN_CONNS="${LOGIN_CONNS:-4}"; PORT="${PORT:-3917}"
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
@@ -30,7 +32,7 @@ PARALLEL_RATE="$(for _ in $(seq 1 "$CORES"); do ./target/release/examples/argon2
 
 WORK="$(mktemp -d)"
 trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-APP_ENV=production JWT_SECRET="bench-secret-bench-secret-bench-secret!!" PORT="$PORT" \
+APP_ENV=production JWT_SECRET="$BENCH_JWT_SECRET" PORT="$PORT" \
   DATABASE_URL="sqlite://$WORK/bench.db" MAIL_OUTBOX_DIR="$WORK/outbox" DATA_DIR="$WORK" \
   RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 RUST_LOG=warn \
   ./target/release/backend > "$WORK/server.log" 2>&1 &

@@ -20,6 +20,8 @@
 # Env: CLIENTS (1000), USERS (100), ROOMS (20), SENDERS_PER_ROOM (2), RATE (4; the
 #      per-socket limit is 5/s), DURATION (20), PORT (3921).
 set -euo pipefail
+# Production refuses patterned secrets: a fresh random one per run.
+BENCH_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CLIENTS="${CLIENTS:-1000}" USERS="${USERS:-100}" ROOMS="${ROOMS:-20}"
 export SENDERS_PER_ROOM="${SENDERS_PER_ROOM:-2}" RATE="${RATE:-4}" DURATION="${DURATION:-20}"
@@ -39,7 +41,7 @@ if ! cmp -s bench/realtime/package-lock.json "$STAMP"; then
   cp bench/realtime/package-lock.json "$STAMP"
 fi
 
-APP_ENV=production JWT_SECRET="bench-secret-bench-secret-bench-secret!!" PORT="$PORT" \
+APP_ENV=production JWT_SECRET="$BENCH_JWT_SECRET" PORT="$PORT" \
   DATABASE_URL="sqlite://$WORK/bench.db" MAIL_OUTBOX_DIR="$WORK/outbox" DATA_DIR="$WORK" \
   RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 RUST_LOG=warn \
   "$TARGET/release/backend" > "$WORK/server.log" 2>&1 &

@@ -11,6 +11,8 @@
 #
 # Env: USERS (100000), DURATION (10s), REPEAT (3), PG_ADMIN_URL, PORT (3010), KIT (../shared/bench).
 set -euo pipefail
+# Production refuses patterned secrets: a fresh random one per run.
+BENCH_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 KIT="$(cd "${KIT:-../shared/bench}" && pwd)"
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -23,7 +25,7 @@ trap 'kill "${SVC_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cargo build --release --quiet -p bootstrap
 psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS svc_search_100k WITH (FORCE)" -c "CREATE DATABASE svc_search_100k"
 APP_ENV=production PORT="$PORT" DATABASE_URL="$DB_URL" DATABASE_MAX_CONNECTIONS=10 \
-  JWT_SECRET="bench-secret-bench-secret-bench-secret!!" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 \
+  JWT_SECRET="$BENCH_JWT_SECRET" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 \
   MAIL_OUTBOX_DIR="$WORK/outbox" DATA_DIR="$WORK" RUST_LOG=warn ./target/release/backend > "$WORK/svc.log" 2>&1 &
 SVC_PID=$!
 until curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null; do sleep 0.05; done
