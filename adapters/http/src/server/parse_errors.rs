@@ -52,6 +52,28 @@ impl ParseErrorRewriter {
         // hyper's head is accounted as written: the replacement stands for it.
         Poll::Ready(Ok(buffer.len()))
     }
+
+    /// Vectored writes pass through untouched unless their first buffer is one of hyper's
+    /// error heads (hyper writes such a head alone, as the last thing on the connection).
+    pub(super) fn poll_write_vectored<W: AsyncWrite>(
+        &mut self,
+        inner: Pin<&mut W>,
+        context: &mut Context<'_>,
+        buffers: &[std::io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let first = buffers
+            .iter()
+            .find(|buffer| !buffer.is_empty())
+            .map_or(&[][..], |buffer| &**buffer);
+        if self.replacement.is_some()
+            || HYPER_ERRORS
+                .iter()
+                .any(|(prefix, _, _)| first.starts_with(prefix))
+        {
+            return self.poll_write(inner, context, first);
+        }
+        inner.poll_write_vectored(context, buffers)
+    }
 }
 
 /// The JSON response that replaces `head`, when `head` is one of hyper's own error answers.
