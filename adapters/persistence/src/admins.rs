@@ -9,6 +9,7 @@ use domain::UserId;
 use crate::database::SqliteConnectionWrapper;
 use crate::schema::users;
 use crate::sql_types::DbId;
+use crate::write_lock::WriteFirst;
 
 /// Reads every admin's id, locked against concurrent change until the transaction ends.
 pub(crate) trait LockAdmins {
@@ -30,11 +31,9 @@ impl LockAdmins for AsyncPgConnection {
 }
 
 impl LockAdmins for SqliteConnectionWrapper {
-    /// A write that touches no row takes SQLite's database-wide write lock first.
+    /// SQLite's database-wide write lock first (see [`WriteFirst`]), then the read.
     async fn lock_admins(&mut self) -> QueryResult<Vec<UserId>> {
-        diesel::sql_query("UPDATE users SET role = role WHERE 0")
-            .execute(self)
-            .await?;
+        self.lock_for_writing().await?;
         let ids: Vec<DbId> = users::table
             .filter(users::role.eq("admin"))
             .select(users::id)

@@ -25,6 +25,7 @@ mod sql_types;
 pub mod testing;
 mod totals;
 mod users;
+mod write_lock;
 
 pub use accounts::DieselAccountRepository;
 pub use database::{Backend, Database, DatabaseConfig, DatabaseError};

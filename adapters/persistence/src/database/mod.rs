@@ -1,22 +1,26 @@
 //! The database handle: a connection pool for the backend named by the URL, migrations,
 //! and the readiness probe.
 
+mod pools;
+mod url;
+
 use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use diesel::{Connection as _, SqliteConnection};
+use diesel::SqliteConnection;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{
-    AsyncConnection as _, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl,
-    SimpleAsyncConnection as _,
-};
+use diesel_async::{AsyncConnection as _, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use domain::ports::ReadinessProbe;
+
+use self::pools::{
+    build_pool, open_sqlite, postgres_manager_config, relaxed_postgres_manager_config,
+    sqlite_manager_config,
+};
+use self::url::parse_url;
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -24,19 +28,6 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 /// Serialises concurrent migrators (several instances starting at once) on PostgreSQL.
 const MIGRATION_LOCK_KEY: i64 = 0x6d69_6772_6174_6531;
 
-/// Every SQLite connection: a busy timeout so that concurrent writers wait instead of
-/// failing with "database is locked" (first: switching to WAL itself needs the lock while
-/// another connection writes), WAL so that readers do not block the writer, and foreign
-/// keys, which SQLite leaves off by default.
-const SQLITE_CONNECTION_SETUP: &str = "PRAGMA busy_timeout = 5000; \
-     PRAGMA journal_mode = WAL; \
-     PRAGMA foreign_keys = ON; \
-     PRAGMA synchronous = NORMAL;";
-
-/// How long a request waits for a pooled connection before it fails.
-const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long opening a new connection may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the readiness round trip may take.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -216,11 +207,7 @@ impl Database {
         let applied = match self.backend() {
             Backend::Postgres => migrate_postgres(&url).await,
             Backend::Sqlite => tokio::task::spawn_blocking(move || {
-                let mut connection = SqliteConnection::establish(&url)?;
-                diesel::connection::SimpleConnection::batch_execute(
-                    &mut connection,
-                    SQLITE_CONNECTION_SETUP,
-                )?;
+                let mut connection = open_sqlite(&url)?;
                 run_migrations(&mut connection, SQLITE_MIGRATIONS)
             })
             .await
@@ -261,110 +248,6 @@ fn run_migrations<DB: diesel::backend::Backend>(
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
-fn parse_url(url: &str) -> Result<(Backend, String), DatabaseError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok((Backend::Postgres, url.to_owned()));
-    }
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .filter(|path| !path.is_empty())
-        .ok_or_else(|| DatabaseError::UnsupportedUrl(redact(url)))?;
-    Ok((Backend::Sqlite, path.to_owned()))
-}
-
-/// The URL without its password, for error messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}://<credentials>{}", &url[..scheme_end], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
-fn postgres_manager_config() -> ManagerConfig<AsyncPgConnection> {
-    let mut config = ManagerConfig::default();
-    // `Verified` would add a `SELECT 1` round trip to every checkout; a broken connection
-    // fails its query instead and is discarded by the pool.
-    config.recycling_method = RecyclingMethod::Fast;
-    config
-}
-
-/// Connections that do not wait for the WAL flush at commit (see
-/// [`Database::relaxed_durability`]).
-fn relaxed_postgres_manager_config() -> ManagerConfig<AsyncPgConnection> {
-    let mut config = postgres_manager_config();
-    config.custom_setup = Box::new(|url| {
-        let url = url.to_owned();
-        Box::pin(async move {
-            let mut connection = AsyncPgConnection::establish(&url).await?;
-            connection
-                .batch_execute("SET synchronous_commit = off")
-                .await
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            Ok(connection)
-        })
-    });
-    config
-}
-
-fn sqlite_manager_config() -> ManagerConfig<SqliteConnectionWrapper> {
-    let mut config = ManagerConfig::default();
-    config.recycling_method = RecyclingMethod::Fast;
-    config.custom_setup = Box::new(|url| {
-        let url = url.to_owned();
-        Box::pin(async move {
-            let connection = tokio::task::spawn_blocking(move || open_sqlite(&url))
-                .await
-                .map_err(|error| diesel::ConnectionError::BadConnection(error.to_string()))??;
-            let mut connection = SqliteConnectionWrapper::new(connection);
-            connection
-                .batch_execute(SQLITE_CONNECTION_SETUP)
-                .await
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            Ok(connection)
-        })
-    });
-    config
-}
-
-/// Opens one SQLite connection with the service's SQL functions.
-///
-/// `lower` is replaced by a Unicode-aware one: SQLite's own folds ASCII only, so the users
-/// search (`search_text`, a virtual column computed with `lower` when read) would not find
-/// `Élodie` for `ÉLODIE`, while PostgreSQL's does. The replacement is deterministic, as a
-/// generated column requires, and `lower(NULL)` stays NULL.
-fn open_sqlite(url: &str) -> diesel::ConnectionResult<SqliteConnection> {
-    use diesel::sql_types::{Nullable, Text};
-    let mut connection = SqliteConnection::establish(url)?;
-    connection
-        .register_sql_function::<(Nullable<Text>,), Nullable<Text>, _, _, _>(
-            "lower",
-            true,
-            |(text,): (Option<String>,)| text.map(|text| text.to_lowercase()),
-        )
-        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-    Ok(connection)
-}
-
-fn build_pool<C>(
-    manager: AsyncDieselConnectionManager<C>,
-    max_connections: usize,
-) -> Result<DeadPool<C>, DatabaseError>
-where
-    C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
-    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
-{
-    DeadPool::builder(manager)
-        .max_size(max_connections.max(1))
-        .runtime(deadpool::Runtime::Tokio1)
-        .wait_timeout(Some(POOL_WAIT_TIMEOUT))
-        .create_timeout(Some(CONNECT_TIMEOUT))
-        .build()
-        .map_err(|error| DatabaseError::Connect(error.into()))
-}
-
 #[async_trait]
 impl ReadinessProbe for Database {
     fn name(&self) -> &'static str {
@@ -381,33 +264,5 @@ impl ReadinessProbe for Database {
         tokio::time::timeout(READINESS_TIMEOUT, ping)
             .await
             .map_err(|_| anyhow::anyhow!("database did not answer within {READINESS_TIMEOUT:?}"))?
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_url_scheme_selects_the_backend() {
-        assert_eq!(
-            parse_url("postgres://u:p@localhost/db").unwrap(),
-            (Backend::Postgres, "postgres://u:p@localhost/db".to_owned())
-        );
-        assert_eq!(
-            parse_url("sqlite://data/app.db").unwrap(),
-            (Backend::Sqlite, "data/app.db".to_owned())
-        );
-        assert_eq!(
-            parse_url("sqlite:/tmp/x.db").unwrap(),
-            (Backend::Sqlite, "/tmp/x.db".to_owned())
-        );
-    }
-
-    #[test]
-    fn an_unknown_scheme_is_refused_without_printing_credentials() {
-        let error = parse_url("mysql://root:hunter2@localhost/db").unwrap_err();
-        assert!(matches!(error, DatabaseError::UnsupportedUrl(_)));
-        assert!(!error.to_string().contains("hunter2"));
     }
 }

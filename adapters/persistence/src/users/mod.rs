@@ -1,4 +1,4 @@
-//! The user repository on Diesel.
+//! The user repository on Diesel (its rows are in `rows`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -9,18 +9,19 @@ use domain::ports::{
 };
 use domain::{
     AuthState, Email, NewJob, NewUser, Page, PasswordHash, Role, User, UserChanges,
-    UserCredentials, UserId, UserName, UserQuery, leaves_no_admin,
+    UserCredentials, UserId, UserQuery, leaves_no_admin,
 };
 
+mod rows;
+mod search;
+
+use self::rows::{CredentialsRow, NewUserRow, UserChangeset, UserRow};
 use crate::admins::LockAdmins as _;
 use crate::database::Database;
 use crate::errors::{is_foreign_key_violation, is_unique_violation, unexpected};
-use crate::expressions::contains_pattern;
 use crate::jobs::{insert_jobs, job_rows};
-use crate::paging::{limit_offset, page_of};
 use crate::schema::users;
 use crate::sql_types::{DbId, DbTime};
-use crate::totals::Lookup;
 
 const EMAIL_UNIQUE: &str = "users_email_key";
 const EMAIL_UNIQUE_COLUMNS: &str = "users.email";
@@ -35,71 +36,6 @@ impl DieselUserRepository {
     #[must_use]
     pub fn new(database: Database) -> Self {
         Self { database }
-    }
-}
-
-/// A user as read for everyone: without the password hash.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = users)]
-struct UserRow {
-    id: DbId,
-    email: String,
-    name: Option<String>,
-    role: String,
-    created_at: DbTime,
-    updated_at: DbTime,
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = users)]
-struct CredentialsRow {
-    #[diesel(embed)]
-    user: UserRow,
-    password_hash: String,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = users)]
-struct NewUserRow {
-    id: DbId,
-    email: String,
-    password_hash: String,
-    name: Option<String>,
-    role: &'static str,
-    created_at: DbTime,
-    updated_at: DbTime,
-}
-
-#[derive(AsChangeset)]
-#[diesel(table_name = users)]
-struct UserChangeset {
-    email: Option<String>,
-    name: Option<String>,
-    role: Option<&'static str>,
-    updated_at: DbTime,
-}
-
-impl TryFrom<UserRow> for User {
-    type Error = RepositoryError;
-
-    /// Rows are parsed like any other input: a row that breaks an invariant is reported,
-    /// not turned into an invalid value.
-    fn try_from(row: UserRow) -> Result<Self, Self::Error> {
-        let corrupt =
-            |what: &str| RepositoryError(anyhow::anyhow!("corrupt user row {}: {what}", row.id.0));
-        Ok(Self {
-            id: UserId::from_uuid(row.id.0),
-            email: Email::parse(&row.email).map_err(|_| corrupt("email"))?,
-            name: row
-                .name
-                .as_deref()
-                .map(UserName::parse)
-                .transpose()
-                .map_err(|_| corrupt("name"))?,
-            role: row.role.parse::<Role>().map_err(|_| corrupt("role"))?,
-            created_at: row.created_at.0,
-            updated_at: row.updated_at.0,
-        })
     }
 }
 
@@ -208,71 +144,7 @@ impl UserRepository for DieselUserRepository {
 
     #[tracing::instrument(skip(self))]
     async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepositoryError> {
-        let (limit, offset) = limit_offset(query.page);
-        // Two statements, not one with `count(*) OVER ()`: the window count must visit every
-        // match, while the page query stops after `limit` rows of the (created_at, id) index
-        // and the count can use the trigram index (see bench/search-plan.sh). The count is
-        // skipped when the page itself shows the total, and reused for two seconds
-        // otherwise (writes through this process forget it). The search reads `search_text`,
-        // lower(name) || '\n' || email: a plain LIKE on lower-case text (the term is lower
-        // case too) costs a fraction of ILIKE on two columns.
-        let pattern = query
-            .search
-            .as_ref()
-            .map(|term| contains_pattern(term.as_str()));
-        // Totals of the same search are reused for a moment (see `totals`).
-        let totals_key = pattern.clone().unwrap_or_default();
-        let (rows, total) = with_connection!(self.database, |connection| {
-            // Concrete (not boxed) statements, one pair per shape, so that each is prepared
-            // once per connection and cached.
-            let rows: Vec<UserRow> = match &pattern {
-                Some(pattern) => {
-                    users::table
-                        .filter(users::search_text.like(pattern).escape('\\'))
-                        .select(UserRow::as_select())
-                        .order((users::created_at.asc(), users::id.asc()))
-                        .limit(limit)
-                        .offset(offset)
-                        .load(connection)
-                        .await
-                }
-                None => {
-                    users::table
-                        .select(UserRow::as_select())
-                        .order((users::created_at.asc(), users::id.asc()))
-                        .limit(limit)
-                        .offset(offset)
-                        .load(connection)
-                        .await
-                }
-            }
-            .map_err(unexpected)?;
-            let page_is_partial = i64::try_from(rows.len()).unwrap_or(i64::MAX) < limit;
-            let total: i64 = if page_is_partial && (!rows.is_empty() || offset == 0) {
-                offset + i64::try_from(rows.len()).unwrap_or(0)
-            } else {
-                match self.database.user_totals().lookup(&totals_key) {
-                    Lookup::Known(total) => total,
-                    Lookup::Count(claim) => {
-                        let total = match &pattern {
-                            Some(pattern) => {
-                                users::table
-                                    .filter(users::search_text.like(pattern).escape('\\'))
-                                    .count()
-                                    .get_result(connection)
-                                    .await
-                            }
-                            None => users::table.count().get_result(connection).await,
-                        }
-                        .map_err(unexpected)?;
-                        self.database.user_totals().put(claim, total);
-                        total
-                    }
-                }
-            };
-            (rows, total)
-        });
-        page_of(rows, query.page, total)
+        search::list(&self.database, query).await
     }
 
     #[tracing::instrument(skip(self, changes))]

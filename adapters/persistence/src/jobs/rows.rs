@@ -1,0 +1,172 @@
+//! The jobs table's rows, what the statements that end a lease write, and the enqueueing
+//! that other repositories' transactions share ([`insert_jobs!`]).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use domain::ports::RepositoryError;
+use domain::{Job, JobId, JobKind, JobPayload, JobStatus, NewJob, QueueName};
+
+use crate::schema::jobs;
+use crate::sql_types::{DbId, DbTime};
+
+/// Longer errors are cut: a stack of causes is useful, a megabyte of HTML error page is not.
+const MAX_ERROR_LENGTH: usize = 2_000;
+
+#[derive(Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = jobs)]
+pub(super) struct JobRow {
+    pub(super) id: DbId,
+    pub(super) queue: String,
+    pub(super) kind: String,
+    pub(super) payload: String,
+    pub(super) status: String,
+    pub(super) attempts: i32,
+    pub(super) max_attempts: i32,
+    pub(super) run_at: DbTime,
+    pub(super) last_error: Option<String>,
+    pub(super) created_at: DbTime,
+    pub(super) updated_at: DbTime,
+}
+
+#[derive(Insertable, Clone)]
+#[diesel(table_name = jobs)]
+pub(crate) struct NewJobRow {
+    id: DbId,
+    queue: String,
+    kind: String,
+    payload: String,
+    status: &'static str,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: DbTime,
+    dedup_key: Option<String>,
+    created_at: DbTime,
+    updated_at: DbTime,
+}
+
+/// A job's lease, ended: what every statement that takes a job out of `running` sets.
+#[derive(AsChangeset)]
+#[diesel(table_name = jobs, treat_none_as_null = true)]
+pub(super) struct EndedLease {
+    pub(super) locked_by: Option<DbId>,
+    pub(super) locked_until: Option<DbTime>,
+}
+
+pub(super) const ENDED_LEASE: EndedLease = EndedLease {
+    locked_by: None,
+    locked_until: None,
+};
+
+/// The outcome of a failed attempt; a `None` run time is left as it is.
+#[derive(AsChangeset)]
+#[diesel(table_name = jobs)]
+pub(super) struct FailedAttempt {
+    pub(super) status: &'static str,
+    pub(super) run_at: Option<DbTime>,
+    pub(super) last_error: String,
+    pub(super) updated_at: DbTime,
+}
+
+impl From<NewJob> for NewJobRow {
+    fn from(job: NewJob) -> Self {
+        Self {
+            id: DbId(job.id.as_uuid()),
+            queue: job.queue.as_str().to_owned(),
+            kind: job.kind.as_str().to_owned(),
+            payload: job.payload.as_json().to_owned(),
+            status: JobStatus::Queued.as_str(),
+            attempts: 0,
+            max_attempts: i32::try_from(job.max_attempts.get()).unwrap_or(i32::MAX),
+            run_at: DbTime(job.run_at),
+            dedup_key: job.dedup_key,
+            created_at: DbTime(job.created_at),
+            updated_at: DbTime(job.created_at),
+        }
+    }
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = RepositoryError;
+
+    fn try_from(row: JobRow) -> Result<Self, Self::Error> {
+        let corrupt =
+            |what: &str| RepositoryError(anyhow::anyhow!("corrupt job row {}: {what}", row.id.0));
+        Ok(Self {
+            id: JobId::from_uuid(row.id.0),
+            queue: QueueName::parse(&row.queue).map_err(|_| corrupt("queue"))?,
+            kind: JobKind::parse(&row.kind).map_err(|_| corrupt("kind"))?,
+            payload: JobPayload::from_json(row.payload),
+            status: row.status.parse().map_err(|_| corrupt("status"))?,
+            attempts: u32::try_from(row.attempts).map_err(|_| corrupt("attempts"))?,
+            max_attempts: u32::try_from(row.max_attempts).map_err(|_| corrupt("max_attempts"))?,
+            run_at: row.run_at.0,
+            last_error: row.last_error,
+            created_at: row.created_at.0,
+            updated_at: row.updated_at.0,
+        })
+    }
+}
+
+/// Inserts `$rows` (`Vec<NewJobRow>`) on `$connection`, skipping any that duplicates a
+/// pending job's dedup key, and evaluates to the number stored. A macro, not a function,
+/// because the connection type differs per backend (it is used inside `with_connection!`
+/// and inside other repositories' transactions).
+macro_rules! insert_jobs {
+    ($connection:expr, $rows:expr) => {{
+        let mut stored = 0_usize;
+        for row in $rows {
+            stored += diesel::insert_into($crate::schema::jobs::table)
+                .values(row)
+                .on_conflict_do_nothing()
+                .execute(&mut *$connection)
+                .await?;
+        }
+        diesel::QueryResult::Ok(stored)
+    }};
+}
+pub(crate) use insert_jobs;
+
+/// Converts jobs for [`insert_jobs!`].
+pub(crate) fn job_rows(jobs: Vec<NewJob>) -> Vec<NewJobRow> {
+    jobs.into_iter().map(NewJobRow::from).collect()
+}
+
+pub(super) fn truncated(error: &str) -> String {
+    match error.char_indices().nth(MAX_ERROR_LENGTH) {
+        Some((cut, _)) => format!("{}…", &error[..cut]),
+        None => error.to_owned(),
+    }
+}
+
+pub(super) fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(lease)
+        .ok()
+        .and_then(|lease| now.checked_add_signed(lease))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+pub(super) fn ids(ids: &[JobId]) -> Vec<DbId> {
+    ids.iter().map(|id| DbId(id.as_uuid())).collect()
+}
+
+pub(super) fn count(affected: usize) -> u64 {
+    u64::try_from(affected).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_errors_are_cut_on_a_character_boundary() {
+        let long = "é".repeat(MAX_ERROR_LENGTH + 10);
+
+        let cut = truncated(&long);
+
+        assert_eq!(cut.chars().count(), MAX_ERROR_LENGTH + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(truncated("short"), "short");
+    }
+}
