@@ -1,6 +1,7 @@
 //! The database handle: a connection pool for the backend named by the URL, migrations,
 //! and the readiness probe.
 
+mod checkout;
 mod pools;
 mod url;
 
@@ -16,6 +17,7 @@ use diesel_async::{AsyncConnection as _, AsyncMigrationHarness, AsyncPgConnectio
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use domain::ports::ReadinessProbe;
 
+pub(crate) use self::checkout::Checkout;
 use self::pools::{
     build_pool, open_sqlite, postgres_manager_config, relaxed_postgres_manager_config,
     sqlite_manager_config,
@@ -94,12 +96,12 @@ macro_rules! with_connection {
     ($database:expr, |$connection:ident| $body:expr) => {
         match $database.pool() {
             $crate::database::Pool::Postgres(pool) => {
-                let mut pooled = pool.get().await.map_err($crate::errors::pool_error)?;
+                let mut pooled = $crate::database::Checkout::of(pool).await?;
                 let $connection = &mut *pooled;
                 $body
             }
             $crate::database::Pool::Sqlite(pool) => {
-                let mut pooled = pool.get().await.map_err($crate::errors::pool_error)?;
+                let mut pooled = $crate::database::Checkout::of(pool).await?;
                 let $connection = &mut *pooled;
                 $body
             }

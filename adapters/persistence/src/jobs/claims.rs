@@ -7,8 +7,8 @@ use domain::Job;
 use domain::ports::{ClaimRequest, RepositoryError};
 
 use super::rows::{JobRow, lease_end};
-use crate::database::{Database, Pool};
-use crate::errors::{pool_error, unexpected};
+use crate::database::{Checkout, Database, Pool};
+use crate::errors::unexpected;
 use crate::prepared::postgres_statement;
 use crate::sql_types::{DbId, DbTime, Id, UtcTime};
 
@@ -68,7 +68,7 @@ pub(super) async fn claim(
     let limit = i64::from(request.limit);
     let rows: Vec<JobRow> = match database.pool() {
         Pool::Postgres(pool) => {
-            let mut connection = pool.get().await.map_err(pool_error)?;
+            let mut connection = Checkout::of(pool).await?;
             PostgresClaim {
                 owner,
                 until,
@@ -85,7 +85,7 @@ pub(super) async fn claim(
             .map_err(unexpected)?
         }
         Pool::Sqlite(pool) => {
-            let mut connection = pool.get().await.map_err(pool_error)?;
+            let mut connection = Checkout::of(pool).await?;
             let placeholders = vec!["?"; request.kinds.len()].join(", ");
             let mut query = diesel::sql_query(SQLITE_CLAIM.replace("{kinds}", &placeholders))
                 .into_boxed::<diesel::sqlite::Sqlite>()
