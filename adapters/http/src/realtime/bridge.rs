@@ -16,7 +16,8 @@
 //! The cost is one extra copy of each websocket byte through memory and two small tasks
 //! per connection; the gain is that socketioxide runs unmodified and the upgrade request
 //! passes through the same middleware (request id, CORS, logging) as every other request.
-//! On the way in, the copy also enforces the message size limit (`frame_guard`).
+//! The websocket message size limit is engineioxide's own (`ws_max_message_size` and
+//! `ws_max_frame_size`, set in `Realtime::new`): it refuses an oversized frame at its header.
 
 use bytes::Bytes;
 use engineioxide::service::NotFoundService;
@@ -26,9 +27,8 @@ use poem::endpoint::{BoxEndpoint, TowerCompatExt as _};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, EndpointExt as _, IntoResponse, Request, Response};
 use socketioxide::service::SocketIoService;
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 
-use super::frame_guard::FrameGuard;
 use crate::errors::ErrorBody;
 use crate::middleware::request_log::REQUEST_ID_HEADER;
 use crate::request_context::current_request_id;
@@ -36,8 +36,6 @@ use crate::request_context::current_request_id;
 /// Room for one direction of the in-memory connection; a full buffer applies
 /// backpressure to the writer, as a socket's would.
 const LOOPBACK_BUFFER_BYTES: usize = 64 * 1024;
-/// The chunk read from the client before its bytes are inspected and passed on.
-const COPY_BUFFER_BYTES: usize = 8 * 1024;
 
 type SocketIoTower = SocketIoService<NotFoundService>;
 
@@ -46,15 +44,13 @@ pub(crate) struct SocketIoEndpoint {
     service: SocketIoTower,
     /// The same service through poem's tower compatibility layer, for polling requests.
     polling: BoxEndpoint<'static, Response>,
-    max_message_bytes: u64,
 }
 
 impl SocketIoEndpoint {
-    pub(super) fn new(service: SocketIoTower, max_message_bytes: u64) -> Self {
+    pub(super) fn new(service: SocketIoTower) -> Self {
         Self {
             polling: service.clone().compat().boxed(),
             service,
-            max_message_bytes,
         }
     }
 
@@ -101,14 +97,13 @@ impl SocketIoEndpoint {
             return Ok(response);
         }
         let engine_upgrade = hyper::upgrade::on(&mut answer);
-        let max_message_bytes = self.max_message_bytes;
         tokio::spawn(async move {
             match tokio::try_join!(
                 async { client_upgrade.await.map_err(anyhow::Error::from) },
                 async { engine_upgrade.await.map_err(anyhow::Error::from) },
             ) {
                 Ok((client, engine)) => {
-                    splice(client, TokioIo::new(engine), max_message_bytes).await;
+                    splice(client, TokioIo::new(engine)).await;
                 }
                 Err(error) => {
                     tracing::debug!(target: "realtime", error = format!("{error:#}"), "websocket upgrade did not complete");
@@ -153,19 +148,17 @@ fn is_websocket_upgrade(request: &Request) -> bool {
         .is_some_and(|value| value.eq_ignore_ascii_case("websocket"))
 }
 
-/// Copies bytes both ways: the client's through the frame guard, socketioxide's as they
-/// come. When either side ends, the writer towards the other is shut down and both
-/// connections are dropped: a client that vanishes without closing is found by
-/// socketioxide's ping timeout, which ends the socketioxide side and so this copy.
+/// Copies bytes both ways. When either side ends, the writer towards the other is shut
+/// down and both connections are dropped: a client that vanishes without closing is found
+/// by socketioxide's ping timeout, which ends the socketioxide side and so this copy.
 async fn splice(
     client: impl AsyncRead + AsyncWrite + Send,
     engine: impl AsyncRead + AsyncWrite + Send,
-    max_message_bytes: u64,
 ) {
     let (mut client_reader, mut client_writer) = tokio::io::split(client);
     let (mut engine_reader, mut engine_writer) = tokio::io::split(engine);
     let inbound = async {
-        let outcome = copy_guarded(&mut client_reader, &mut engine_writer, max_message_bytes).await;
+        let outcome = tokio::io::copy(&mut client_reader, &mut engine_writer).await;
         let _ = engine_writer.shutdown().await;
         outcome
     };
@@ -174,31 +167,11 @@ async fn splice(
         let _ = client_writer.shutdown().await;
         outcome
     };
-    tokio::select! {
-        outcome = inbound => if let Err(error) = outcome {
-            tracing::info!(target: "realtime", error = format!("{error:#}"), "websocket closed by the server");
-        },
-        outcome = outbound => if let Err(error) = outcome {
-            tracing::debug!(target: "realtime", %error, "websocket ended with an I/O error");
-        },
-    }
-}
-
-/// Copies the client's bytes to socketioxide, stopping at the first message over the
-/// limit (or at the end of the stream).
-async fn copy_guarded(
-    reader: &mut (impl AsyncRead + Unpin),
-    writer: &mut (impl AsyncWrite + Unpin),
-    max_message_bytes: u64,
-) -> anyhow::Result<()> {
-    let mut guard = FrameGuard::new(max_message_bytes);
-    let mut buffer = vec![0; COPY_BUFFER_BYTES];
-    loop {
-        let read = reader.read(&mut buffer).await?;
-        if read == 0 {
-            return Ok(());
-        }
-        guard.inspect(&buffer[..read])?;
-        writer.write_all(&buffer[..read]).await?;
+    let (direction, outcome) = tokio::select! {
+        outcome = inbound => ("from the client", outcome),
+        outcome = outbound => ("to the client", outcome),
+    };
+    if let Err(error) = outcome {
+        tracing::debug!(target: "realtime", %error, direction, "websocket ended with an I/O error");
     }
 }

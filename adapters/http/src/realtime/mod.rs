@@ -9,14 +9,13 @@
 //! - `bridge`: the poem endpoint in front of socketioxide, including the websocket upgrade
 //!   that poem's tower compatibility layer cannot carry.
 //! - `rate_limit`: the per-socket token bucket; `order`: one socket's events in arrival
-//!   order; `frame_guard`: the websocket message size limit.
+//!   order; `quota`: the sockets one user may hold.
 //!
 //! It lives in the HTTP adapter (not a crate of its own) because its payloads are the REST
 //! bodies (`PostDto`, `TransferDto` and their timestamp format, defined once here) and
 //! because it must sit behind the HTTP middleware (request id, CORS, logging).
 
 mod bridge;
-mod frame_guard;
 mod gateway;
 mod order;
 mod payloads;
@@ -82,7 +81,6 @@ impl Default for RealtimeConfig {
 pub struct Realtime {
     io: SocketIo,
     service: SocketIoService<NotFoundService>,
-    max_payload_bytes: u64,
     close_timeout: Duration,
 }
 
@@ -103,16 +101,17 @@ impl Realtime {
         // The gateway's messages are at most `max_payload_bytes`, and none of its events
         // carries binary attachments: a few small ones are tolerated, never the defaults
         // (10,000 attachments, 10 MB, a minute to complete).
+        // A websocket message or frame over the limit is refused at its header (tungstenite
+        // checks the announced length), so nothing past it is buffered.
+        let max_bytes = usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX);
         let parser = ParserConfig::common()
             .max_incoming_binaries(MAX_BINARY_ATTACHMENTS)
-            .max_incoming_binary_buf_size(
-                usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX),
-            )
+            .max_incoming_binary_buf_size(max_bytes)
             .packet_completion_timeout(ATTACHMENT_COMPLETION_TIMEOUT);
         let (service, io) = SocketIo::builder()
             .with_parser(parser)
-            .ws_max_message_size(usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX))
-            .ws_max_frame_size(usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX))
+            .ws_max_message_size(max_bytes)
+            .ws_max_frame_size(max_bytes)
             .req_path(SOCKET_IO_PATH)
             .max_payload(config.max_payload_bytes)
             .ping_interval(config.ping_interval)
@@ -130,7 +129,6 @@ impl Realtime {
         Self {
             io,
             service,
-            max_payload_bytes: config.max_payload_bytes,
             close_timeout: config.close_timeout,
         }
     }
@@ -143,7 +141,7 @@ impl Realtime {
 
     /// The poem endpoint serving `/socket.io/*`.
     pub(crate) fn endpoint(&self) -> SocketIoEndpoint {
-        SocketIoEndpoint::new(self.service.clone(), self.max_payload_bytes)
+        SocketIoEndpoint::new(self.service.clone())
     }
 
     /// Disconnects every socket (each client sees the transport close and reconnects
