@@ -1,14 +1,16 @@
-//! The `/events` namespace: handshake authentication, then one handler per client event.
+//! The `/events` namespace: handshake authentication (`handshake`), then one handler per
+//! client event.
 //!
 //! Handlers are thin: wait for their turn (`order`), take a rate-limit token, parse the
 //! payload (`payloads`), ask the domain (`RoomName`'s rules), act on the socket's rooms,
 //! acknowledge. Membership is socketioxide's own room registry, so there is one source of
 //! truth for who receives what.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+mod handshake;
 
-use application::{AuthenticateError, Authenticator};
+use std::sync::Arc;
+
+use application::Authenticator;
 use domain::ports::Clock;
 use domain::{ChatMessage, RoomName, UserId};
 use serde_json::Value;
@@ -17,11 +19,12 @@ use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
 use socketioxide::handler::ConnectHandler as _;
 use socketioxide::socket::DisconnectReason;
 
+use self::handshake::{Connection, HandshakeRefusal, authenticate};
 use super::NAMESPACE;
 use super::order::{EventOrder, Turn};
 use super::payloads::{Ack, Delivery, Membership, Refusal, parse_chat, parse_room};
-use super::quota::{Slot, SocketQuota};
-use super::rate_limit::{MessageRateLimit, TokenBucket};
+use super::quota::SocketQuota;
+use super::rate_limit::MessageRateLimit;
 use crate::middleware::request_log::REQUEST_ID_HEADER;
 
 /// What the gateway needs from the rest of the application.
@@ -45,42 +48,6 @@ impl Gateway {
             clock,
             rate_limit,
             quota: SocketQuota::new(max_sockets_per_user),
-        }
-    }
-}
-
-/// Why a handshake is refused. `Display` is the `connect_error` message the client sees.
-#[derive(Debug, thiserror::Error)]
-enum HandshakeRefusal {
-    #[error("Authentication required")]
-    AuthenticationRequired,
-    #[error("Invalid token")]
-    InvalidToken,
-    /// The token could not be checked (the database is down): not the client's fault, and
-    /// not a reason to tell them their token is bad.
-    #[error("Authentication is unavailable, try again later")]
-    Unavailable,
-    #[error("Too many connections for this user")]
-    TooManySockets,
-}
-
-/// Who is on the other end of a socket, stored in the socket's extensions at handshake.
-#[derive(Clone)]
-struct Connection {
-    user_id: UserId,
-    bucket: Arc<Mutex<TokenBucket>>,
-    /// Given back to the user's quota when the socket (and so this) is dropped.
-    _slot: Arc<Slot>,
-}
-
-impl Connection {
-    /// Takes a token from this socket's bucket, or refuses the event.
-    fn admit(&self) -> Result<(), Refusal> {
-        let mut bucket = self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
-        if bucket.try_take(Instant::now()) {
-            Ok(())
-        } else {
-            Err(Refusal::TooManyMessages)
         }
     }
 }
@@ -129,48 +96,6 @@ pub(super) fn register(io: &SocketIo, gateway: Gateway) {
         );
     };
     io.ns(NAMESPACE, connected.with(set_up));
-}
-
-/// Checks `auth: {token}` with the same [`Authenticator`] as REST requests (so expired
-/// tokens, revoked sessions and deleted users are refused alike).
-async fn authenticate(
-    gateway: &Gateway,
-    socket: &SocketRef,
-    auth: Option<Value>,
-) -> Result<Connection, HandshakeRefusal> {
-    let token = match auth.as_ref().and_then(|auth| auth.get("token")) {
-        None | Some(Value::Null) => return Err(HandshakeRefusal::AuthenticationRequired),
-        Some(Value::String(token)) if token.is_empty() => {
-            return Err(HandshakeRefusal::AuthenticationRequired);
-        }
-        Some(Value::String(token)) => token,
-        Some(_) => return Err(HandshakeRefusal::InvalidToken),
-    };
-    let actor = match gateway.authenticator.authenticate(token).await {
-        Ok(actor) => actor,
-        Err(AuthenticateError::InvalidToken) => return Err(HandshakeRefusal::InvalidToken),
-        Err(AuthenticateError::Unexpected(error)) => {
-            tracing::error!(
-                target: "realtime",
-                socket_id = %socket.id,
-                error = format!("{error:#}"),
-                "could not authenticate a socket"
-            );
-            return Err(HandshakeRefusal::Unavailable);
-        }
-    };
-    let slot = gateway
-        .quota
-        .take(actor.user_id)
-        .ok_or(HandshakeRefusal::TooManySockets)?;
-    Ok(Connection {
-        _slot: Arc::new(slot),
-        user_id: actor.user_id,
-        bucket: Arc::new(Mutex::new(TokenBucket::new(
-            gateway.rate_limit,
-            Instant::now(),
-        ))),
-    })
 }
 
 /// Records who is connected, puts the socket in its private room, and registers the

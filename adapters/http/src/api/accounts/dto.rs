@@ -1,0 +1,151 @@
+//! The accounts wire format: accounts, transfers and their pages, the request bodies, and
+//! the `Idempotency-Key` header.
+
+use domain::{Account, Page, Transfer};
+use poem::Request;
+use poem_openapi::Object;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::api::page::PageMeta;
+use crate::timestamp::Timestamp;
+
+const MAX_IDEMPOTENCY_KEY_LENGTH: usize = 255;
+const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+#[derive(Debug, Object)]
+#[oai(rename = "Account", rename_all = "camelCase")]
+pub(crate) struct AccountDto {
+    id: Uuid,
+    owner_id: Uuid,
+    balance: i64,
+    currency: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl From<Account> for AccountDto {
+    fn from(account: Account) -> Self {
+        Self {
+            id: account.id.as_uuid(),
+            owner_id: account.owner_id.as_uuid(),
+            balance: account.balance,
+            currency: account.currency.as_str().to_owned(),
+            created_at: account.created_at.into(),
+            updated_at: account.updated_at.into(),
+        }
+    }
+}
+
+/// A completed transfer; `amount` in minor units.
+#[derive(Debug, Object)]
+#[oai(rename = "Transfer", rename_all = "camelCase")]
+pub(crate) struct TransferDto {
+    id: Uuid,
+    pub(super) from_account_id: Uuid,
+    pub(super) to_account_id: Uuid,
+    pub(super) amount: i64,
+    currency: String,
+    created_at: Timestamp,
+}
+
+impl From<Transfer> for TransferDto {
+    fn from(transfer: Transfer) -> Self {
+        Self {
+            id: transfer.id.as_uuid(),
+            from_account_id: transfer.from_account_id.as_uuid(),
+            to_account_id: transfer.to_account_id.as_uuid(),
+            amount: transfer.amount.minor_units(),
+            currency: transfer.currency.as_str().to_owned(),
+            created_at: transfer.created_at.into(),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub(crate) struct AccountPage {
+    data: Vec<AccountDto>,
+    meta: PageMeta,
+}
+
+#[derive(Debug, Object)]
+pub(crate) struct TransferPage {
+    data: Vec<TransferDto>,
+    meta: PageMeta,
+}
+
+/// `POST /api/v1/accounts`.
+#[derive(Debug, Object, Deserialize)]
+#[oai(rename = "OpenAccount", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct OpenAccountBody {
+    /// ISO 4217; defaults to `USD`.
+    pub(super) currency: Option<String>,
+}
+
+/// `POST /api/v1/accounts/{id}/deposits`.
+#[derive(Debug, Object, Deserialize)]
+#[oai(rename = "Deposit", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct DepositBody {
+    /// Minor units, 1 to 10^12; an integer (floats are refused).
+    pub(super) amount: i64,
+}
+
+/// `POST /api/v1/transfers`.
+#[derive(Debug, Object, Deserialize)]
+#[oai(
+    rename = "CreateTransfer",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct TransferBody {
+    pub(super) from_account_id: Uuid,
+    pub(super) to_account_id: Uuid,
+    /// Minor units, 1 to 10^12; an integer (floats are refused).
+    pub(super) amount: i64,
+}
+
+/// A sane `Idempotency-Key`: 1 to 255 visible ASCII characters (or none).
+///
+/// Read from the raw header rather than from the documented `Header<Option<String>>`
+/// parameter: that one reads a value that is not visible ASCII (`café` in UTF-8, a stray
+/// `0xFF`) as no header at all, and a retry would then move money twice. A key that is
+/// present is either valid or a 400, never ignored.
+pub(super) fn idempotency_key(request: &Request) -> Result<Option<String>, &'static str> {
+    let mut values = request.headers().get_all(IDEMPOTENCY_KEY_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("Must be sent once");
+    }
+    let bytes = value.as_bytes();
+    if !(1..=MAX_IDEMPOTENCY_KEY_LENGTH).contains(&bytes.len())
+        || !bytes.iter().all(u8::is_ascii_graphic)
+    {
+        return Err("Must be 1 to 255 visible ASCII characters");
+    }
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+impl From<Page<Account>> for AccountPage {
+    fn from(page: Page<Account>) -> Self {
+        let meta = PageMeta::from(&page);
+        Self {
+            data: page.items.into_iter().map(AccountDto::from).collect(),
+            meta,
+        }
+    }
+}
+
+impl From<Page<Transfer>> for TransferPage {
+    fn from(page: Page<Transfer>) -> Self {
+        let meta = PageMeta::from(&page);
+        Self {
+            data: page.items.into_iter().map(TransferDto::from).collect(),
+            meta,
+        }
+    }
+}

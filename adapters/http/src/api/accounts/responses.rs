@@ -1,0 +1,99 @@
+//! What each accounts operation answers, one enum per operation, every status documented.
+
+use poem_openapi::ApiResponse;
+use poem_openapi::payload::Json;
+
+use super::dto::{AccountDto, AccountPage, TransferDto, TransferPage};
+use crate::errors::ErrorBody;
+
+#[derive(ApiResponse)]
+pub(crate) enum OpenAccountResponse {
+    #[oai(status = 201)]
+    Created(Json<AccountDto>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum ListAccountsResponse {
+    #[oai(status = 200)]
+    Ok(Json<AccountPage>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// `ownerId` of another user, from a non-admin.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum GetAccountResponse {
+    #[oai(status = 200)]
+    Ok(Json<AccountDto>),
+    /// No such account, or not the caller's.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum DepositResponse {
+    /// The account after the deposit (or, for a replayed key, as it is).
+    #[oai(status = 201)]
+    Created(Json<AccountDto>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Not an admin.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The `Idempotency-Key` was used with another request.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum ListTransfersResponse {
+    #[oai(status = 200)]
+    Ok(Json<TransferPage>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No such account, or not the caller's.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum TransferResponse {
+    /// Done; with a reused `Idempotency-Key`, the original transfer (`Idempotent-Replayed: true`).
+    #[oai(status = 201)]
+    Created(
+        Json<TransferDto>,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
+    /// Invalid input, or `Cannot transfer to the same account`.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// The source account is not the caller's.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The `Idempotency-Key` was used with another request.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// `Insufficient funds` or `Currency mismatch`; nothing moved.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
