@@ -3,6 +3,7 @@
 //! line and calls into here, so tests can run the real application on port 0.
 
 pub mod app;
+mod jobs;
 pub mod secrets;
 pub mod settings;
 mod strength;

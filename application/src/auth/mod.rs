@@ -1,6 +1,7 @@
 //! The authentication feature: register, login, refresh, logout, password reset, me.
 
 mod errors;
+mod reset;
 mod service;
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
-//! The authentication use cases.
+//! The authentication use cases: sign-up, login, refresh and logout (password reset is in
+//! `reset`), and the ports and settings they share.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,19 +7,17 @@ use std::time::Duration;
 use domain::ports::{
     AccessToken, Clock, ConsumeRefreshTokenError, InsertUserError, OpaqueTokenGenerator,
     PasswordHashError, PasswordHasher, PasswordResetRepository, RateLimiter, RatePolicy,
-    ResetPasswordError, SessionRepository, TokenIssuer, UserRepository,
+    SessionRepository, TokenIssuer, UserRepository,
 };
 use domain::{
-    Actor, AuthState, Email, NewRefreshToken, NewResetToken, NewUser, OpaqueToken, Password,
-    PasswordHash, Role, User, UserId, UserName,
+    Actor, AuthState, Email, NewRefreshToken, NewUser, OpaqueToken, Password, PasswordHash, Role,
+    User, UserId, UserName,
 };
 use uuid::Uuid;
 
-use super::errors::{
-    ConfirmResetError, LoginError, LogoutError, RefreshError, RegisterError, RequestResetError,
-};
+use super::errors::{LoginError, LogoutError, RefreshError, RegisterError};
 use crate::auth_states::AuthStates;
-use crate::jobs::{password_reset_email_job, welcome_email_job};
+use crate::jobs::welcome_email_job;
 
 /// Lifetimes and limits of the authentication flows.
 #[derive(Debug, Clone, Copy)]
@@ -66,8 +65,8 @@ pub struct IssuedSession {
 /// The authentication use cases.
 #[derive(Clone)]
 pub struct AuthService {
-    ports: AuthPorts,
-    config: AuthConfig,
+    pub(super) ports: AuthPorts,
+    pub(super) config: AuthConfig,
     /// A hash verified against when the email is unknown, so that an unknown email costs
     /// the same time as a wrong password.
     dummy_hash: Arc<std::sync::Mutex<Option<PasswordHash>>>,
@@ -214,72 +213,6 @@ impl AuthService {
             .sessions
             .revoke_family_of(&hash, actor.user_id, self.ports.clock.now())
             .await?;
-        Ok(())
-    }
-
-    /// Queues a reset link if the account exists (in the transaction that stores the token)
-    /// and the address has not had `reset_request_policy.limit` of them this window; says
-    /// nothing either way.
-    #[tracing::instrument(skip_all)]
-    pub async fn request_password_reset(&self, email: &Email) -> Result<(), RequestResetError> {
-        let requests = self
-            .ports
-            .rate_limiter
-            .hit(
-                &format!("password-resets:{email}"),
-                self.config.reset_request_policy,
-            )
-            .await;
-        if !requests.allowed {
-            tracing::info!("password reset requests over the per-address limit: none sent");
-            return Ok(());
-        }
-        let Some(credentials) = self.ports.users.find_credentials_by_email(email).await? else {
-            return Ok(());
-        };
-        let now = self.ports.clock.now();
-        let (token, token_hash) = self.ports.opaque_tokens.generate();
-        let expires_at = now
-            + chrono::Duration::from_std(self.config.reset_token_ttl)
-                .map_err(anyhow::Error::new)?;
-        let user_id = credentials.user.id;
-        self.ports
-            .resets
-            .replace_reset_token(
-                NewResetToken {
-                    id: Uuid::now_v7(),
-                    user_id,
-                    token_hash,
-                    created_at: now,
-                    expires_at,
-                },
-                vec![password_reset_email_job(user_id, &token, expires_at, now)],
-            )
-            .await?;
-        tracing::info!(%user_id, "password reset requested");
-        Ok(())
-    }
-
-    /// Sets a new password with a reset token; every session of the user ends.
-    #[tracing::instrument(skip_all)]
-    pub async fn confirm_password_reset(
-        &self,
-        presented: &str,
-        password: &Password,
-    ) -> Result<(), ConfirmResetError> {
-        let hash = self.ports.opaque_tokens.hash(presented);
-        let password_hash = self.ports.hasher.hash(password).await?;
-        let user_id = self
-            .ports
-            .resets
-            .reset_password(&hash, password_hash, self.ports.clock.now())
-            .await
-            .map_err(|error| match error {
-                ResetPasswordError::InvalidToken => ConfirmResetError::InvalidToken,
-                ResetPasswordError::Unexpected(error) => error.into(),
-            })?;
-        self.ports.auth_states.invalidate(user_id);
-        tracing::info!(%user_id, "password reset; all sessions revoked");
         Ok(())
     }
 

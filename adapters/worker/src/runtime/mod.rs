@@ -1,0 +1,259 @@
+//! The runtime behind [`Workers`](crate::Workers): the claim loop, the attempts, and (in
+//! `bookkeeping`) recording outcomes, maintaining the queue and releasing at a stop.
+
+mod bookkeeping;
+
+use std::collections::{HashSet, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use application::{JobFailure, JobHandler};
+use domain::ports::{ClaimRequest, Clock, JobRepository, LeaseOwner};
+use domain::{Job, JobId, JobKind};
+use futures_util::FutureExt as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::{ShutdownReport, WorkerConfig};
+
+/// The part of its lease an attempt may use, counted from the claim.
+const ATTEMPT_SHARE_OF_LEASE: f64 = 0.9;
+
+pub(crate) struct Runtime {
+    jobs: Arc<dyn JobRepository>,
+    handler: Arc<dyn JobHandler>,
+    clock: Arc<dyn Clock>,
+    config: WorkerConfig,
+    owner: LeaseOwner,
+    kinds: Vec<JobKind>,
+    /// Jobs claimed and not yet finished: what a stop must release.
+    held: Arc<Mutex<HashSet<JobId>>>,
+}
+
+/// Whether a stop was asked for, and with which grace period. A dropped [`Workers`] handle
+/// counts as a stop without grace.
+fn stop_requested(stopped: &watch::Receiver<Option<Duration>>) -> Option<Duration> {
+    if stopped.has_changed().is_err() {
+        return Some(Duration::ZERO);
+    }
+    *stopped.borrow()
+}
+
+impl Runtime {
+    pub(crate) fn new(
+        jobs: Arc<dyn JobRepository>,
+        handler: Arc<dyn JobHandler>,
+        clock: Arc<dyn Clock>,
+        config: WorkerConfig,
+    ) -> Self {
+        let runtime = Self {
+            kinds: handler.kinds(),
+            jobs,
+            handler,
+            clock,
+            owner: LeaseOwner::generate(),
+            held: Arc::default(),
+            config: WorkerConfig {
+                concurrency: config.concurrency.max(1),
+                ..config
+            },
+        };
+        tracing::info!(
+            concurrency = runtime.config.concurrency,
+            kinds = ?runtime.kinds.iter().map(JobKind::as_str).collect::<Vec<_>>(),
+            "job workers started"
+        );
+        runtime
+    }
+
+    pub(crate) async fn run(
+        self: Arc<Self>,
+        mut stopped: watch::Receiver<Option<Duration>>,
+    ) -> ShutdownReport {
+        let (report_success, successes) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(Arc::clone(&self).record_successes(successes));
+        let slots = Arc::new(Semaphore::new(self.config.concurrency));
+        let mut running = JoinSet::new();
+        // Claimed, waiting for a slot: at most one more round of jobs, so that a slot that
+        // frees up never waits for a database round trip.
+        let mut ready: VecDeque<(Job, Instant)> = VecDeque::new();
+        let prefetch = self.config.concurrency;
+        let mut next_maintenance = Instant::now();
+        let grace = loop {
+            if let Some(grace) = stop_requested(&stopped) {
+                break grace;
+            }
+            while running.try_join_next().is_some() {}
+            if Instant::now() >= next_maintenance {
+                self.maintain().await;
+                next_maintenance = Instant::now() + self.config.maintenance_interval;
+            }
+            self.start_ready(&mut ready, &slots, &mut running, &report_success)
+                .await;
+            let wanted = (slots.available_permits() + prefetch).saturating_sub(ready.len());
+            if wanted == 0 {
+                tokio::select! {
+                    _ = stopped.changed() => {}
+                    _ = running.join_next() => {}
+                }
+                continue;
+            }
+            match self.jobs.claim(&self.claim_request(wanted)).await {
+                Ok(claimed) if claimed.is_empty() && ready.is_empty() => {
+                    let idle = self
+                        .config
+                        .poll_interval
+                        .min(next_maintenance.saturating_duration_since(Instant::now()));
+                    tokio::select! {
+                        _ = stopped.changed() => {}
+                        () = self.jobs.wait_for_jobs(idle) => {}
+                    }
+                }
+                Ok(claimed) if claimed.is_empty() => {
+                    // Jobs wait for slots: wait for one to free up.
+                    tokio::select! {
+                        _ = stopped.changed() => {}
+                        _ = running.join_next() => {}
+                    }
+                }
+                Ok(claimed) => {
+                    let claimed_at = Instant::now();
+                    for job in claimed {
+                        self.hold(job.id);
+                        ready.push_back((job, claimed_at));
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "could not claim jobs");
+                    tokio::select! {
+                        _ = stopped.changed() => {}
+                        () = tokio::time::sleep(self.config.poll_interval) => {}
+                    }
+                }
+            }
+        };
+        let finished = drain(&mut running, grace).await;
+        drop(report_success);
+        if recorder.await.is_err() {
+            tracing::error!("the success recorder failed: those jobs run again after their lease");
+        }
+        // Running attempts that were cancelled, and jobs that never started.
+        let released = self.release_held().await;
+        ShutdownReport { finished, released }
+    }
+
+    /// Starts ready jobs in the free slots. A job whose lease is nearly over after waiting
+    /// (it should not happen: jobs wait for one round of work at most) is released rather
+    /// than started, so that no attempt outlives its lease.
+    async fn start_ready(
+        self: &Arc<Self>,
+        ready: &mut VecDeque<(Job, Instant)>,
+        slots: &Arc<Semaphore>,
+        running: &mut JoinSet<()>,
+        report_success: &mpsc::UnboundedSender<JobId>,
+    ) {
+        let mut stale = Vec::new();
+        while !ready.is_empty() {
+            let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
+                break;
+            };
+            let Some((job, claimed_at)) = ready.pop_front() else {
+                break;
+            };
+            let deadline = claimed_at + self.config.lease.mul_f64(ATTEMPT_SHARE_OF_LEASE);
+            let time_left = deadline.saturating_duration_since(Instant::now());
+            if time_left < self.config.lease / 10 {
+                stale.push(job.id);
+                continue;
+            }
+            running.spawn(Arc::clone(self).attempt(job, time_left, slot, report_success.clone()));
+        }
+        if !stale.is_empty() {
+            for id in &stale {
+                self.held().remove(id);
+            }
+            if let Err(error) = self
+                .jobs
+                .release(self.owner, &stale, self.clock.now())
+                .await
+            {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "could not release stale jobs; they run again after their lease"
+                );
+            }
+        }
+    }
+
+    fn claim_request(&self, limit: usize) -> ClaimRequest {
+        ClaimRequest {
+            owner: self.owner,
+            kinds: self.kinds.clone(),
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+            lease: self.config.lease,
+            now: self.clock.now(),
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashSet<JobId>> {
+        // The set stays consistent whatever panicked while holding it.
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn hold(&self, id: JobId) {
+        self.held().insert(id);
+    }
+
+    /// One attempt at `job`, cancelled after `limit` (before its lease ends), holding one
+    /// of the runtime's slots until its outcome is handed over.
+    async fn attempt(
+        self: Arc<Self>,
+        job: Job,
+        limit: Duration,
+        _slot: OwnedSemaphorePermit,
+        done: mpsc::UnboundedSender<JobId>,
+    ) {
+        let attempt = AssertUnwindSafe(self.handler.run(&job)).catch_unwind();
+        let outcome = match tokio::time::timeout(limit, attempt).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_panic)) => Err(JobFailure::Retryable(anyhow::anyhow!(
+                "the handler panicked"
+            ))),
+            Err(_elapsed) => Err(JobFailure::Retryable(anyhow::anyhow!(
+                "the attempt did not finish within {limit:?}"
+            ))),
+        };
+        match outcome {
+            Ok(()) => {
+                tracing::debug!(job_id = %job.id, kind = %job.kind, "job succeeded");
+                // Recorded in a batch; the recorder outlives every attempt.
+                let _ = done.send(job.id);
+            }
+            Err(failure) => self.record_failure(&job, failure).await,
+        }
+        self.held().remove(&job.id);
+    }
+}
+
+/// Waits for running attempts for up to `grace`, then cancels the rest. Returns how many
+/// ended by themselves.
+async fn drain(running: &mut JoinSet<()>, grace: Duration) -> usize {
+    let deadline = Instant::now() + grace;
+    let mut finished = 0;
+    loop {
+        match tokio::time::timeout_at(deadline, running.join_next()).await {
+            Ok(Some(_)) => finished += 1,
+            Ok(None) => return finished,
+            Err(_elapsed) => {
+                tracing::warn!(
+                    cancelled = running.len(),
+                    "grace period over: cancelling running jobs"
+                );
+                running.shutdown().await;
+                return finished;
+            }
+        }
+    }
+}

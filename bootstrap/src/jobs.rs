@@ -1,0 +1,137 @@
+//! The job workers' composition: the queue's repository on its own relaxed-durability pool,
+//! the email handler with its mailer (SMTP or the outbox), and the worker settings; run with
+//! the app or alone (the `worker` command).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_mail::{MailSettings, OutboxMailer, SmtpMailer, SmtpOptions};
+use adapter_persistence::{Database, DieselJobRepository, DieselUserRepository};
+use adapter_worker::{WorkerConfig, Workers};
+use application::MailJobs;
+use domain::RetryPolicy;
+use domain::ports::{AccountMailer, Clock, SystemClock, UserRepository};
+use secrecy::ExposeSecret as _;
+
+use crate::app::open_database;
+use crate::settings::Settings;
+
+/// How long running jobs may finish after a shutdown signal before they are released to
+/// the queue (shorter than the HTTP grace: both run at once, within a typical 30 s
+/// termination grace of an orchestrator).
+const JOB_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Connections of the workers' bookkeeping pool: the dispatcher's claims, the success
+/// recorder, failures and maintenance.
+const WORKER_CONNECTIONS: usize = 4;
+
+/// What the job workers need, built with the app and started when it runs.
+#[derive(Clone)]
+pub(crate) struct JobRuntime {
+    jobs: Arc<DieselJobRepository>,
+    handler: Arc<MailJobs>,
+    clock: Arc<dyn Clock>,
+    config: WorkerConfig,
+}
+
+impl std::fmt::Debug for JobRuntime {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("JobRuntime")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `worker` command: job workers without HTTP, until `shutdown` completes.
+pub async fn run_workers(
+    settings: &Settings,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    if settings.job_workers == 0 {
+        anyhow::bail!("JOB_WORKERS is 0: the worker command needs at least one worker");
+    }
+    let database = open_database(settings).await?;
+    let runtime = JobRuntime::build(settings, &database, Arc::new(SystemClock))?;
+    runtime.run_until(shutdown).await;
+    Ok(())
+}
+
+impl JobRuntime {
+    /// The repository, the email handler and the worker settings for `database`.
+    pub(crate) fn build(
+        settings: &Settings,
+        database: &Database,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let users: Arc<dyn UserRepository> = Arc::new(DieselUserRepository::new(database.clone()));
+        let handler = Arc::new(MailJobs::new(users, mailer(settings)?, Arc::clone(&clock)));
+        // Claims and outcomes need not wait for the disk (see `relaxed_durability`).
+        let bookkeeping = database.relaxed_durability(WORKER_CONNECTIONS)?;
+        Ok(Self {
+            jobs: Arc::new(DieselJobRepository::new(bookkeeping)),
+            handler,
+            clock,
+            config: worker_config(settings),
+        })
+    }
+
+    /// Starts the workers, unless the configuration asks for none (`JOB_WORKERS=0`).
+    fn start(&self) -> Option<Workers> {
+        (self.config.concurrency > 0).then(|| {
+            Workers::start(
+                self.jobs.clone(),
+                self.handler.clone(),
+                Arc::clone(&self.clock),
+                self.config,
+            )
+        })
+    }
+
+    /// Runs the workers until `shutdown` completes, then stops them gracefully.
+    pub(crate) async fn run_until(&self, shutdown: impl Future<Output = ()>) {
+        let workers = self.start();
+        shutdown.await;
+        if let Some(workers) = workers {
+            workers.shutdown(JOB_SHUTDOWN_GRACE).await;
+        }
+    }
+}
+
+/// SMTP when `SMTP_URL` is set, the outbox directory otherwise.
+fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn AccountMailer>> {
+    let mail = mail_settings(settings)?;
+    Ok(match &settings.smtp_url {
+        Some(url) => {
+            let options = SmtpOptions {
+                timeout: Duration::from_secs(settings.smtp_timeout_seconds),
+                ..SmtpOptions::default()
+            };
+            Arc::new(SmtpMailer::from_url(url.expose_secret(), mail, options)?)
+        }
+        None => Arc::new(OutboxMailer::new(settings.mail_outbox_dir.clone(), mail)),
+    })
+}
+
+fn worker_config(settings: &Settings) -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(settings.job_lease_seconds),
+        poll_interval: Duration::from_millis(settings.job_poll_interval_ms),
+        retry: RetryPolicy {
+            base: Duration::from_millis(settings.job_retry_base_ms),
+            max: Duration::from_secs(settings.job_retry_max_seconds),
+        },
+        retention: Duration::from_secs(settings.job_retention_hours * 60 * 60),
+        ..WorkerConfig::with_concurrency(settings.job_workers)
+    }
+}
+
+fn mail_settings(settings: &Settings) -> anyhow::Result<MailSettings> {
+    Ok(MailSettings {
+        from: settings
+            .mail_from
+            .parse()
+            .map_err(|error| anyhow::anyhow!("invalid MAIL_FROM: {error}"))?,
+        public_url: settings.public_url.clone(),
+    })
+}

@@ -1,0 +1,251 @@
+//! The user: its value objects (each parsed once, never re-checked) and the entity.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+mod email;
+mod password;
+
+pub use self::email::{Email, EmailError};
+pub use self::password::{Password, PasswordError, PasswordHash};
+use crate::id::UserId;
+use crate::pagination::PageRequest;
+
+const NAME_MAX_CHARS: usize = 100;
+const SEARCH_MAX_CHARS: usize = 100;
+
+/// What a user may do beyond reading: admins manage users and may act on anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    User,
+    Admin,
+}
+
+/// A role name that is neither `user` nor `admin`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Must be one of: user, admin")]
+pub struct RoleError;
+
+impl Role {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = RoleError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "user" => Ok(Self::User),
+            "admin" => Ok(Self::Admin),
+            _ => Err(RoleError),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// Why a string is not a [`UserName`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserNameError {
+    #[error("Must not be empty")]
+    Empty,
+    #[error("Must be at most {NAME_MAX_CHARS} characters")]
+    TooLong,
+    #[error("Must not contain control characters")]
+    ControlCharacter,
+}
+
+/// A display name: 1 to 100 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserName(String);
+
+impl UserName {
+    pub fn parse(text: &str) -> Result<Self, UserNameError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(UserNameError::Empty);
+        }
+        if text.chars().count() > NAME_MAX_CHARS {
+            return Err(UserNameError::TooLong);
+        }
+        if text.chars().any(char::is_control) {
+            return Err(UserNameError::ControlCharacter);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a string is not a [`SearchTerm`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchTermError {
+    #[error("Must be at most {SEARCH_MAX_CHARS} characters")]
+    TooLong,
+    #[error("Must not contain control characters")]
+    ControlCharacter,
+}
+
+/// A case-insensitive substring to look for in names and emails; empty means "no filter".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerm(String);
+
+impl SearchTerm {
+    /// `Ok(None)` for a blank term: searching for nothing filters nothing.
+    pub fn parse(text: &str) -> Result<Option<Self>, SearchTermError> {
+        let text = text.trim();
+        if text.chars().count() > SEARCH_MAX_CHARS {
+            return Err(SearchTermError::TooLong);
+        }
+        // Storage may separate searchable fields with control characters.
+        if text.chars().any(char::is_control) {
+            return Err(SearchTermError::ControlCharacter);
+        }
+        Ok((!text.is_empty()).then(|| Self(text.to_lowercase())))
+    }
+
+    /// The term, lower-cased.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A registered user as every reader sees it: never with a password or its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub name: Option<UserName>,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A user together with the hash of their password, for login only.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: PasswordHash,
+}
+
+/// Everything needed to store a new user; the id and timestamps are chosen by the caller.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: UserId,
+    pub email: Email,
+    pub name: Option<UserName>,
+    pub role: Role,
+    pub password_hash: PasswordHash,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A partial update of a user: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub email: Option<Email>,
+    pub name: Option<UserName>,
+    pub role: Option<Role>,
+}
+
+impl UserChanges {
+    /// Whether applying these changes to `user` would change its role.
+    #[must_use]
+    pub fn changes_role_of(&self, user: &User) -> bool {
+        self.role.is_some_and(|role| role != user.role)
+    }
+}
+
+/// A filtered, paginated listing of users.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    pub page: PageRequest,
+    pub search: Option<SearchTerm>,
+}
+
+/// Whether taking the admin role from `user` (by deletion or demotion) leaves the service
+/// without an admin, given every current admin. Adapters judge it on the admins as locked
+/// in the transaction that makes the change.
+#[must_use]
+pub fn leaves_no_admin(admins: &[UserId], user: UserId) -> bool {
+    admins == [user]
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn only_removing_the_one_remaining_admin_leaves_no_admin() {
+        let (ann, bob) = (UserId::generate(), UserId::generate());
+        assert!(leaves_no_admin(&[ann], ann));
+        assert!(!leaves_no_admin(&[ann, bob], ann));
+        assert!(!leaves_no_admin(&[ann], bob));
+        assert!(!leaves_no_admin(&[], ann));
+    }
+
+    #[test]
+    fn name_is_trimmed_and_must_not_be_blank() {
+        assert_eq!(UserName::parse("  Ann ").unwrap().as_str(), "Ann");
+        assert_eq!(UserName::parse("   "), Err(UserNameError::Empty));
+    }
+
+    #[test]
+    fn name_counts_characters_not_bytes() {
+        assert!(UserName::parse(&"é".repeat(100)).is_ok());
+        assert_eq!(
+            UserName::parse(&"é".repeat(101)),
+            Err(UserNameError::TooLong)
+        );
+    }
+
+    #[test]
+    fn name_with_a_control_character_is_refused() {
+        assert_eq!(
+            UserName::parse("Ann\u{0}Lee"),
+            Err(UserNameError::ControlCharacter)
+        );
+    }
+
+    #[test]
+    fn role_parses_only_the_two_known_names() {
+        assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
+        assert_eq!("user".parse::<Role>(), Ok(Role::User));
+        assert_eq!("ADMIN".parse::<Role>(), Err(RoleError));
+    }
+
+    #[test]
+    fn blank_search_term_means_no_filter() {
+        assert_eq!(SearchTerm::parse("  "), Ok(None));
+        assert_eq!(SearchTerm::parse(" Lee ").unwrap().unwrap().as_str(), "lee");
+    }
+
+    proptest! {
+
+        #[test]
+        fn a_parsed_name_is_never_blank_or_over_100_characters(text in "\\PC{0,120}") {
+            if let Ok(name) = UserName::parse(&text) {
+                prop_assert!(!name.as_str().trim().is_empty());
+                prop_assert!(name.as_str().chars().count() <= 100);
+            }
+        }
+
+    }
+}
