@@ -36,7 +36,7 @@ api_test! {
         let create = &document["paths"]["/api/v1/users"]["post"]["responses"];
         let health = &document["paths"]["/health"]["get"]["responses"];
 
-        for status in ["201", "400", "401", "403", "409", "413", "415", "500"] {
+        for status in ["201", "400", "401", "403", "408", "409", "413", "415", "500"] {
             assert!(create[status].is_object(), "POST /api/v1/users lacks {status}");
         }
         assert!(health["401"].is_null(), "/health is public");

@@ -2,7 +2,7 @@
 //!
 //! poem-openapi documents what each handler returns. Some responses come from before a
 //! handler runs, the same for every operation: 400 (a body or parameter that does not
-//! parse), 401 (secured operations), 413 and 415 (operations with a body) and 500. They
+//! parse), 401 (secured operations), 408, 413 and 415 (operations with a body) and 500. They
 //! are added here to every operation they apply to, so the document matches API.md.
 
 use poem_openapi::{OpenApi, OpenApiService};
@@ -60,10 +60,17 @@ fn add_shared_responses(spec: &mut Value) {
             }
             if has_body {
                 add(
+                    "408",
+                    "`Request timeout`: the body did not arrive within the deadline (30 s by default).",
+                );
+                add(
                     "413",
                     "`Payload too large`: the body exceeds the limit (10 KiB by default).",
                 );
-                add("415", "`Unsupported media type`: the body is not JSON.");
+                add(
+                    "415",
+                    "`Unsupported media type`: the body is not JSON (in UTF-8).",
+                );
             }
             add(
                 "500",
