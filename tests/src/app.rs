@@ -490,6 +490,18 @@ impl TestApp {
         TestResponse::read(request.send().await.expect("send the request")).await
     }
 
+    /// `POST <path>` with this exact body text and `Content-Type` (forms, malformed or
+    /// unusual JSON).
+    pub async fn post_text(&self, path: &str, content_type: &str, body: &str) -> TestResponse {
+        self.send_raw(
+            self.client
+                .post(self.url(path))
+                .header("content-type", content_type)
+                .body(body.to_owned()),
+        )
+        .await
+    }
+
     /// A request built by the caller (raw bodies, custom headers).
     pub async fn send_raw(&self, request: reqwest::RequestBuilder) -> TestResponse {
         TestResponse::read(request.send().await.expect("send the request")).await

@@ -21,13 +21,11 @@ api_test! {
 api_test! {
     async fn login_accepts_an_html_form(app) {
         app.create_user_with("ann@example.com", None, Role::User).await;
-        let request = app
-            .client
-            .post(app.url("/api/v1/auth/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("email=ann%40example.com&password={}", PASSWORD.replace(' ', "+")));
+        let form = format!("email=ann%40example.com&password={}", PASSWORD.replace(' ', "+"));
 
-        let body = app.send_raw(request).await.expect(200);
+        let response = app.post_text("/api/v1/auth/login", "application/x-www-form-urlencoded", &form).await;
+
+        let body = response.expect(200);
 
         assert_eq!(body["user"]["email"], "ann@example.com");
     }

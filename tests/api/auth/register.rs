@@ -27,13 +27,15 @@ api_test! {
 
 api_test! {
     async fn registration_accepts_an_html_form(app) {
-        let request = app
-            .client
-            .post(app.url("/api/v1/auth/register"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("email=form%40example.com&password=long+enough+password");
+        let response = app
+            .post_text(
+                "/api/v1/auth/register",
+                "application/x-www-form-urlencoded",
+                "email=form%40example.com&password=long+enough+password",
+            )
+            .await;
 
-        let body = app.send_raw(request).await.expect(201);
+        let body = response.expect(201);
 
         assert_eq!(body["user"]["email"], "form@example.com");
     }

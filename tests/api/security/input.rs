@@ -63,11 +63,10 @@ api_test! {
 api_test! {
     async fn a_json_body_with_a_duplicate_key_is_refused(app) {
         let response = app
-            .send_raw(
-                app.client
-                    .post(app.url("/api/v1/auth/register"))
-                    .header("content-type", "application/json")
-                    .body(r#"{"email":"ann@example.com","password":"long enough password","email":"bob@example.com"}"#),
+            .post_text(
+                "/api/v1/auth/register",
+                "application/json",
+                r#"{"email":"ann@example.com","password":"long enough password","email":"bob@example.com"}"#,
             )
             .await;
 
@@ -79,11 +78,10 @@ api_test! {
 api_test! {
     async fn a_json_body_declared_in_another_charset_is_unsupported(app) {
         let response = app
-            .send_raw(
-                app.client
-                    .post(app.url("/api/v1/auth/login"))
-                    .header("content-type", "application/json; charset=latin1")
-                    .body(r#"{"email":"ann@example.com","password":"long enough password"}"#),
+            .post_text(
+                "/api/v1/auth/login",
+                "application/json; charset=latin1",
+                r#"{"email":"ann@example.com","password":"long enough password"}"#,
             )
             .await;
 
