@@ -27,6 +27,12 @@ impl<T> From<&Page<T>> for PageMeta {
     }
 }
 
+/// A page's items in their wire form, and its `meta` block: the parts of every `*Page` body.
+pub(crate) fn wire_page<T, D: From<T>>(page: Page<T>) -> (Vec<D>, PageMeta) {
+    let meta = PageMeta::from(&page);
+    (page.items.into_iter().map(D::from).collect(), meta)
+}
+
 /// Parses the `page` and `limit` query parameters, recording every problem in `errors`.
 pub(crate) fn page_request(
     page: Option<u32>,

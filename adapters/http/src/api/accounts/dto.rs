@@ -7,7 +7,7 @@ use poem_openapi::Object;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::api::page::PageMeta;
+use crate::api::page::{PageMeta, wire_page};
 use crate::timestamp::Timestamp;
 
 const MAX_IDEMPOTENCY_KEY_LENGTH: usize = 255;
@@ -132,20 +132,14 @@ pub(super) fn idempotency_key(request: &Request) -> Result<Option<String>, &'sta
 
 impl From<Page<Account>> for AccountPage {
     fn from(page: Page<Account>) -> Self {
-        let meta = PageMeta::from(&page);
-        Self {
-            data: page.items.into_iter().map(AccountDto::from).collect(),
-            meta,
-        }
+        let (data, meta) = wire_page(page);
+        Self { data, meta }
     }
 }
 
 impl From<Page<Transfer>> for TransferPage {
     fn from(page: Page<Transfer>) -> Self {
-        let meta = PageMeta::from(&page);
-        Self {
-            data: page.items.into_iter().map(TransferDto::from).collect(),
-            meta,
-        }
+        let (data, meta) = wire_page(page);
+        Self { data, meta }
     }
 }

@@ -8,7 +8,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::page::{PageMeta, page_request};
+use super::page::{PageMeta, page_request, wire_page};
 use crate::auth::BearerAuth;
 use crate::errors::{ErrorBody, ValidationErrors};
 use crate::timestamp::Timestamp;
@@ -152,11 +152,8 @@ impl JobsApi {
         };
         match self.jobs.list(auth.0, query).await {
             Ok(page) => {
-                let meta = PageMeta::from(&page);
-                ListJobsResponse::Ok(Json(JobPage {
-                    data: page.items.into_iter().map(JobDto::from).collect(),
-                    meta,
-                }))
+                let (data, meta) = wire_page(page);
+                ListJobsResponse::Ok(Json(JobPage { data, meta }))
             }
             Err(error @ ListJobsError::Forbidden) => {
                 ListJobsResponse::Forbidden(ErrorBody::new(error.to_string()))

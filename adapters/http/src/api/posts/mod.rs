@@ -4,126 +4,24 @@ use application::{
     ChangePostError, CreatePost, CreatePostError, GetPostError, ListPostsError, PostFilters,
     PostService,
 };
-use domain::{Post, PostChanges, PostContent, PostId, PostTitle, SearchTerm, UserId};
+use domain::{PostChanges, PostId, SearchTerm, UserId};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
-use serde::Deserialize;
+use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
+mod dto;
+
+pub(crate) use self::dto::PostDto;
+use self::dto::{CreatePostBody, PostPage, UpdatePostBody};
 use super::ApiTags;
-use super::page::{PageMeta, page_request};
+use super::page::{page_request, wire_page};
 use crate::auth::BearerAuth;
 use crate::errors::{ErrorBody, ValidationErrors};
 use crate::json::JsonBody;
-use crate::timestamp::Timestamp;
 
 pub(crate) struct PostsApi {
     pub(crate) posts: PostService,
-}
-
-/// A post.
-#[derive(Debug, Object)]
-#[oai(rename = "Post", rename_all = "camelCase")]
-pub(crate) struct PostDto {
-    id: Uuid,
-    title: String,
-    content: Option<String>,
-    published: bool,
-    author_id: Uuid,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-}
-
-impl From<Post> for PostDto {
-    fn from(post: Post) -> Self {
-        Self {
-            id: post.id.as_uuid(),
-            title: post.title.as_str().to_owned(),
-            content: post.content.map(|content| content.as_str().to_owned()),
-            published: post.published,
-            author_id: post.author_id.as_uuid(),
-            created_at: post.created_at.into(),
-            updated_at: post.updated_at.into(),
-        }
-    }
-}
-
-/// One page of posts.
-#[derive(Debug, Object)]
-pub(crate) struct PostPage {
-    data: Vec<PostDto>,
-    meta: PageMeta,
-}
-
-/// `POST /api/v1/posts`.
-#[derive(Debug, Object, Deserialize)]
-#[oai(rename = "CreatePost", rename_all = "camelCase", deny_unknown_fields)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct CreatePostBody {
-    #[oai(validator(min_length = 1, max_length = 200))]
-    title: String,
-    #[oai(validator(max_length = 100_000))]
-    content: Option<String>,
-    /// Defaults to `false` (a draft).
-    published: Option<bool>,
-}
-
-impl TryFrom<CreatePostBody> for CreatePost {
-    type Error = ValidationErrors;
-
-    fn try_from(body: CreatePostBody) -> Result<Self, Self::Error> {
-        let mut errors = ValidationErrors::default();
-        let title = errors.check("title", PostTitle::parse(&body.title));
-        let content = errors.check(
-            "content",
-            body.content.as_deref().map(PostContent::parse).transpose(),
-        );
-        let (Some(title), Some(content)) = (title, content) else {
-            return Err(errors);
-        };
-        Ok(Self {
-            title,
-            content,
-            published: body.published.unwrap_or(false),
-        })
-    }
-}
-
-/// `PUT /api/v1/posts/{id}`: only the given fields change.
-#[derive(Debug, Object, Deserialize)]
-#[oai(rename = "UpdatePost", rename_all = "camelCase", deny_unknown_fields)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct UpdatePostBody {
-    #[oai(validator(min_length = 1, max_length = 200))]
-    title: Option<String>,
-    #[oai(validator(max_length = 100_000))]
-    content: Option<String>,
-    published: Option<bool>,
-}
-
-impl TryFrom<UpdatePostBody> for PostChanges {
-    type Error = ValidationErrors;
-
-    fn try_from(body: UpdatePostBody) -> Result<Self, Self::Error> {
-        let mut errors = ValidationErrors::default();
-        let title = errors.check(
-            "title",
-            body.title.as_deref().map(PostTitle::parse).transpose(),
-        );
-        let content = errors.check(
-            "content",
-            body.content.as_deref().map(PostContent::parse).transpose(),
-        );
-        let (Some(title), Some(content)) = (title, content) else {
-            return Err(errors);
-        };
-        Ok(Self {
-            title,
-            content,
-            published: body.published,
-        })
-    }
 }
 
 #[derive(ApiResponse)]
@@ -218,11 +116,8 @@ impl PostsApi {
         };
         match self.posts.list(auth.0, filters).await {
             Ok(page) => {
-                let meta = PageMeta::from(&page);
-                ListPostsResponse::Ok(Json(PostPage {
-                    data: page.items.into_iter().map(PostDto::from).collect(),
-                    meta,
-                }))
+                let (data, meta) = wire_page(page);
+                ListPostsResponse::Ok(Json(PostPage { data, meta }))
             }
             Err(ListPostsError::Unexpected(error)) => {
                 ListPostsResponse::InternalError(ErrorBody::internal(&error))

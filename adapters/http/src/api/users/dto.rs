@@ -7,7 +7,7 @@ use poem_openapi::{Enum, Object};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::api::page::PageMeta;
+use crate::api::page::{PageMeta, wire_page};
 use crate::errors::ValidationErrors;
 use crate::timestamp::Timestamp;
 
@@ -73,11 +73,8 @@ pub(crate) struct UserPage {
 
 impl From<Page<User>> for UserPage {
     fn from(page: Page<User>) -> Self {
-        let meta = PageMeta::from(&page);
-        Self {
-            data: page.items.into_iter().map(UserDto::from).collect(),
-            meta,
-        }
+        let (data, meta) = wire_page(page);
+        Self { data, meta }
     }
 }
 

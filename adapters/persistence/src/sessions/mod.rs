@@ -1,22 +1,19 @@
-//! Refresh tokens and password-reset tokens on Diesel.
+//! Refresh tokens and password-reset tokens on Diesel: the repository and the refresh
+//! tokens here, the reset tokens in `resets`.
+
+mod resets;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection as _, RunQueryDsl};
-use domain::ports::{
-    ConsumeRefreshTokenError, PasswordResetRepository, RepositoryError, ResetPasswordError,
-    SessionRepository,
-};
-use domain::{
-    ConsumedRefreshToken, NewJob, NewRefreshToken, NewResetToken, PasswordHash, TokenHash, UserId,
-};
+use diesel_async::RunQueryDsl;
+use domain::ports::{ConsumeRefreshTokenError, RepositoryError, SessionRepository};
+use domain::{ConsumedRefreshToken, NewRefreshToken, TokenHash, UserId};
 use uuid::Uuid;
 
 use crate::database::Database;
 use crate::errors::unexpected;
-use crate::jobs::{insert_jobs, job_rows};
-use crate::schema::{password_reset_tokens, refresh_tokens, users};
+use crate::schema::refresh_tokens;
 use crate::sql_types::{DbId, DbTime};
 
 /// [`SessionRepository`] and [`PasswordResetRepository`] on PostgreSQL or SQLite.
@@ -50,29 +47,6 @@ struct RefreshTokenState {
     expires_at: DbTime,
     used_at: Option<DbTime>,
     revoked_at: Option<DbTime>,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = password_reset_tokens)]
-struct NewResetTokenRow {
-    id: DbId,
-    user_id: DbId,
-    token_hash: String,
-    created_at: DbTime,
-    expires_at: DbTime,
-}
-
-/// The outcome of the reset transaction, before it becomes a port error.
-#[derive(Debug)]
-enum ResetFailure {
-    InvalidToken,
-    Database(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for ResetFailure {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Database(error)
-    }
 }
 
 #[async_trait]
@@ -204,113 +178,5 @@ impl SessionRepository for DieselSessionRepository {
         };
         self.revoke_family(family.0, now).await?;
         Ok(true)
-    }
-}
-
-#[async_trait]
-impl PasswordResetRepository for DieselSessionRepository {
-    #[tracing::instrument(skip_all, fields(user_id = %token.user_id))]
-    async fn replace_reset_token(
-        &self,
-        token: NewResetToken,
-        jobs: Vec<NewJob>,
-    ) -> Result<(), RepositoryError> {
-        let row = NewResetTokenRow {
-            id: DbId(token.id),
-            user_id: DbId(token.user_id.as_uuid()),
-            token_hash: token.token_hash.as_str().to_owned(),
-            created_at: DbTime(token.created_at),
-            expires_at: DbTime(token.expires_at),
-        };
-        let now = DbTime(token.created_at);
-        let job_rows = job_rows(jobs);
-        let enqueues = !job_rows.is_empty();
-        with_connection!(self.database, |connection| {
-            connection
-                .transaction::<_, diesel::result::Error, _>(async move |transaction| {
-                    // A newer request supersedes the older ones.
-                    diesel::update(
-                        password_reset_tokens::table
-                            .filter(password_reset_tokens::user_id.eq(row.user_id))
-                            .filter(password_reset_tokens::used_at.is_null()),
-                    )
-                    .set(password_reset_tokens::used_at.eq(Some(now)))
-                    .execute(transaction)
-                    .await?;
-                    diesel::insert_into(password_reset_tokens::table)
-                        .values(&row)
-                        .execute(transaction)
-                        .await?;
-                    insert_jobs!(transaction, &job_rows)?;
-                    Ok(())
-                })
-                .await
-                .map_err(unexpected)?;
-        });
-        if enqueues {
-            self.database.signal_jobs_enqueued();
-        }
-        Ok(())
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn reset_password(
-        &self,
-        hash: &TokenHash,
-        new_password: PasswordHash,
-        now: DateTime<Utc>,
-    ) -> Result<UserId, ResetPasswordError> {
-        let hash = hash.as_str().to_owned();
-        let password_hash = new_password.as_str().to_owned();
-        let now = DbTime(now);
-        let outcome = with_connection!(self.database, |connection| {
-            let hash = hash.clone();
-            let password_hash = password_hash.clone();
-            connection
-                .transaction::<_, ResetFailure, _>(async move |transaction| {
-                    let user_id: DbId = diesel::update(
-                        password_reset_tokens::table
-                            .filter(password_reset_tokens::token_hash.eq(&hash))
-                            .filter(password_reset_tokens::used_at.is_null())
-                            .filter(password_reset_tokens::expires_at.gt(now)),
-                    )
-                    .set(password_reset_tokens::used_at.eq(Some(now)))
-                    .returning(password_reset_tokens::user_id)
-                    .get_result(transaction)
-                    .await
-                    .optional()?
-                    .ok_or(ResetFailure::InvalidToken)?;
-                    diesel::update(users::table.find(user_id))
-                        .set((
-                            users::password_hash.eq(&password_hash),
-                            users::session_version.eq(users::session_version + 1),
-                            users::updated_at.eq(now),
-                        ))
-                        .execute(transaction)
-                        .await?;
-                    diesel::update(
-                        password_reset_tokens::table
-                            .filter(password_reset_tokens::user_id.eq(user_id))
-                            .filter(password_reset_tokens::used_at.is_null()),
-                    )
-                    .set(password_reset_tokens::used_at.eq(Some(now)))
-                    .execute(transaction)
-                    .await?;
-                    diesel::update(
-                        refresh_tokens::table
-                            .filter(refresh_tokens::user_id.eq(user_id))
-                            .filter(refresh_tokens::revoked_at.is_null()),
-                    )
-                    .set(refresh_tokens::revoked_at.eq(Some(now)))
-                    .execute(transaction)
-                    .await?;
-                    Ok(UserId::from_uuid(user_id.0))
-                })
-                .await
-        });
-        outcome.map_err(|failure| match failure {
-            ResetFailure::InvalidToken => ResetPasswordError::InvalidToken,
-            ResetFailure::Database(error) => ResetPasswordError::Unexpected(unexpected(error)),
-        })
     }
 }

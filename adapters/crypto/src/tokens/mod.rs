@@ -1,0 +1,133 @@
+//! HS256 access tokens (JWT).
+//!
+//! Verification is explicit about everything jsonwebtoken would otherwise default: the one
+//! accepted algorithm is HS256 (so `alg: none` and algorithm-confusion tokens fail), the
+//! issuer and audience must match, `exp`, `iat`, `sub`, `iss` and `aud` are required, and
+//! time is checked against the service's clock with a few seconds of leeway (the library's
+//! default leeway is a whole minute).
+
+use chrono::{DateTime, Duration, Utc};
+use domain::ports::{AccessClaims, AccessToken, InvalidToken, TokenIssuer, TokenVerifier};
+use domain::{Actor, Role, UserId};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretSlice};
+use serde::{Deserialize, Serialize};
+
+/// Clock skew tolerated between the issuer and the verifier.
+const LEEWAY_SECONDS: i64 = 5;
+
+/// Keys and lifetimes of access tokens.
+#[derive(Debug)]
+pub struct JwtConfig {
+    /// The HS256 key (at least 32 bytes; enforced by the configuration).
+    pub secret: SecretSlice<u8>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_seconds: u64,
+}
+
+/// [`TokenIssuer`] and [`TokenVerifier`] with HS256 JWTs.
+pub struct JwtTokens {
+    encoding_key: EncodingKey,
+    decoding_key: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    access_ttl_seconds: u64,
+}
+
+impl std::fmt::Debug for JwtTokens {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("JwtTokens")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    role: String,
+    iat: i64,
+    exp: i64,
+    iss: String,
+    aud: String,
+    /// The user's session version at issue time.
+    ver: i64,
+}
+
+impl JwtTokens {
+    #[must_use]
+    pub fn new(config: &JwtConfig) -> Self {
+        let secret = config.secret.expose_secret();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        // Expiry is checked below against the service's clock, with our own leeway.
+        validation.validate_exp = false;
+        validation.validate_nbf = true;
+        validation.leeway = 0;
+        Self {
+            encoding_key: EncodingKey::from_secret(secret),
+            decoding_key: DecodingKey::from_secret(secret),
+            validation,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            access_ttl_seconds: config.access_ttl_seconds,
+        }
+    }
+}
+
+impl TokenIssuer for JwtTokens {
+    fn issue(
+        &self,
+        actor: Actor,
+        session_version: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<AccessToken> {
+        let lifetime = i64::try_from(self.access_ttl_seconds)?;
+        let claims = Claims {
+            sub: actor.user_id.to_string(),
+            role: actor.role.as_str().to_owned(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + lifetime,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            ver: session_version,
+        };
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)?;
+        Ok(AccessToken {
+            token,
+            expires_in_seconds: self.access_ttl_seconds,
+        })
+    }
+}
+
+impl TokenVerifier for JwtTokens {
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, InvalidToken> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding_key, &self.validation)
+            .map_err(|_| InvalidToken)?
+            .claims;
+        let issued_at = DateTime::from_timestamp(claims.iat, 0).ok_or(InvalidToken)?;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(InvalidToken)?;
+        let leeway = Duration::seconds(LEEWAY_SECONDS);
+        if expires_at + leeway <= now || issued_at - leeway > now {
+            return Err(InvalidToken);
+        }
+        Ok(AccessClaims {
+            user_id: claims.sub.parse::<UserId>().map_err(|_| InvalidToken)?,
+            role: claims.role.parse::<Role>().map_err(|_| InvalidToken)?,
+            session_version: claims.ver,
+            issued_at,
+            expires_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
