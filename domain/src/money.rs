@@ -32,12 +32,13 @@ pub struct Currency([u8; 3]);
 
 impl Currency {
     pub const USD: Self = Self(*b"USD");
+    /// Every code accepted, as written.
+    pub const CODES: &'static [&'static str] = ISO_4217;
 
     pub fn parse(text: &str) -> Result<Self, CurrencyError> {
-        let code = text.trim();
         ISO_4217
             .iter()
-            .find(|known| **known == code)
+            .find(|known| **known == text)
             .map(|known| {
                 let bytes = known.as_bytes();
                 Self([bytes[0], bytes[1], bytes[2]])
@@ -67,8 +68,11 @@ pub struct AmountError;
 pub struct Amount(i64);
 
 impl Amount {
+    /// The smallest amount: one minor unit.
+    pub const MIN_UNITS: i64 = 1;
+
     pub fn new(minor_units: i64) -> Result<Self, AmountError> {
-        if (1..=MAX_AMOUNT).contains(&minor_units) {
+        if (Self::MIN_UNITS..=MAX_AMOUNT).contains(&minor_units) {
             Ok(Self(minor_units))
         } else {
             Err(AmountError)
@@ -91,6 +95,8 @@ mod tests {
     fn known_codes_parse_and_others_do_not() {
         assert_eq!(Currency::parse("EUR").unwrap().as_str(), "EUR");
         assert_eq!(Currency::parse("usd"), Err(CurrencyError));
+        // Exactly one of the documented codes, nothing around it.
+        assert_eq!(Currency::parse(" USD"), Err(CurrencyError));
         assert_eq!(Currency::parse("XXX"), Err(CurrencyError));
         assert_eq!(Currency::parse(""), Err(CurrencyError));
     }

@@ -21,21 +21,24 @@ pub enum PostTitleError {
     ControlCharacter,
 }
 
-/// A post title: 1 to 200 characters after trimming, no control characters.
+/// A post title: at most 200 characters, not blank, no control characters; stored trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostTitle(String);
 
 impl PostTitle {
+    /// Longest title, counted as typed (before trimming), as the API documents it.
+    pub const MAX_CHARS: usize = TITLE_MAX_CHARS;
+
     pub fn parse(text: &str) -> Result<Self, PostTitleError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(PostTitleError::Empty);
-        }
         if text.chars().count() > TITLE_MAX_CHARS {
             return Err(PostTitleError::TooLong);
         }
         if text.chars().any(char::is_control) {
             return Err(PostTitleError::ControlCharacter);
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(PostTitleError::Empty);
         }
         Ok(Self(text.to_owned()))
     }
@@ -62,6 +65,9 @@ pub enum PostContentError {
 pub struct PostContent(String);
 
 impl PostContent {
+    /// Longest content.
+    pub const MAX_CHARS: usize = CONTENT_MAX_CHARS;
+
     pub fn parse(text: &str) -> Result<Self, PostContentError> {
         if text.chars().count() > CONTENT_MAX_CHARS {
             return Err(PostContentError::TooLong);
@@ -196,6 +202,13 @@ mod tests {
             PostTitle::parse(&"t".repeat(201)),
             Err(PostTitleError::TooLong)
         );
+    }
+
+    #[test]
+    fn a_title_is_measured_as_typed_before_it_is_trimmed() {
+        // The documented `maxLength` applies to the string sent, spaces included.
+        let padded = format!(" {} ", "t".repeat(199));
+        assert_eq!(PostTitle::parse(&padded), Err(PostTitleError::TooLong));
     }
 
     #[test]

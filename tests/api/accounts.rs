@@ -128,7 +128,7 @@ api_test! {
 
         app.transfer(&ann.token, &usd, &bobs, &json!(101), None).await.expect_error(422, "Insufficient funds");
         app.transfer(&ann.token, &usd, &eur, &json!(1), None).await.expect_error(422, "Currency mismatch");
-        app.transfer(&ann.token, &usd, &usd, &json!(1), None).await.expect_error(400, "Cannot transfer to the same account");
+        app.transfer(&ann.token, &usd, &usd, &json!(1), None).await.expect_error(422, "Cannot transfer to the same account");
         app.transfer(&ann.token, &bobs, &usd, &json!(1), None).await.expect_error(403, "Forbidden");
         app.transfer(&ann.token, &usd, &missing, &json!(1), None).await.expect_error(404, &format!("Account with ID {missing} not found"));
         app.transfer(&ann.token, &usd, &bobs, &json!(1.5), None).await.expect_validation_error(

@@ -30,9 +30,25 @@ api_test! {
 }
 
 api_test! {
-    async fn a_known_path_with_the_wrong_method_is_a_json_405(app) {
-        app.send(reqwest::Method::PATCH, "/api/v1/users", None, None).await.expect_error(405, "Method not allowed");
-        app.send(reqwest::Method::DELETE, "/health", None, None).await.expect_error(405, "Method not allowed");
+    async fn a_known_path_with_the_wrong_method_is_a_json_405_with_allow(app) {
+        use reqwest::Method;
+        let id = uuid::Uuid::now_v7();
+        for (method, path, allow) in [
+            (Method::PATCH, "/api/v1/users".to_owned(), "GET, HEAD, POST"),
+            (Method::TRACE, format!("/api/v1/users/{id}"), "DELETE, GET, HEAD, PUT"),
+            (Method::GET, "/api/v1/auth/login".to_owned(), "POST"),
+            (Method::DELETE, "/health".to_owned(), "GET, HEAD"),
+            (Method::POST, "/openapi.json".to_owned(), "GET, HEAD"),
+            (Method::PUT, "/docs".to_owned(), "GET, HEAD"),
+        ] {
+            let response = app.send(method.clone(), &path, None, None).await;
+            response.expect_error(405, "Method not allowed");
+            assert_eq!(response.header("allow"), Some(allow), "{method} {path}");
+        }
+        // Not a 405, so no Allow.
+        let unknown = app.send(Method::PATCH, "/api/v1/nothing-here", None, None).await;
+        assert_eq!(unknown.status.as_u16(), 404);
+        assert_eq!(unknown.header("allow"), None);
     }
 }
 

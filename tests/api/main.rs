@@ -9,6 +9,7 @@ mod docs;
 mod health;
 mod mail;
 mod posts;
+mod schemathesis;
 mod security;
 mod transfers_under_load;
 mod users;

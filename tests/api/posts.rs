@@ -139,3 +139,19 @@ api_test! {
         app.send(Method::GET, "/api/v1/posts", None, None).await.expect_error(401, "Authentication required");
     }
 }
+
+api_test! {
+    async fn the_longest_post_the_document_allows_is_accepted_and_one_more_character_is_not(app) {
+        let ann = app.create_user(Role::User).await;
+        // Four-byte characters: the body is about 392 KiB, far past the 10 KiB default.
+        let longest = json!({ "title": "𝄞".repeat(200), "content": "𝄞".repeat(100_000) });
+        let too_long = json!({ "title": "t", "content": "c".repeat(100_001) });
+
+        let created = app.create_post(&ann.token, &longest).await.expect(201);
+        app.create_post(&ann.token, &too_long).await.expect_validation_error(
+            &json!({ "formErrors": [], "fieldErrors": { "content": ["Must be at most 100000 characters"] } }),
+        );
+
+        assert_eq!(created["content"].as_str().unwrap().chars().count(), 100_000);
+    }
+}

@@ -10,9 +10,11 @@
 //!   both backends with the app delivering to one.
 //! - [`SocketDriver`] connects real socket.io clients; [`socket_test!`] runs one body over
 //!   each socket.io transport.
+//! - [`run_schemathesis`] runs schemathesis against the app's own OpenAPI document.
 
 mod app;
 mod response;
+mod schemathesis;
 mod smtp;
 mod socket;
 
@@ -21,6 +23,7 @@ pub use app::{
     reset_token_in,
 };
 pub use response::TestResponse;
+pub use schemathesis::run_schemathesis;
 pub use smtp::{ReceivedMail, SmtpSink};
 pub use socket::{SocketClient, SocketDriver, Transport};
 

@@ -11,7 +11,7 @@ use domain::ports::{RateLimiter, RatePolicy};
 use ipnet::IpNet;
 use poem::endpoint::make_sync;
 use poem::middleware::CatchPanic;
-use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get};
 use poem_openapi::OpenApiService;
 
 use crate::api::accounts::AccountsApi;
@@ -22,6 +22,7 @@ use crate::api::posts::PostsApi;
 use crate::api::users::UsersApi;
 use crate::client_ip::TrustedProxies;
 use crate::errors::{ErrorBody, error_response};
+use crate::middleware::allow::AllowedMethods;
 use crate::middleware::body_limit::BodyLimit;
 use crate::middleware::compression::Compression;
 use crate::middleware::cors::{Cors, CorsPolicy};
@@ -85,8 +86,8 @@ pub struct Services {
 }
 
 /// The whole HTTP application. Outermost first: request log (id, span, JSON errors, log
-/// line) → security headers → CORS → rate limits → compression → panic catcher → JSON error
-/// conversion → body limit → routes. socket.io (`/socket.io/*`) sits beside the body
+/// line) → security headers → CORS → rate limits → compression → panic catcher → `Allow`
+/// on 405s → JSON error conversion → body limit → routes. socket.io (`/socket.io/*`) sits beside the body
 /// limit, not under it: engine.io enforces its own payload limit, and polling bodies may
 /// batch several messages.
 pub(crate) fn router(
@@ -109,17 +110,23 @@ pub(crate) fn router(
         "REST API of the backend service. Errors are JSON `{\"error\", \"requestId\"[, \"details\"]}`; \
          every response carries `x-request-id`.",
     );
-    let document = crate::openapi::document(&api);
+    let body_limit = BodyLimit {
+        max_bytes: config.body_limit_bytes,
+        read_timeout: config.body_read_timeout,
+    };
+    let document = crate::openapi::document(&api, body_limit);
     let docs = crate::openapi::swagger_html(&api, &document);
+    let allowed = AllowedMethods::new(
+        crate::openapi::path_methods(&document)
+            .into_iter()
+            .chain([SPEC_PATH, DOCS_PATH].map(|path| (path.to_owned(), vec!["GET".to_owned()]))),
+    );
 
     let api_routes = Route::new()
-        .at(SPEC_PATH, fixed_body("application/json", document))
-        .at(DOCS_PATH, fixed_body("text/html; charset=utf-8", docs))
+        .at(SPEC_PATH, get(fixed_body("application/json", document)))
+        .at(DOCS_PATH, get(fixed_body("text/html; charset=utf-8", docs)))
         .nest("/", api)
-        .with(BodyLimit {
-            max_bytes: config.body_limit_bytes,
-            read_timeout: config.body_read_timeout,
-        });
+        .with(body_limit);
 
     Route::new()
         // Not stripped: socketioxide routes on the full path.
@@ -127,6 +134,7 @@ pub(crate) fn router(
         .nest("/", api_routes)
         .data(services.authenticator)
         .catch_all_error(|error| async move { error_response(&error) })
+        .with(allowed)
         .with(CatchPanic::new().with_handler(|_| {
             let (status, body) = (
                 poem::http::StatusCode::INTERNAL_SERVER_ERROR,

@@ -106,6 +106,15 @@ pub enum JobStatus {
 pub struct JobStatusError;
 
 impl JobStatus {
+    /// Every status, in life-cycle order.
+    pub const ALL: [Self; 5] = [
+        Self::Queued,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Dead,
+    ];
+
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -271,13 +280,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_through_their_names() {
-        for status in [
-            JobStatus::Queued,
-            JobStatus::Running,
-            JobStatus::Succeeded,
-            JobStatus::Failed,
-            JobStatus::Dead,
-        ] {
+        for status in JobStatus::ALL {
             assert_eq!(status.as_str().parse::<JobStatus>(), Ok(status));
         }
         assert_eq!("done".parse::<JobStatus>(), Err(JobStatusError));

@@ -30,6 +30,9 @@ pub enum EmailError {
 pub struct Email(String);
 
 impl Email {
+    /// Longest address, in characters (every accepted address is ASCII).
+    pub const MAX_LEN: usize = EMAIL_MAX_LEN;
+
     pub fn parse(text: &str) -> Result<Self, EmailError> {
         let text = text.trim();
         if text.len() > EMAIL_MAX_LEN {

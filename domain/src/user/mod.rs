@@ -67,21 +67,24 @@ pub enum UserNameError {
     ControlCharacter,
 }
 
-/// A display name: 1 to 100 characters after trimming, no control characters.
+/// A display name: at most 100 characters, not blank, no control characters; stored trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserName(String);
 
 impl UserName {
+    /// Longest name, counted as typed (before trimming), as the API documents it.
+    pub const MAX_CHARS: usize = NAME_MAX_CHARS;
+
     pub fn parse(text: &str) -> Result<Self, UserNameError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(UserNameError::Empty);
-        }
         if text.chars().count() > NAME_MAX_CHARS {
             return Err(UserNameError::TooLong);
         }
         if text.chars().any(char::is_control) {
             return Err(UserNameError::ControlCharacter);
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(UserNameError::Empty);
         }
         Ok(Self(text.to_owned()))
     }
@@ -107,8 +110,10 @@ pub struct SearchTerm(String);
 
 impl SearchTerm {
     /// `Ok(None)` for a blank term: searching for nothing filters nothing.
+    /// Longest term, counted as typed (before trimming).
+    pub const MAX_CHARS: usize = SEARCH_MAX_CHARS;
+
     pub fn parse(text: &str) -> Result<Option<Self>, SearchTermError> {
-        let text = text.trim();
         if text.chars().count() > SEARCH_MAX_CHARS {
             return Err(SearchTermError::TooLong);
         }
@@ -116,6 +121,7 @@ impl SearchTerm {
         if text.chars().any(char::is_control) {
             return Err(SearchTermError::ControlCharacter);
         }
+        let text = text.trim();
         Ok((!text.is_empty()).then(|| Self(text.to_lowercase())))
     }
 
@@ -208,6 +214,13 @@ mod tests {
     }
 
     #[test]
+    fn name_and_search_term_are_measured_as_typed_before_they_are_trimmed() {
+        let padded = format!(" {} ", "n".repeat(99));
+        assert_eq!(UserName::parse(&padded), Err(UserNameError::TooLong));
+        assert_eq!(SearchTerm::parse(&padded), Err(SearchTermError::TooLong));
+    }
+
+    #[test]
     fn name_counts_characters_not_bytes() {
         assert!(UserName::parse(&"é".repeat(100)).is_ok());
         assert_eq!(
@@ -220,6 +233,11 @@ mod tests {
     fn name_with_a_control_character_is_refused() {
         assert_eq!(
             UserName::parse("Ann\u{0}Lee"),
+            Err(UserNameError::ControlCharacter)
+        );
+        // Also where trimming would have removed it: the rule is on the text as sent.
+        assert_eq!(
+            UserName::parse("\tAnn"),
             Err(UserNameError::ControlCharacter)
         );
     }

@@ -21,6 +21,9 @@ pub enum PasswordError {
 pub struct Password(SecretString);
 
 impl Password {
+    pub const MIN_CHARS: usize = PASSWORD_MIN_CHARS;
+    pub const MAX_CHARS: usize = PASSWORD_MAX_CHARS;
+
     pub fn parse(text: &str) -> Result<Self, PasswordError> {
         let length = text.chars().count();
         if length < PASSWORD_MIN_CHARS {

@@ -1,6 +1,8 @@
 //! Cross-cutting HTTP behaviour, outermost first (see `app::router` for the order):
 //! request context and log line, security headers, CORS, rate limits, compression, body
-//! limit.
+//! limit, and `Allow` on 405s.
+
+pub(crate) mod allow;
 
 pub(crate) mod body_limit;
 pub(crate) mod compression;

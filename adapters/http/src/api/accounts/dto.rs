@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::api::page::{PageMeta, wire_page};
 use crate::timestamp::Timestamp;
 
-const MAX_IDEMPOTENCY_KEY_LENGTH: usize = 255;
+pub(crate) const MAX_IDEMPOTENCY_KEY_LENGTH: usize = 255;
 const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
 #[derive(Debug, Object)]
@@ -122,12 +122,16 @@ pub(super) fn idempotency_key(request: &Request) -> Result<Option<String>, &'sta
         return Err("Must be sent once");
     }
     let bytes = value.as_bytes();
-    if !(1..=MAX_IDEMPOTENCY_KEY_LENGTH).contains(&bytes.len())
-        || !bytes.iter().all(u8::is_ascii_graphic)
-    {
+    if !is_valid_idempotency_key(bytes) {
         return Err("Must be 1 to 255 visible ASCII characters");
     }
     Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+/// 1 to 255 visible ASCII characters.
+pub(crate) fn is_valid_idempotency_key(bytes: &[u8]) -> bool {
+    (1..=MAX_IDEMPOTENCY_KEY_LENGTH).contains(&bytes.len())
+        && bytes.iter().all(u8::is_ascii_graphic)
 }
 
 impl From<Page<Account>> for AccountPage {

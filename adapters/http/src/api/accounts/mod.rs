@@ -11,7 +11,7 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use uuid::Uuid;
 
-mod dto;
+pub(crate) mod dto;
 mod responses;
 
 pub(crate) use self::dto::TransferDto;
@@ -201,12 +201,10 @@ impl AccountsApi {
             Err(error @ MakeTransferError::Forbidden) => {
                 TransferResponse::Forbidden(ErrorBody::new(error.to_string()))
             }
-            Err(error @ MakeTransferError::SameAccount) => {
-                TransferResponse::BadRequest(ErrorBody::new(error.to_string()))
-            }
             Err(
-                error
-                @ (MakeTransferError::InsufficientFunds | MakeTransferError::CurrencyMismatch),
+                error @ (MakeTransferError::SameAccount
+                | MakeTransferError::InsufficientFunds
+                | MakeTransferError::CurrencyMismatch),
             ) => TransferResponse::Unprocessable(ErrorBody::new(error.to_string())),
             Err(error @ MakeTransferError::IdempotencyConflict) => {
                 TransferResponse::Conflict(ErrorBody::new(error.to_string()))

@@ -80,7 +80,7 @@ pub(crate) enum TransferResponse {
         Json<TransferDto>,
         #[oai(header = "Idempotent-Replayed")] Option<String>,
     ),
-    /// Invalid input, or `Cannot transfer to the same account`.
+    /// Invalid input.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
     /// The source account is not the caller's.
@@ -91,7 +91,8 @@ pub(crate) enum TransferResponse {
     /// The `Idempotency-Key` was used with another request.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    /// `Insufficient funds` or `Currency mismatch`; nothing moved.
+    /// `Insufficient funds`, `Currency mismatch` or `Cannot transfer to the same account`;
+    /// nothing moved.
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
     #[oai(status = 500)]

@@ -9,18 +9,15 @@ use crate::api::users::dto::UserDto;
 use crate::errors::ValidationErrors;
 
 /// Longest opaque token accepted (ours are 43 characters).
-const MAX_TOKEN_LENGTH: usize = 512;
+pub(crate) const MAX_TOKEN_LENGTH: usize = 512;
 
 /// `POST /api/v1/auth/register`: always creates a plain user (no `role` here).
 #[derive(Debug, Object, Deserialize)]
 #[oai(rename = "Register", rename_all = "camelCase", deny_unknown_fields)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct RegisterBody {
-    #[oai(validator(max_length = 254))]
     email: String,
-    #[oai(validator(min_length = 8, max_length = 128))]
     password: String,
-    #[oai(validator(min_length = 1, max_length = 100))]
     name: Option<String>,
 }
 
@@ -71,7 +68,6 @@ pub(crate) fn login_credentials(body: &LoginBody) -> Result<(Email, Password), V
 #[oai(rename = "RefreshToken", rename_all = "camelCase", deny_unknown_fields)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct RefreshTokenBody {
-    #[oai(validator(min_length = 1, max_length = 512))]
     refresh_token: String,
 }
 
@@ -110,9 +106,7 @@ impl ResetRequestBody {
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ResetConfirmBody {
-    #[oai(validator(min_length = 1, max_length = 512))]
     token: String,
-    #[oai(validator(min_length = 8, max_length = 128))]
     password: String,
 }
 

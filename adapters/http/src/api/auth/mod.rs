@@ -1,6 +1,6 @@
 //! `/api/v1/auth`: register, login, refresh, logout, password reset, me.
 
-mod dto;
+pub(crate) mod dto;
 
 use application::auth::{
     ConfirmResetError, LoginError, LogoutError, RefreshError, RegisterError, RequestResetError,

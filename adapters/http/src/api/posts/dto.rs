@@ -50,9 +50,7 @@ pub(crate) struct PostPage {
 #[oai(rename = "CreatePost", rename_all = "camelCase", deny_unknown_fields)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CreatePostBody {
-    #[oai(validator(min_length = 1, max_length = 200))]
     title: String,
-    #[oai(validator(max_length = 100_000))]
     content: Option<String>,
     /// Defaults to `false` (a draft).
     published: Option<bool>,
@@ -84,9 +82,7 @@ impl TryFrom<CreatePostBody> for CreatePost {
 #[oai(rename = "UpdatePost", rename_all = "camelCase", deny_unknown_fields)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct UpdatePostBody {
-    #[oai(validator(min_length = 1, max_length = 200))]
     title: Option<String>,
-    #[oai(validator(max_length = 100_000))]
     content: Option<String>,
     published: Option<bool>,
 }

@@ -84,13 +84,8 @@ impl From<Page<User>> for UserPage {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CreateUserBody {
     /// A valid address; stored lower-cased, unique case-insensitively.
-    #[oai(validator(max_length = 254))]
     email: String,
-    /// 8 to 128 characters.
-    #[oai(validator(min_length = 8, max_length = 128))]
     password: String,
-    /// 1 to 100 characters.
-    #[oai(validator(min_length = 1, max_length = 100))]
     name: Option<String>,
     /// Defaults to `user`.
     role: Option<RoleDto>,
@@ -124,9 +119,7 @@ impl TryFrom<CreateUserBody> for CreateUser {
 #[oai(rename = "UpdateUser", rename_all = "camelCase", deny_unknown_fields)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct UpdateUserBody {
-    #[oai(validator(max_length = 254))]
     email: Option<String>,
-    #[oai(validator(min_length = 1, max_length = 100))]
     name: Option<String>,
     /// Only admins may change a role.
     role: Option<RoleDto>,

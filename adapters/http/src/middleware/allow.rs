@@ -1,0 +1,143 @@
+//! `Allow` on every 405 (RFC 9110, section 15.5.6): the methods the requested path answers,
+//! taken from the same table the document is built from.
+
+use std::sync::Arc;
+
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+
+/// A path template's segment.
+#[derive(Debug, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    /// `{id}`: any one segment.
+    Parameter,
+}
+
+/// Every routed path template and its `Allow` value.
+#[derive(Debug, Clone)]
+pub(crate) struct AllowedMethods {
+    routes: Arc<[(Vec<Segment>, HeaderValue)]>,
+}
+
+impl AllowedMethods {
+    /// From `(template, methods)` pairs; a path that answers `GET` answers `HEAD` too.
+    pub(crate) fn new(routes: impl IntoIterator<Item = (String, Vec<String>)>) -> Self {
+        let routes = routes
+            .into_iter()
+            .map(|(template, mut methods)| {
+                if methods.iter().any(|method| method == "GET") {
+                    methods.push("HEAD".to_owned());
+                }
+                methods.sort();
+                methods.dedup();
+                let allow = HeaderValue::from_str(&methods.join(", "))
+                    .expect("method names are header-safe");
+                (segments(&template), allow)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    fn allow(&self, path: &str) -> Option<&HeaderValue> {
+        let requested: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        self.routes
+            .iter()
+            .find(|(template, _)| {
+                template.len() == requested.len()
+                    && template
+                        .iter()
+                        .zip(&requested)
+                        .all(|(segment, part)| match segment {
+                            Segment::Literal(literal) => literal == part,
+                            Segment::Parameter => !part.is_empty(),
+                        })
+            })
+            .map(|(_, allow)| allow)
+    }
+}
+
+fn segments(template: &str) -> Vec<Segment> {
+    template
+        .trim_start_matches('/')
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') && segment.ends_with('}') {
+                Segment::Parameter
+            } else {
+                Segment::Literal(segment.to_owned())
+            }
+        })
+        .collect()
+}
+
+impl<E: Endpoint> Middleware<E> for AllowedMethods {
+    type Output = AllowEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        AllowEndpoint {
+            inner,
+            methods: self.clone(),
+        }
+    }
+}
+
+pub(crate) struct AllowEndpoint<E> {
+    inner: E,
+    methods: AllowedMethods,
+}
+
+impl<E: Endpoint> Endpoint for AllowEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let path = request.uri().path().to_owned();
+        let mut response = self.inner.call(request).await?.into_response();
+        if response.status() == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(allow) = self.methods.allow(&path)
+        {
+            response.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> AllowedMethods {
+        AllowedMethods::new([
+            (
+                "/api/v1/users".to_owned(),
+                vec!["GET".to_owned(), "POST".to_owned()],
+            ),
+            (
+                "/api/v1/users/{id}".to_owned(),
+                vec!["PUT".to_owned(), "GET".to_owned(), "DELETE".to_owned()],
+            ),
+            ("/api/v1/auth/login".to_owned(), vec!["POST".to_owned()]),
+        ])
+    }
+
+    #[test]
+    fn a_template_lists_its_methods_sorted_with_head_beside_get() {
+        let table = table();
+        assert_eq!(table.allow("/api/v1/users").unwrap(), "GET, HEAD, POST");
+        assert_eq!(
+            table
+                .allow("/api/v1/users/0195d3a4-6b2e-7c41-9a3f-2f1d5e8b7c60")
+                .unwrap(),
+            "DELETE, GET, HEAD, PUT"
+        );
+        assert_eq!(table.allow("/api/v1/auth/login").unwrap(), "POST");
+    }
+
+    #[test]
+    fn a_path_no_template_matches_has_no_allow() {
+        let table = table();
+        assert!(table.allow("/api/v1/users/").is_none());
+        assert!(table.allow("/api/v1/users/1/posts").is_none());
+        assert!(table.allow("/api/v1/auth").is_none());
+    }
+}
