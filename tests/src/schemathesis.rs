@@ -49,14 +49,8 @@ pub async fn run_schemathesis(app: &TestApp, bearer: &str) -> Output {
         .arg("--no-color")
         .args(["run", &app.url("/openapi.json"), "--checks", "all"])
         .args(["--header", &format!("Authorization: Bearer {bearer}")])
-        // Reports stay out of the source tree.
-        .args([
-            "--report-dir",
-            &std::env::temp_dir()
-                .join("schemathesis-report")
-                .display()
-                .to_string(),
-        ])
+        // Whatever it writes (reports, Hypothesis' files) stays out of the source tree.
+        .current_dir(std::env::temp_dir())
         .kill_on_drop(true)
         .output()
         .await
