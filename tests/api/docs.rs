@@ -38,10 +38,12 @@ api_test! {
         let create = &document["paths"]["/api/v1/users"]["post"]["responses"];
         let health = &document["paths"]["/health"]["get"]["responses"];
 
-        for status in ["201", "400", "401", "403", "408", "409", "413", "415", "500"] {
+        for status in ["201", "400", "401", "403", "408", "409", "413", "415", "429", "500"] {
             assert!(create[status].is_object(), "POST /api/v1/users lacks {status}");
         }
+        assert_eq!(create["429"]["headers"]["Retry-After"]["required"], true);
         assert!(health["401"].is_null(), "/health is public");
+        assert!(health["429"].is_null(), "/health is not rate limited");
         assert_eq!(create["401"]["content"]["application/json; charset=utf-8"]["schema"]["$ref"], "#/components/schemas/Error");
     }
 }
@@ -156,5 +158,17 @@ api_test! {
         app.send(Method::POST, "/api/v1/posts", Some(token), Some(&example("CreatePost"))).await.expect(201);
         app.send(Method::POST, "/api/v1/accounts", Some(token), Some(&example("OpenAccount"))).await.expect(201);
         app.send(Method::POST, "/api/v1/auth/password-reset", None, Some(&example("PasswordResetRequest"))).await.expect(202);
+    }
+}
+
+api_test! {
+    async fn created_resources_link_to_the_operations_that_act_on_them(app) {
+        let document = app.openapi().await.expect(200);
+        let links = &document["paths"]["/api/v1/users"]["post"]["responses"]["201"]["links"];
+
+        assert_eq!(links["deleteUser"]["operationId"], "deleteUser");
+        assert_eq!(links["deleteUser"]["parameters"]["id"], "$response.body#/id");
+        let register = &document["paths"]["/api/v1/auth/register"]["post"]["responses"]["201"]["links"];
+        assert_eq!(register["refresh"]["requestBody"]["refreshToken"], "$response.body#/refreshToken");
     }
 }

@@ -3,10 +3,11 @@
 //! poem-openapi derives the operations and the shapes of their bodies. The rest of the truth
 //! is added here, each part in its own module: the responses every operation may give
 //! before its handler runs ([`responses`]), the domain's rules on each input, closed request
-//! bodies and nullable optional fields ([`schemas`], from [`rules`]), and examples
-//! ([`examples`]).
+//! bodies and nullable optional fields ([`schemas`], from [`rules`]), examples
+//! ([`examples`]) and links from created resources to what acts on them ([`links`]).
 
 mod examples;
+mod links;
 mod responses;
 mod rules;
 mod schemas;
@@ -28,6 +29,7 @@ pub(crate) fn document<T: OpenApi>(
     schemas::close_request_bodies(&mut spec);
     schemas::mark_optional_fields_nullable(&mut spec);
     examples::add_examples(&mut spec);
+    links::add_links(&mut spec);
     serde_json::to_string_pretty(&spec).expect("a JSON value serialises")
 }
 

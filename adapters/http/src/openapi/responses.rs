@@ -1,6 +1,7 @@
 //! The responses every operation may give before its handler runs, the same for every
 //! operation: 400 (a body or parameter that does not parse), 401 (secured operations), 408,
-//! 413 and 415 (operations with a body) and 500. poem-openapi documents only what handlers
+//! 413 and 415 (operations with a body), 429 (everything under `/api/v1`, which the rate
+//! limits cover) and 500. poem-openapi documents only what handlers
 //! return; these are added to every operation they apply to, so the document matches API.md.
 
 use serde_json::{Value, json};
@@ -24,13 +25,21 @@ pub(super) fn add_shared_responses(spec: &mut Value, body_limit: BodyLimit) {
                 ""
             }
         );
+        let rate_limited = path.starts_with(API_PREFIX);
         for operation in operations.values_mut().filter_map(Value::as_object_mut) {
-            add_to_operation(operation, &too_large);
+            add_to_operation(operation, &too_large, rate_limited);
         }
     }
 }
 
-fn add_to_operation(operation: &mut serde_json::Map<String, Value>, too_large: &str) {
+/// The routes the rate limits cover.
+const API_PREFIX: &str = "/api/v1/";
+
+fn add_to_operation(
+    operation: &mut serde_json::Map<String, Value>,
+    too_large: &str,
+    rate_limited: bool,
+) {
     let secured = operation
         .get("security")
         .is_some_and(|security| security.as_array().is_some_and(|list| !list.is_empty()));
@@ -72,10 +81,20 @@ fn add_to_operation(operation: &mut serde_json::Map<String, Value>, too_large: &
             "`Unsupported media type`: the body is not JSON (in UTF-8).",
         );
     }
-    add(
-        "500",
-        "`Internal server error`; the request id identifies it in the logs.",
-    );
+    if rate_limited {
+        responses.entry("429").or_insert_with(|| {
+            let mut response = error_response(
+                "`Too many requests`: a rate limit is exhausted; `Retry-After` says when to come back.",
+            );
+            response["headers"] = json!({
+                "Retry-After": { "description": "Seconds until the limit resets.", "required": true, "schema": { "type": "integer" } }
+            });
+            response
+        });
+    }
+    responses.entry("500").or_insert_with(|| {
+        error_response("`Internal server error`; the request id identifies it in the logs.")
+    });
 }
 
 fn error_response(description: &str) -> Value {
