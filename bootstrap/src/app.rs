@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
 use adapter_http::{
-    ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig,
-    Services,
+    ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, MetricsText, RateLimits, Realtime,
+    RealtimeConfig, Services,
 };
 use adapter_memory::InMemoryRateLimiter;
+use adapter_metrics::PrometheusTelemetry;
 use adapter_persistence::{
     Database, DatabaseConfig, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
     DieselSessionRepository, DieselUserRepository,
@@ -20,7 +21,9 @@ use application::{
     AccountService, AdminProvisioning, AuthConfig, AuthPorts, AuthService, AuthStates,
     Authenticator, HealthService, JobAdminService, PostService, UserService,
 };
-use domain::ports::{Clock, EventPublisher, RateLimiter, RatePolicy, SystemClock, UserRepository};
+use domain::ports::{
+    Clock, EventPublisher, RateLimiter, RatePolicy, SystemClock, Telemetry, UserRepository,
+};
 use domain::{Email, Password};
 use secrecy::ExposeSecret as _;
 
@@ -117,6 +120,8 @@ impl App {
 
         let authenticator = Authenticator::new(tokens, auth_states, Arc::clone(&clock));
         // The use cases' events go to the socket.io gateway's clients.
+        let telemetry = Arc::new(PrometheusTelemetry::new(env!("CARGO_PKG_VERSION")));
+        spawn_upkeep(&telemetry);
         let realtime = Realtime::new(
             authenticator.clone(),
             Arc::clone(&clock),
@@ -170,6 +175,8 @@ impl App {
                 },
             },
             trusted_proxies: settings.trusted_proxies.clone(),
+            telemetry: Arc::clone(&telemetry) as Arc<dyn Telemetry>,
+            metrics: metrics_here(settings, &telemetry),
         };
         let server = HttpServer::bind(
             SocketAddr::new(settings.host, settings.port),
@@ -220,6 +227,33 @@ impl App {
         let (outcome, (), ()) = tokio::join!(server, workers, signal);
         outcome.context("the HTTP server failed")
     }
+}
+
+/// `/metrics` on the API listener, to loopback peers: everywhere but production (API.md,
+/// `METRICS_ADDR`), where operators scrape a listener of its own.
+fn metrics_here(settings: &Settings, telemetry: &Arc<PrometheusTelemetry>) -> Option<MetricsText> {
+    if settings.environment == Environment::Production {
+        return None;
+    }
+    let telemetry = Arc::clone(telemetry);
+    Some(Arc::new(move || telemetry.render()))
+}
+
+/// Drains histogram samples into their buckets every few seconds, for as long as the
+/// registry lives (not beyond: the task holds it weakly).
+fn spawn_upkeep(telemetry: &Arc<PrometheusTelemetry>) {
+    const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+    let telemetry = Arc::downgrade(telemetry);
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(UPKEEP_INTERVAL);
+        loop {
+            interval.tick().await;
+            let Some(telemetry) = telemetry.upgrade() else {
+                return;
+            };
+            telemetry.run_upkeep();
+        }
+    });
 }
 
 /// Opens the pool and applies pending migrations.

@@ -8,6 +8,7 @@ mod cross_cutting;
 mod docs;
 mod health;
 mod mail;
+mod metrics;
 mod posts;
 mod schemathesis;
 mod security;

@@ -7,7 +7,7 @@ use application::{
     AccountService, AuthService, Authenticator, HealthService, JobAdminService, PostService,
     UserService,
 };
-use domain::ports::{RateLimiter, RatePolicy};
+use domain::ports::{RateLimiter, RatePolicy, Telemetry};
 use ipnet::IpNet;
 use poem::endpoint::make_sync;
 use poem::middleware::CatchPanic;
@@ -33,9 +33,11 @@ use crate::realtime::{Realtime, SOCKET_IO_PATH};
 
 const DOCS_PATH: &str = "/docs";
 const SPEC_PATH: &str = "/openapi.json";
+/// The Prometheus scrape path, on this listener or on `METRICS_ADDR`'s.
+pub const METRICS_PATH: &str = "/metrics";
 
 /// HTTP-level settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpConfig {
     pub cors: CorsPolicy,
     /// Put internal error messages in 500 bodies (development only).
@@ -49,6 +51,27 @@ pub struct HttpConfig {
     pub rate_limits: RateLimits,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// Where requests and rate-limit refusals are counted.
+    pub telemetry: Arc<dyn Telemetry>,
+    /// Serve `/metrics` on this listener to loopback peers, rendered by this function; `None`
+    /// when metrics have a listener of their own (`METRICS_ADDR`) or are not served here
+    /// (production).
+    pub metrics: Option<MetricsText>,
+}
+
+/// Renders the Prometheus text exposition.
+pub type MetricsText = Arc<dyn Fn() -> String + Send + Sync>;
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("HttpConfig")
+            .field("cors", &self.cors)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("rate_limits", &self.rate_limits)
+            .field("metrics_served_here", &self.metrics.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The per-client limits on `/api/v1`.
@@ -116,17 +139,23 @@ pub(crate) fn router(
     };
     let document = crate::openapi::document(&api, body_limit);
     let docs = crate::openapi::swagger_html(&api, &document);
+    let fixed_paths = [SPEC_PATH, DOCS_PATH]
+        .into_iter()
+        .chain(config.metrics.is_some().then_some(METRICS_PATH));
     let allowed = AllowedMethods::new(
         crate::openapi::path_methods(&document)
             .into_iter()
-            .chain([SPEC_PATH, DOCS_PATH].map(|path| (path.to_owned(), vec!["GET".to_owned()]))),
+            .chain(fixed_paths.map(|path| (path.to_owned(), vec!["GET".to_owned()]))),
+        &[SOCKET_IO_PATH],
     );
 
-    let api_routes = Route::new()
+    let mut api_routes = Route::new()
         .at(SPEC_PATH, get(fixed_body("application/json", document)))
-        .at(DOCS_PATH, get(fixed_body("text/html; charset=utf-8", docs)))
-        .nest("/", api)
-        .with(body_limit);
+        .at(DOCS_PATH, get(fixed_body("text/html; charset=utf-8", docs)));
+    if let Some(render) = &config.metrics {
+        api_routes = api_routes.at(METRICS_PATH, get(loopback_metrics(Arc::clone(render))));
+    }
+    let api_routes = api_routes.nest("/", api).with(body_limit);
 
     Route::new()
         // Not stripped: socketioxide routes on the full path.
@@ -134,7 +163,7 @@ pub(crate) fn router(
         .nest("/", api_routes)
         .data(services.authenticator)
         .catch_all_error(|error| async move { error_response(&error) })
-        .with(allowed)
+        .with(allowed.clone())
         .with(CatchPanic::new().with_handler(|_| {
             let (status, body) = (
                 poem::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -148,6 +177,7 @@ pub(crate) fn router(
             global: config.rate_limits.global,
             auth: config.rate_limits.auth,
             trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
+            telemetry: Arc::clone(&config.telemetry),
         })
         .with(Cors(config.cors.clone()))
         .with(SecurityHeaders {
@@ -155,6 +185,8 @@ pub(crate) fn router(
         })
         .with(RequestLog {
             expose_error_details: config.expose_error_details,
+            telemetry: Arc::clone(&config.telemetry),
+            routes: allowed,
         })
 }
 
@@ -167,4 +199,27 @@ fn fixed_body(content_type: &'static str, body: String) -> impl Endpoint<Output 
             .content_type(content_type)
             .body(body.clone())
     })
+}
+
+/// `/metrics` on the API listener: for loopback peers only (an operator on the host, or a
+/// scraper beside it); anyone else gets the same 404 as an unknown path.
+fn loopback_metrics(render: MetricsText) -> impl Endpoint<Output = Response> {
+    make_sync(move |request| {
+        let loopback = request
+            .remote_addr()
+            .as_socket_addr()
+            .is_some_and(|peer| peer.ip().is_loopback());
+        if loopback {
+            metrics_response(&render)
+        } else {
+            error_response(&poem::error::NotFoundError.into())
+        }
+    })
+}
+
+/// The rendered metrics, in the Prometheus text format.
+pub fn metrics_response(render: &MetricsText) -> Response {
+    Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(render())
 }

@@ -21,7 +21,7 @@ mod server;
 mod strict_json;
 mod timestamp;
 
-pub use app::{HttpConfig, RateLimits, Services};
+pub use app::{HttpConfig, METRICS_PATH, MetricsText, RateLimits, Services, metrics_response};
 pub use middleware::cors::CorsPolicy;
 pub use realtime::{MessageRateLimit, Realtime, RealtimeConfig};
 pub use server::{ConnectionLimits, HttpServer};

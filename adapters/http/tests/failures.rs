@@ -16,7 +16,7 @@ use domain::ports::{
     AccessClaims, MockAccountRepository, MockJobRepository, MockOpaqueTokenGenerator,
     MockPasswordHasher, MockPasswordResetRepository, MockPostRepository, MockRateLimiter,
     MockSessionRepository, MockTokenIssuer, MockTokenVerifier, MockUserRepository, NoEvents,
-    RateDecision, RatePolicy, RepositoryError, SystemClock,
+    NoTelemetry, RateDecision, RatePolicy, RepositoryError, SystemClock,
 };
 use domain::{AuthState, Role, UserId};
 use serde_json::{Value, json};
@@ -122,6 +122,8 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
             auth: policy,
         },
         trusted_proxies: vec![],
+        telemetry: Arc::new(NoTelemetry),
+        metrics: None,
     };
     let server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), services, &config)
         .await

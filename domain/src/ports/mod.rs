@@ -15,6 +15,7 @@ mod posts;
 mod readiness;
 mod security;
 mod sessions;
+mod telemetry;
 mod users;
 
 pub use accounts::{
@@ -37,6 +38,7 @@ pub use security::{
 pub use sessions::{
     ConsumeRefreshTokenError, PasswordResetRepository, ResetPasswordError, SessionRepository,
 };
+pub use telemetry::{HttpRequestRecord, JobOutcome, NoTelemetry, Telemetry};
 pub use users::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };

@@ -1,5 +1,6 @@
-//! `Allow` on every 405 (RFC 9110, section 15.5.6): the methods the requested path answers,
-//! taken from the same table the document is built from.
+//! The route table (every path template the service answers, from the same table the
+//! document is built from): `Allow` on every 405 (RFC 9110, section 15.5.6), and the route
+//! template a request's metrics are labelled with.
 
 use std::sync::Arc;
 
@@ -14,15 +15,31 @@ enum Segment {
     Parameter,
 }
 
-/// Every routed path template and its `Allow` value.
+/// The label of every path no template matches: one value, so that scanners and typos
+/// cannot grow the metrics without bound.
+pub(crate) const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// One routed path template.
+#[derive(Debug)]
+struct Route {
+    template: String,
+    segments: Vec<Segment>,
+    allow: HeaderValue,
+}
+
+/// Every routed path template, its `Allow` value, and the prefixes served whole (socket.io).
 #[derive(Debug, Clone)]
 pub(crate) struct AllowedMethods {
-    routes: Arc<[(Vec<Segment>, HeaderValue)]>,
+    routes: Arc<[Route]>,
+    prefixes: Arc<[&'static str]>,
 }
 
 impl AllowedMethods {
     /// From `(template, methods)` pairs; a path that answers `GET` answers `HEAD` too.
-    pub(crate) fn new(routes: impl IntoIterator<Item = (String, Vec<String>)>) -> Self {
+    pub(crate) fn new(
+        routes: impl IntoIterator<Item = (String, Vec<String>)>,
+        prefixes: &[&'static str],
+    ) -> Self {
         let routes = routes
             .into_iter()
             .map(|(template, mut methods)| {
@@ -33,27 +50,49 @@ impl AllowedMethods {
                 methods.dedup();
                 let allow = HeaderValue::from_str(&methods.join(", "))
                     .expect("method names are header-safe");
-                (segments(&template), allow)
+                Route {
+                    segments: segments(&template),
+                    template,
+                    allow,
+                }
             })
             .collect();
-        Self { routes }
+        Self {
+            routes,
+            prefixes: prefixes.into(),
+        }
+    }
+
+    fn route(&self, path: &str) -> Option<&Route> {
+        let requested: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        self.routes.iter().find(|route| {
+            route.segments.len() == requested.len()
+                && route
+                    .segments
+                    .iter()
+                    .zip(&requested)
+                    .all(|(segment, part)| match segment {
+                        Segment::Literal(literal) => literal == part,
+                        Segment::Parameter => !part.is_empty(),
+                    })
+        })
     }
 
     fn allow(&self, path: &str) -> Option<&HeaderValue> {
-        let requested: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        self.routes
+        self.route(path).map(|route| &route.allow)
+    }
+
+    /// The template `path` is served by (`/api/v1/users/{id}`), or [`UNMATCHED_ROUTE`].
+    pub(crate) fn template<'a>(&'a self, path: &str) -> &'a str {
+        if let Some(prefix) = self
+            .prefixes
             .iter()
-            .find(|(template, _)| {
-                template.len() == requested.len()
-                    && template
-                        .iter()
-                        .zip(&requested)
-                        .all(|(segment, part)| match segment {
-                            Segment::Literal(literal) => literal == part,
-                            Segment::Parameter => !part.is_empty(),
-                        })
-            })
-            .map(|(_, allow)| allow)
+            .find(|prefix| path.starts_with(**prefix))
+        {
+            return prefix;
+        }
+        self.route(path)
+            .map_or(UNMATCHED_ROUTE, |route| route.template.as_str())
     }
 }
 
@@ -107,17 +146,36 @@ mod tests {
     use super::*;
 
     fn table() -> AllowedMethods {
-        AllowedMethods::new([
-            (
-                "/api/v1/users".to_owned(),
-                vec!["GET".to_owned(), "POST".to_owned()],
-            ),
-            (
-                "/api/v1/users/{id}".to_owned(),
-                vec!["PUT".to_owned(), "GET".to_owned(), "DELETE".to_owned()],
-            ),
-            ("/api/v1/auth/login".to_owned(), vec!["POST".to_owned()]),
-        ])
+        AllowedMethods::new(
+            [
+                (
+                    "/api/v1/users".to_owned(),
+                    vec!["GET".to_owned(), "POST".to_owned()],
+                ),
+                (
+                    "/api/v1/users/{id}".to_owned(),
+                    vec!["PUT".to_owned(), "GET".to_owned(), "DELETE".to_owned()],
+                ),
+                ("/api/v1/auth/login".to_owned(), vec!["POST".to_owned()]),
+            ],
+            &["/socket.io/"],
+        )
+    }
+
+    #[test]
+    fn a_path_is_labelled_with_its_template_and_anything_else_with_one_value() {
+        let table = table();
+        assert_eq!(
+            table.template("/api/v1/users/0195d3a4-6b2e-7c41-9a3f-2f1d5e8b7c60"),
+            "/api/v1/users/{id}"
+        );
+        assert_eq!(table.template("/api/v1/users"), "/api/v1/users");
+        assert_eq!(
+            table.template("/socket.io/?EIO=4&transport=polling"),
+            "/socket.io/"
+        );
+        assert_eq!(table.template("/wp-admin/install.php"), UNMATCHED_ROUTE);
+        assert_eq!(table.template("/api/v1/users/1/2"), UNMATCHED_ROUTE);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use domain::ports::{RateDecision, RateLimiter, RatePolicy};
+use domain::ports::{RateDecision, RateLimiter, RatePolicy, Telemetry};
 use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
@@ -23,6 +23,8 @@ pub(crate) struct RateLimit {
     pub(crate) global: RatePolicy,
     pub(crate) auth: RatePolicy,
     pub(crate) trusted_proxies: TrustedProxies,
+    /// Counts refusals, by limit (`rate_limit_rejections_total`).
+    pub(crate) telemetry: Arc<dyn Telemetry>,
 }
 
 impl<E: Endpoint> Middleware<E> for RateLimit {
@@ -73,18 +75,19 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
             None
         };
         // The tighter of the two is what the client needs to know.
-        let (decision, policy) = match auth {
+        let (decision, policy, limit) = match auth {
             Some(auth)
                 if !auth.0.allowed
                     || (global.0.allowed && auth.0.remaining <= global.0.remaining) =>
             {
-                auth
+                (auth.0, auth.1, "auth")
             }
-            _ => global,
+            _ => (global.0, global.1, "global"),
         };
         let mut response = if decision.allowed {
             self.inner.call(request).await?.into_response()
         } else {
+            self.config.telemetry.rate_limit_rejected(limit);
             let mut response = (
                 StatusCode::TOO_MANY_REQUESTS,
                 ErrorBody::new("Too many requests"),

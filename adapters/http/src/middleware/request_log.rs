@@ -1,6 +1,7 @@
 //! The outermost middleware: gives every request an id, serves it inside a tracing span
 //! and a request context carrying that id, converts any escaped error to the JSON error
-//! body, echoes the id in `x-request-id`, and writes one structured log line per request.
+//! body, echoes the id in `x-request-id`, writes one structured log line per request, and
+//! records its metrics (active requests; duration by method, route template and status).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,15 +10,25 @@ use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use tracing::Instrument as _;
 
+use domain::ports::{HttpRequestRecord, Telemetry};
+
 use crate::errors::error_response;
+use crate::middleware::allow::AllowedMethods;
 use crate::request_context::RequestContext;
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The status recorded for a request whose client went away before the answer
+/// (nginx's "client closed request").
+const CLIENT_CLOSED_REQUEST: u16 = 499;
+
 /// See the module documentation.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub(crate) struct RequestLog {
     pub(crate) expose_error_details: bool,
+    pub(crate) telemetry: Arc<dyn Telemetry>,
+    /// Gives each request its route template.
+    pub(crate) routes: AllowedMethods,
 }
 
 impl<E: Endpoint> Middleware<E> for RequestLog {
@@ -26,14 +37,47 @@ impl<E: Endpoint> Middleware<E> for RequestLog {
     fn transform(&self, inner: E) -> Self::Output {
         RequestLogEndpoint {
             inner,
-            expose_error_details: self.expose_error_details,
+            config: self.clone(),
         }
     }
 }
 
 pub(crate) struct RequestLogEndpoint<E> {
     inner: E,
-    expose_error_details: bool,
+    config: RequestLog,
+}
+
+/// A request being served, for its metrics: answered, or dropped when the client left.
+struct InFlight<'a> {
+    telemetry: &'a dyn Telemetry,
+    method: &'a str,
+    route: &'a str,
+    started: Instant,
+    status: u16,
+}
+
+impl<'a> InFlight<'a> {
+    fn start(telemetry: &'a dyn Telemetry, method: &'a str, route: &'a str) -> Self {
+        telemetry.http_request_started();
+        Self {
+            telemetry,
+            method,
+            route,
+            started: Instant::now(),
+            status: CLIENT_CLOSED_REQUEST,
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.telemetry.http_request_finished(HttpRequestRecord {
+            method: self.method,
+            route: self.route,
+            status: self.status,
+            seconds: self.started.elapsed().as_secs_f64(),
+        });
+    }
 }
 
 impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
@@ -49,9 +93,11 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
             .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
+        let route = self.config.routes.template(&path);
+        let mut in_flight = InFlight::start(&*self.config.telemetry, method.as_str(), route);
         let context = Arc::new(RequestContext::new(
             request_id.clone(),
-            self.expose_error_details,
+            self.config.expose_error_details,
         ));
         let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
 
@@ -71,6 +117,7 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
         }
         let status = response.status().as_u16();
+        in_flight.status = status;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let user_id = context.user_id().map(|id| id.to_string());
         span.in_scope(|| {
@@ -85,6 +132,7 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
                 "request served"
             );
         });
+        drop(in_flight);
         Ok(response)
     }
 }

@@ -1,0 +1,256 @@
+//! Prometheus metrics: the [`Telemetry`] port recorded into a registry of this app's own, and
+//! rendered in the Prometheus text format for `/metrics` (API.md, "Operations").
+//!
+//! The registry is an instance, not the `metrics` crate's process-wide recorder: two apps in
+//! one process (the black-box tests start dozens) count apart, and nothing is recorded by
+//! accident from code that was not handed a [`Telemetry`].
+
+use domain::ports::{HttpRequestRecord, JobOutcome, Telemetry};
+use metrics::{Key, Label, Level, Metadata, Recorder as _};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+
+/// OpenTelemetry's default buckets for HTTP server durations, in seconds.
+const HTTP_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+/// Job attempts: an email takes from milliseconds (outbox) to the SMTP timeout.
+const JOB_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+];
+
+const METADATA: Metadata<'static> = Metadata::new("backend", Level::INFO, None);
+
+/// See the crate documentation.
+pub struct PrometheusTelemetry {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+}
+
+impl std::fmt::Debug for PrometheusTelemetry {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("PrometheusTelemetry")
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrometheusTelemetry {
+    /// A registry with the histograms' buckets set and `build_info{version}` at 1.
+    ///
+    /// # Panics
+    /// Never in practice: the bucket lists are constant and not empty.
+    #[must_use]
+    pub fn new(version: &str) -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full("http_server_request_duration_seconds".to_owned()),
+                HTTP_BUCKETS,
+            )
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(
+                    Matcher::Full("job_duration_seconds".to_owned()),
+                    JOB_BUCKETS,
+                )
+            })
+            .expect("constant, non-empty buckets")
+            .build_recorder();
+        let handle = recorder.handle();
+        let telemetry = Self { recorder, handle };
+        telemetry
+            .gauge(
+                "build_info",
+                vec![Label::new("version", version.to_owned())],
+            )
+            .set(1.0);
+        for name in [
+            "http_server_active_requests",
+            "socketio_connected_sockets",
+            "jobs_pending",
+        ] {
+            telemetry.gauge(name, Vec::new()).set(0.0);
+        }
+        telemetry
+    }
+
+    /// The Prometheus text exposition of every metric.
+    #[must_use]
+    pub fn render(&self) -> String {
+        self.handle.render()
+    }
+
+    /// Drains histogram samples into their buckets; call it every few seconds, so that memory
+    /// stays bounded between scrapes.
+    pub fn run_upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
+    fn counter(&self, name: &'static str, labels: Vec<Label>) -> metrics::Counter {
+        self.recorder
+            .register_counter(&Key::from_parts(name, labels), &METADATA)
+    }
+
+    fn gauge(&self, name: &'static str, labels: Vec<Label>) -> metrics::Gauge {
+        self.recorder
+            .register_gauge(&Key::from_parts(name, labels), &METADATA)
+    }
+
+    fn histogram(&self, name: &'static str, labels: Vec<Label>) -> metrics::Histogram {
+        self.recorder
+            .register_histogram(&Key::from_parts(name, labels), &METADATA)
+    }
+}
+
+impl Telemetry for PrometheusTelemetry {
+    fn http_request_started(&self) {
+        self.gauge("http_server_active_requests", Vec::new())
+            .increment(1.0);
+    }
+
+    fn http_request_finished(&self, request: HttpRequestRecord<'_>) {
+        self.gauge("http_server_active_requests", Vec::new())
+            .decrement(1.0);
+        let labels = vec![
+            Label::new("http_request_method", request.method.to_owned()),
+            Label::new("http_route", request.route.to_owned()),
+            Label::new("http_response_status_code", request.status.to_string()),
+        ];
+        self.histogram("http_server_request_duration_seconds", labels)
+            .record(request.seconds);
+    }
+
+    fn rate_limit_rejected(&self, limit: &'static str) {
+        self.counter(
+            "rate_limit_rejections_total",
+            vec![Label::new("limit", limit)],
+        )
+        .increment(1);
+    }
+
+    fn sockets_changed(&self, delta: i64) {
+        #[expect(clippy::cast_precision_loss, reason = "a delta of one socket")]
+        self.gauge("socketio_connected_sockets", Vec::new())
+            .increment(delta as f64);
+    }
+
+    fn jobs_enqueued(&self, kind: &str, count: u64) {
+        self.counter(
+            "jobs_enqueued_total",
+            vec![Label::new("kind", kind.to_owned())],
+        )
+        .increment(count);
+    }
+
+    fn job_finished(&self, kind: &str, outcome: JobOutcome, seconds: f64) {
+        let kind = Label::new("kind", kind.to_owned());
+        self.counter(
+            "jobs_finished_total",
+            vec![kind.clone(), Label::new("outcome", outcome.as_str())],
+        )
+        .increment(1);
+        self.histogram("job_duration_seconds", vec![kind])
+            .record(seconds);
+    }
+
+    fn jobs_pending(&self, count: u64) {
+        #[expect(clippy::cast_precision_loss, reason = "a gauge; exact below 2^53")]
+        self.gauge("jobs_pending", Vec::new()).set(count as f64);
+    }
+
+    fn database_connections(&self, idle: u64, used: u64) {
+        for (state, count) in [("idle", idle), ("used", used)] {
+            #[expect(clippy::cast_precision_loss, reason = "a pool's size")]
+            self.gauge(
+                "db_client_connection_count",
+                vec![Label::new("state", state)],
+            )
+            .set(count as f64);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    #[test]
+    fn a_request_is_one_observation_of_its_route_in_buckets() {
+        let telemetry = PrometheusTelemetry::new("1.2.3");
+        telemetry.http_request_started();
+        telemetry.http_request_finished(HttpRequestRecord {
+            method: "GET",
+            route: "/api/v1/users/{id}",
+            status: 200,
+            seconds: 0.003,
+        });
+
+        let text = telemetry.render();
+        let series = r#"http_server_request_duration_seconds_bucket{http_request_method="GET",http_route="/api/v1/users/{id}",http_response_status_code="200",le="0.005"}"#;
+        assert_eq!(sample(&text, series), Some(1.0), "{text}");
+        assert_eq!(sample(&text, "http_server_active_requests"), Some(0.0));
+        assert_eq!(sample(&text, r#"build_info{version="1.2.3"}"#), Some(1.0));
+    }
+
+    #[test]
+    fn two_registries_count_apart() {
+        let first = PrometheusTelemetry::new("1");
+        let second = PrometheusTelemetry::new("1");
+        first.rate_limit_rejected("global");
+
+        assert_eq!(
+            sample(
+                &first.render(),
+                r#"rate_limit_rejections_total{limit="global"}"#
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            sample(
+                &second.render(),
+                r#"rate_limit_rejections_total{limit="global"}"#
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn jobs_and_sockets_and_the_pool_are_counted_with_their_labels() {
+        let telemetry = PrometheusTelemetry::new("1");
+        telemetry.jobs_enqueued("mail.welcome", 2);
+        telemetry.job_finished("mail.welcome", JobOutcome::Dead, 0.2);
+        telemetry.sockets_changed(1);
+        telemetry.sockets_changed(1);
+        telemetry.sockets_changed(-1);
+        telemetry.jobs_pending(7);
+        telemetry.database_connections(3, 2);
+
+        let text = telemetry.render();
+        assert_eq!(
+            sample(&text, r#"jobs_enqueued_total{kind="mail.welcome"}"#),
+            Some(2.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                r#"jobs_finished_total{kind="mail.welcome",outcome="dead"}"#
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            sample(&text, r#"job_duration_seconds_count{kind="mail.welcome"}"#),
+            Some(1.0)
+        );
+        assert_eq!(sample(&text, "socketio_connected_sockets"), Some(1.0));
+        assert_eq!(sample(&text, "jobs_pending"), Some(7.0));
+        assert_eq!(
+            sample(&text, r#"db_client_connection_count{state="used"}"#),
+            Some(2.0)
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! What the service counts for its operators: API.md, "Operations". Adapters record it (the
+//! Prometheus adapter renders it for `/metrics`); [`NoTelemetry`] drops it, for tests and
+//! for tools that need no metrics.
+
+/// One HTTP request, as its metrics see it.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpRequestRecord<'a> {
+    pub method: &'a str,
+    /// The route template (`/api/v1/users/{id}`), never the raw path.
+    pub route: &'a str,
+    pub status: u16,
+    pub seconds: f64,
+}
+
+/// How a job attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    Succeeded,
+    /// Failed; it runs again later.
+    Failed,
+    /// Failed for good (out of attempts, or a permanent error).
+    Dead,
+}
+
+impl JobOutcome {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+        }
+    }
+}
+
+/// The operator's counters, gauges and histograms. Every method is cheap and never fails:
+/// recording a metric must not change what a request or a job does.
+pub trait Telemetry: Send + Sync + 'static {
+    /// A request arrived (the active-requests gauge goes up).
+    fn http_request_started(&self);
+    /// A request was answered (the gauge goes down; the duration is recorded).
+    fn http_request_finished(&self, request: HttpRequestRecord<'_>);
+    /// A rate limit refused a request; `limit` names which (`global`, `auth`, ...).
+    fn rate_limit_rejected(&self, limit: &'static str);
+    /// A socket.io client connected (`delta` 1) or disconnected (`delta` -1).
+    fn sockets_changed(&self, delta: i64);
+    /// `count` jobs of `kind` were committed to the queue.
+    fn jobs_enqueued(&self, kind: &str, count: u64);
+    /// A job attempt of `kind` ended after `seconds`.
+    fn job_finished(&self, kind: &str, outcome: JobOutcome, seconds: f64);
+    /// Jobs queued or failed and awaiting a retry, as last counted.
+    fn jobs_pending(&self, count: u64);
+    /// The database pool's connections, as last sampled.
+    fn database_connections(&self, idle: u64, used: u64);
+}
+
+/// Records nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTelemetry;
+
+impl Telemetry for NoTelemetry {
+    fn http_request_started(&self) {}
+    fn http_request_finished(&self, _request: HttpRequestRecord<'_>) {}
+    fn rate_limit_rejected(&self, _limit: &'static str) {}
+    fn sockets_changed(&self, _delta: i64) {}
+    fn jobs_enqueued(&self, _kind: &str, _count: u64) {}
+    fn job_finished(&self, _kind: &str, _outcome: JobOutcome, _seconds: f64) {}
+    fn jobs_pending(&self, _count: u64) {}
+    fn database_connections(&self, _idle: u64, _used: u64) {}
+}
