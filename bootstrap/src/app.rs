@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
 use adapter_http::{
-    ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, MetricsText, RateLimits, Realtime,
-    RealtimeConfig, Services,
+    ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig,
+    Services,
 };
 use adapter_memory::InMemoryRateLimiter;
 use adapter_metrics::PrometheusTelemetry;
@@ -51,6 +51,8 @@ const MAX_FAILED_LOGINS: u32 = 5;
 /// A built application, bound to its port and ready to serve.
 pub struct App {
     server: HttpServer,
+    /// `/metrics` on `METRICS_ADDR`, when configured.
+    metrics_server: Option<HttpServer>,
     database: Database,
     jobs: JobRuntime,
 }
@@ -68,7 +70,11 @@ impl App {
     /// Opens and migrates the database, builds every adapter and use case, creates the
     /// configured admin, and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let database = open_database(settings).await?;
+        let telemetry = Arc::new(PrometheusTelemetry::new(env!("CARGO_PKG_VERSION")));
+        let database = open_database(settings)
+            .await?
+            .with_telemetry(Arc::clone(&telemetry) as Arc<dyn Telemetry>);
+        crate::metrics::spawn_sampler(&telemetry, database.clone());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let tokens = Arc::new(JwtTokens::new(&JwtConfig {
             secret: crate::secrets::jwt_secret(settings)?,
@@ -86,7 +92,12 @@ impl App {
             AUTH_STATE_TTL,
         ));
         let rate_limiter: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
-        let jobs = JobRuntime::build(settings, &database, Arc::clone(&clock))?;
+        let jobs = JobRuntime::build(
+            settings,
+            &database,
+            Arc::clone(&clock),
+            Arc::clone(&telemetry) as Arc<dyn Telemetry>,
+        )?;
         let window = Duration::from_secs(settings.rate_limit_window_seconds);
         let users = UserService::new(
             Arc::clone(&user_repository),
@@ -120,11 +131,10 @@ impl App {
 
         let authenticator = Authenticator::new(tokens, auth_states, Arc::clone(&clock));
         // The use cases' events go to the socket.io gateway's clients.
-        let telemetry = Arc::new(PrometheusTelemetry::new(env!("CARGO_PKG_VERSION")));
-        spawn_upkeep(&telemetry);
         let realtime = Realtime::new(
             authenticator.clone(),
             Arc::clone(&clock),
+            Arc::clone(&telemetry) as Arc<dyn Telemetry>,
             RealtimeConfig {
                 max_sockets_per_user: settings.max_sockets_per_user,
                 ..RealtimeConfig::default()
@@ -176,7 +186,7 @@ impl App {
             },
             trusted_proxies: settings.trusted_proxies.clone(),
             telemetry: Arc::clone(&telemetry) as Arc<dyn Telemetry>,
-            metrics: metrics_here(settings, &telemetry),
+            metrics: crate::metrics::served_on_api_listener(settings, &telemetry),
         };
         let server = HttpServer::bind(
             SocketAddr::new(settings.host, settings.port),
@@ -185,8 +195,10 @@ impl App {
         )
         .await
         .with_context(|| format!("could not listen on {}:{}", settings.host, settings.port))?;
+        let metrics_server = crate::metrics::bind_listener(settings, &telemetry).await?;
         Ok(Self {
             server,
+            metrics_server,
             database,
             jobs,
         })
@@ -196,6 +208,12 @@ impl App {
     #[must_use]
     pub fn address(&self) -> SocketAddr {
         self.server.address()
+    }
+
+    /// The `METRICS_ADDR` listener's address, when there is one.
+    #[must_use]
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_server.as_ref().map(HttpServer::address)
     }
 
     /// The database the app serves from (tests use it to arrange data).
@@ -223,37 +241,21 @@ impl App {
         let server = self
             .server
             .run_until(until_stopped(stopped.clone()), SHUTDOWN_GRACE);
-        let workers = self.jobs.run_until(until_stopped(stopped));
-        let (outcome, (), ()) = tokio::join!(server, workers, signal);
+        let metrics = async {
+            match self.metrics_server {
+                Some(metrics) => {
+                    metrics
+                        .run_until(until_stopped(stopped.clone()), SHUTDOWN_GRACE)
+                        .await
+                }
+                None => Ok(()),
+            }
+        };
+        let workers = self.jobs.run_until(until_stopped(stopped.clone()));
+        let (outcome, metrics, (), ()) = tokio::join!(server, metrics, workers, signal);
+        metrics.context("the metrics listener failed")?;
         outcome.context("the HTTP server failed")
     }
-}
-
-/// `/metrics` on the API listener, to loopback peers: everywhere but production (API.md,
-/// `METRICS_ADDR`), where operators scrape a listener of its own.
-fn metrics_here(settings: &Settings, telemetry: &Arc<PrometheusTelemetry>) -> Option<MetricsText> {
-    if settings.environment == Environment::Production {
-        return None;
-    }
-    let telemetry = Arc::clone(telemetry);
-    Some(Arc::new(move || telemetry.render()))
-}
-
-/// Drains histogram samples into their buckets every few seconds, for as long as the
-/// registry lives (not beyond: the task holds it weakly).
-fn spawn_upkeep(telemetry: &Arc<PrometheusTelemetry>) {
-    const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
-    let telemetry = Arc::downgrade(telemetry);
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(UPKEEP_INTERVAL);
-        loop {
-            interval.tick().await;
-            let Some(telemetry) = telemetry.upgrade() else {
-                return;
-            };
-            telemetry.run_upkeep();
-        }
-    });
 }
 
 /// Opens the pool and applies pending migrations.

@@ -10,7 +10,7 @@ use adapter_persistence::{Database, DieselJobRepository, DieselUserRepository};
 use adapter_worker::{WorkerConfig, Workers};
 use application::MailJobs;
 use domain::RetryPolicy;
-use domain::ports::{AccountMailer, Clock, SystemClock, UserRepository};
+use domain::ports::{AccountMailer, Clock, NoTelemetry, SystemClock, Telemetry, UserRepository};
 use secrecy::ExposeSecret as _;
 
 use crate::app::open_database;
@@ -31,6 +31,7 @@ pub(crate) struct JobRuntime {
     jobs: Arc<DieselJobRepository>,
     handler: Arc<MailJobs>,
     clock: Arc<dyn Clock>,
+    telemetry: Arc<dyn Telemetry>,
     config: WorkerConfig,
 }
 
@@ -52,7 +53,12 @@ pub async fn run_workers(
         anyhow::bail!("JOB_WORKERS is 0: the worker command needs at least one worker");
     }
     let database = open_database(settings).await?;
-    let runtime = JobRuntime::build(settings, &database, Arc::new(SystemClock))?;
+    let runtime = JobRuntime::build(
+        settings,
+        &database,
+        Arc::new(SystemClock),
+        Arc::new(NoTelemetry),
+    )?;
     runtime.run_until(shutdown).await;
     Ok(())
 }
@@ -63,6 +69,7 @@ impl JobRuntime {
         settings: &Settings,
         database: &Database,
         clock: Arc<dyn Clock>,
+        telemetry: Arc<dyn Telemetry>,
     ) -> anyhow::Result<Self> {
         let users: Arc<dyn UserRepository> = Arc::new(DieselUserRepository::new(database.clone()));
         let handler = Arc::new(MailJobs::new(users, mailer(settings)?, Arc::clone(&clock)));
@@ -72,6 +79,7 @@ impl JobRuntime {
             jobs: Arc::new(DieselJobRepository::new(bookkeeping)),
             handler,
             clock,
+            telemetry,
             config: worker_config(settings),
         })
     }
@@ -83,6 +91,7 @@ impl JobRuntime {
                 self.jobs.clone(),
                 self.handler.clone(),
                 Arc::clone(&self.clock),
+                Arc::clone(&self.telemetry),
                 self.config,
             )
         })

@@ -4,6 +4,7 @@
 
 pub mod app;
 mod jobs;
+mod metrics;
 pub mod secrets;
 pub mod settings;
 mod strength;

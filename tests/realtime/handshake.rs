@@ -73,3 +73,22 @@ async fn a_handshake_that_cannot_be_checked_is_refused_as_unavailable_not_invali
         Some("Authentication is unavailable, try again later")
     );
 }
+
+socket_test! {
+    async fn connected_sockets_are_counted_in_the_metrics(app, sockets, transport) {
+        let ann = app.create_user(Role::User).await;
+        let sockets_now = || async { api_tests::Scrape::of(&app).await.count("socketio_connected_sockets", &[]) };
+
+        let refused = sockets.connect(transport, None).await;
+        let client = sockets.connect_with_token(transport, &ann.token).await;
+        let connected = sockets_now().await;
+        client.disconnect().await;
+
+        assert!(refused.is_err());
+        assert_eq!(connected, 1, "the refused handshake is not counted");
+        api_tests::eventually("the disconnection is counted", || async {
+            (sockets_now().await == 0).then_some(())
+        })
+        .await;
+    }
+}

@@ -54,6 +54,8 @@ impl TestUser {
 /// The application under test, serving on a free port until dropped.
 pub struct TestApp {
     pub address: String,
+    /// `http://` and the `METRICS_ADDR` listener's address, when the test configured one.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     users: DieselUserRepository,
     jobs: DieselJobRepository,
@@ -121,6 +123,9 @@ impl TestApp {
 
         let app = App::build(&settings).await.expect("build the app");
         let address = format!("http://{}", app.address());
+        let metrics_address = app
+            .metrics_address()
+            .map(|address| format!("http://{address}"));
         let users = DieselUserRepository::new(app.database().clone());
         let jobs = DieselJobRepository::new(app.database().clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -130,6 +135,7 @@ impl TestApp {
 
         Some(Self {
             address,
+            metrics_address,
             client: reqwest::Client::builder()
                 .build()
                 .expect("build an HTTP client"),

@@ -10,9 +10,11 @@
 //!   both backends with the app delivering to one.
 //! - [`SocketDriver`] connects real socket.io clients; [`socket_test!`] runs one body over
 //!   each socket.io transport.
+//! - [`Scrape`] reads `/metrics` as Prometheus does.
 //! - [`run_schemathesis`] runs schemathesis against the app's own OpenAPI document.
 
 mod app;
+mod metrics;
 mod response;
 mod schemathesis;
 mod smtp;
@@ -22,6 +24,7 @@ pub use app::{
     Backend, JWT_SECRET, PASSWORD, TestApp, TestUser, decode_quoted_printable, eventually,
     reset_token_in,
 };
+pub use metrics::{Sample, Scrape, parse_line};
 pub use response::TestResponse;
 pub use schemathesis::run_schemathesis;
 pub use smtp::{ReceivedMail, SmtpSink};

@@ -107,6 +107,7 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
         realtime: Realtime::new(
             authenticator,
             Arc::new(SystemClock),
+            Arc::new(NoTelemetry),
             RealtimeConfig::default(),
         ),
     };

@@ -17,7 +17,7 @@ use adapter_persistence::{Database, DatabaseConfig, DieselJobRepository};
 use adapter_worker::{WorkerConfig, Workers};
 use application::{JobFailure, JobHandler};
 use async_trait::async_trait;
-use domain::ports::{JobQueue as _, JobRepository as _, SystemClock};
+use domain::ports::{JobQueue as _, JobRepository as _, NoTelemetry, SystemClock};
 use domain::{Job, JobKind, JobPayload, JobQuery, JobStatus, NewJob, QueueName};
 
 const KIND: &str = "bench.noop";
@@ -119,6 +119,7 @@ async fn drain(jobs: Arc<DieselJobRepository>, workers: usize) {
         jobs.clone(),
         handler.clone(),
         Arc::new(SystemClock),
+        Arc::new(NoTelemetry),
         WorkerConfig {
             poll_interval: Duration::from_millis(20),
             ..WorkerConfig::with_concurrency(workers)

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use application::JobHandler;
 use domain::RetryPolicy;
-use domain::ports::{Clock, JobRepository};
+use domain::ports::{Clock, JobRepository, Telemetry};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -95,10 +95,11 @@ impl Workers {
         jobs: Arc<dyn JobRepository>,
         handler: Arc<dyn JobHandler>,
         clock: Arc<dyn Clock>,
+        telemetry: Arc<dyn Telemetry>,
         config: WorkerConfig,
     ) -> Self {
         let (stop, stopped) = watch::channel(None);
-        let runtime = Runtime::new(jobs, handler, clock, config);
+        let runtime = Runtime::new(jobs, handler, clock, telemetry, config);
         Self {
             stop,
             runtime: tokio::spawn(Arc::new(runtime).run(stopped)),

@@ -12,7 +12,9 @@ use adapter_persistence::testing::TestDatabase;
 use adapter_worker::{ShutdownReport, WorkerConfig, Workers};
 use application::{JobFailure, JobHandler};
 use async_trait::async_trait;
-use domain::ports::{JobQueue, JobRepository, SystemClock};
+use domain::ports::{
+    HttpRequestRecord, JobOutcome, JobQueue, JobRepository, SystemClock, Telemetry,
+};
 use domain::{
     Job, JobId, JobKind, JobPayload, JobQuery, JobStatus, NewJob, PageRequest, QueueName,
     RetryPolicy,
@@ -111,10 +113,40 @@ fn fast_config(concurrency: usize) -> WorkerConfig {
     }
 }
 
+/// The job outcomes the runtime reported, by kind.
+#[derive(Default)]
+struct Outcomes(Mutex<Vec<(String, JobOutcome)>>);
+
+impl Outcomes {
+    fn of(&self, kind: &str) -> Vec<JobOutcome> {
+        let outcomes = self.0.lock().unwrap();
+        outcomes
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, outcome)| *outcome)
+            .collect()
+    }
+}
+
+impl Telemetry for Outcomes {
+    fn http_request_started(&self) {}
+    fn http_request_finished(&self, _request: HttpRequestRecord<'_>) {}
+    fn rate_limit_rejected(&self, _limit: &'static str) {}
+    fn sockets_changed(&self, _delta: i64) {}
+    fn jobs_enqueued(&self, _kind: &str, _count: u64) {}
+    fn job_finished(&self, kind: &str, outcome: JobOutcome, seconds: f64) {
+        assert!(seconds >= 0.0);
+        self.0.lock().unwrap().push((kind.to_owned(), outcome));
+    }
+    fn jobs_pending(&self, _count: u64) {}
+    fn database_connections(&self, _idle: u64, _used: u64) {}
+}
+
 struct Fixture {
     _database: TestDatabase,
     jobs: Arc<DieselJobRepository>,
     recorder: Arc<Recorder>,
+    outcomes: Arc<Outcomes>,
 }
 
 impl Fixture {
@@ -124,6 +156,7 @@ impl Fixture {
             _database: database,
             jobs,
             recorder: Arc::default(),
+            outcomes: Arc::default(),
         }
     }
 
@@ -132,6 +165,7 @@ impl Fixture {
             self.jobs.clone(),
             self.recorder.clone(),
             Arc::new(SystemClock),
+            Arc::clone(&self.outcomes) as Arc<dyn Telemetry>,
             config,
         )
     }
@@ -238,6 +272,12 @@ async fn a_poison_job_ends_dead_after_its_attempts_without_blocking_the_others(
     assert_eq!(poison.attempts, 3);
     assert_eq!(fixture.recorder.runs_of(poison.id), 3);
     assert_eq!(poison.last_error.as_deref(), Some("poison pill"));
+    assert_eq!(
+        fixture.outcomes.of("poison"),
+        [JobOutcome::Failed, JobOutcome::Failed, JobOutcome::Dead],
+        "each attempt is counted with its outcome"
+    );
+    assert_eq!(fixture.outcomes.of("work"), [JobOutcome::Succeeded; 20]);
 }
 
 async fn a_permanent_failure_is_dead_at_once(database: TestDatabase) {

@@ -84,6 +84,9 @@ pub struct Settings {
     pub http: HttpLimits,
     /// Sockets one user may hold open at once.
     pub max_sockets_per_user: usize,
+    /// `METRICS_ADDR`: a listener of its own for `/metrics`; `None` serves it on the API
+    /// listener to loopback peers (not in production).
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Directory for generated local state (the development JWT secret).
     pub data_dir: PathBuf,
 }
@@ -263,6 +266,10 @@ impl Settings {
                 "20",
                 "a positive number",
             )?,
+            metrics_addr: get("METRICS_ADDR")
+                .filter(|value| !value.trim().is_empty())
+                .map(|_| parse(&get, "METRICS_ADDR", "", "host:port, e.g. 127.0.0.1:9100"))
+                .transpose()?,
             data_dir: PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".to_owned())),
         })
     }

@@ -148,3 +148,19 @@ fn admin_email_and_password_go_together() {
         "ADMIN_EMAIL"
     );
 }
+
+#[test]
+fn metrics_have_a_listener_of_their_own_only_when_metrics_addr_says_where() {
+    assert_eq!(load(&[]).unwrap().metrics_addr, None);
+    assert_eq!(load(&[("METRICS_ADDR", " ")]).unwrap().metrics_addr, None);
+    assert_eq!(
+        load(&[("METRICS_ADDR", "127.0.0.1:9100")])
+            .unwrap()
+            .metrics_addr,
+        Some("127.0.0.1:9100".parse().unwrap())
+    );
+    assert_eq!(
+        load(&[("METRICS_ADDR", "localhost")]).unwrap_err().variable,
+        "METRICS_ADDR"
+    );
+}

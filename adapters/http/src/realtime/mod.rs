@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::Authenticator;
-use domain::ports::{Clock, EventPublisher};
+use domain::ports::{Clock, EventPublisher, Telemetry};
 use engineioxide::service::NotFoundService;
 use socketioxide::service::SocketIoService;
 use socketioxide::{ParserConfig, SocketIo};
@@ -96,6 +96,7 @@ impl Realtime {
     pub fn new(
         authenticator: Authenticator,
         clock: Arc<dyn Clock>,
+        telemetry: Arc<dyn Telemetry>,
         config: RealtimeConfig,
     ) -> Self {
         // The gateway's messages are at most `max_payload_bytes`, and none of its events
@@ -122,6 +123,7 @@ impl Realtime {
             gateway::Gateway::new(
                 authenticator,
                 clock,
+                telemetry,
                 config.rate_limit,
                 config.max_sockets_per_user,
             ),

@@ -27,6 +27,7 @@ use tokio_util::task::TaskTracker;
 
 use self::connection::{Activity, Connection};
 use crate::app::{HttpConfig, Services, router};
+use crate::app::{METRICS_PATH, MetricsText, metrics_response};
 use crate::realtime::Realtime;
 
 /// Limits on the clients' connections. The defaults are in ARCHITECTURE.md ("Slow and
@@ -60,7 +61,8 @@ pub struct HttpServer {
     listener: TcpListener,
     address: SocketAddr,
     endpoint: Arc<BoxEndpoint<'static, Response>>,
-    realtime: Realtime,
+    /// Closed first at shutdown; the metrics listener has none.
+    realtime: Option<Realtime>,
     limits: ConnectionLimits,
 }
 
@@ -88,8 +90,35 @@ impl HttpServer {
             listener,
             address,
             endpoint: Arc::new(router(services, config).boxed()),
-            realtime,
+            realtime: Some(realtime),
             limits: config.connection_limits,
+        })
+    }
+
+    /// A listener of its own for `/metrics` (`METRICS_ADDR`), open to any peer that can
+    /// reach it: operators put it on an address the public balancer does not route to.
+    /// Anything but `GET /metrics` is a JSON 404 or 405.
+    pub async fn bind_metrics(
+        address: SocketAddr,
+        render: MetricsText,
+        limits: ConnectionLimits,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(address).await?;
+        let address = listener.local_addr()?;
+        let endpoint = poem::Route::new()
+            .at(
+                METRICS_PATH,
+                poem::get(poem::endpoint::make_sync(move |_| {
+                    metrics_response(&render)
+                })),
+            )
+            .catch_all_error(|error| async move { crate::errors::error_response(&error) });
+        Ok(Self {
+            listener,
+            address,
+            endpoint: Arc::new(endpoint.boxed()),
+            realtime: None,
+            limits,
         })
     }
 
@@ -144,7 +173,9 @@ impl HttpServer {
             ));
         }
         drop(self.listener);
-        self.realtime.close().await;
+        if let Some(realtime) = &self.realtime {
+            realtime.close().await;
+        }
         graceful.cancel();
         connections.close();
         if tokio::time::timeout(grace, connections.wait())

@@ -74,6 +74,8 @@ pub struct Database {
     connection_url: String,
     /// Wakes an idle worker of this process when a transaction stored jobs.
     jobs_enqueued: std::sync::Arc<tokio::sync::Notify>,
+    /// Counts the jobs committed (`jobs_enqueued_total`), beside the wake-up above.
+    telemetry: std::sync::Arc<dyn domain::ports::Telemetry>,
     /// Recent totals of user listings, shared by every repository on this handle so that
     /// any write through it forgets them.
     user_totals: std::sync::Arc<crate::totals::Totals>,
@@ -141,6 +143,7 @@ impl Database {
             pool: std::sync::Arc::new(pool),
             connection_url,
             jobs_enqueued: std::sync::Arc::default(),
+            telemetry: std::sync::Arc::new(domain::ports::NoTelemetry),
             user_totals: std::sync::Arc::default(),
         })
     }
@@ -169,6 +172,7 @@ impl Database {
             pool: std::sync::Arc::new(pool),
             connection_url: self.connection_url.clone(),
             jobs_enqueued: std::sync::Arc::clone(&self.jobs_enqueued),
+            telemetry: std::sync::Arc::clone(&self.telemetry),
             user_totals: std::sync::Arc::clone(&self.user_totals),
         })
     }
@@ -185,15 +189,46 @@ impl Database {
         &self.pool
     }
 
+    /// The pool's connections: `(idle, in use)`.
+    #[must_use]
+    pub fn connection_counts(&self) -> (u64, u64) {
+        let status = match &*self.pool {
+            Pool::Postgres(pool) => pool.status(),
+            Pool::Sqlite(pool) => pool.status(),
+        };
+        let idle = status.available;
+        let used = status.size.saturating_sub(idle);
+        (idle as u64, used as u64)
+    }
+
     /// Recent totals of user listings (see [`crate::totals`]).
     pub(crate) fn user_totals(&self) -> &crate::totals::Totals {
         &self.user_totals
+    }
+
+    /// Counts committed jobs in `telemetry` (every handle cloned from this one afterwards
+    /// shares it).
+    #[must_use]
+    pub fn with_telemetry(
+        mut self,
+        telemetry: std::sync::Arc<dyn domain::ports::Telemetry>,
+    ) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     /// Tells a worker waiting in [`Database::jobs_enqueued`] that jobs were committed. The
     /// signal is kept when nobody waits, so a worker between two claims does not miss it.
     pub(crate) fn signal_jobs_enqueued(&self) {
         self.jobs_enqueued.notify_one();
+    }
+
+    /// New jobs of these kinds were committed: counts them and wakes a worker.
+    pub(crate) fn jobs_committed<'a>(&self, kinds: impl IntoIterator<Item = &'a str>) {
+        for kind in kinds {
+            self.telemetry.jobs_enqueued(kind, 1);
+        }
+        self.signal_jobs_enqueued();
     }
 
     /// Returns when this process committed jobs, or after `timeout` (other processes'

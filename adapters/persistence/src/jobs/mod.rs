@@ -28,7 +28,7 @@ use domain::ports::{
 use domain::{AfterFailure, Job, JobId, JobQuery, JobStatus, NewJob, Page};
 
 use self::rows::{ENDED_LEASE, FailedAttempt, count, ids, truncated};
-pub(crate) use self::rows::{insert_jobs, job_rows};
+pub(crate) use self::rows::{NewJobRow, insert_jobs, job_kinds, job_rows};
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::schema::jobs;
@@ -87,7 +87,8 @@ impl JobQueue for DieselJobRepository {
         if stored == 0 {
             return Ok(Enqueued::Duplicate);
         }
-        self.database.signal_jobs_enqueued();
+        self.database
+            .jobs_committed(rows.iter().map(NewJobRow::kind));
         Ok(Enqueued::Created)
     }
 }

@@ -129,6 +129,17 @@ macro_rules! insert_jobs {
 pub(crate) use insert_jobs;
 
 /// Converts jobs for [`insert_jobs!`].
+impl NewJobRow {
+    pub(crate) fn kind(&self) -> &str {
+        &self.kind
+    }
+}
+
+/// The kinds of `rows`, kept for counting after their transaction took the rows.
+pub(crate) fn job_kinds(rows: &[NewJobRow]) -> Vec<String> {
+    rows.iter().map(|row| row.kind.clone()).collect()
+}
+
 pub(crate) fn job_rows(jobs: Vec<NewJob>) -> Vec<NewJobRow> {
     jobs.into_iter().map(NewJobRow::from).collect()
 }

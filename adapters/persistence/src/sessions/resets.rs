@@ -10,7 +10,7 @@ use domain::{NewJob, NewResetToken, PasswordHash, TokenHash, UserId};
 
 use super::DieselSessionRepository;
 use crate::errors::unexpected;
-use crate::jobs::{insert_jobs, job_rows};
+use crate::jobs::{insert_jobs, job_kinds, job_rows};
 use crate::schema::{password_reset_tokens, refresh_tokens, users};
 use crate::sql_types::{DbId, DbTime};
 
@@ -54,6 +54,7 @@ impl PasswordResetRepository for DieselSessionRepository {
         };
         let now = DbTime(token.created_at);
         let job_rows = job_rows(jobs);
+        let kinds = job_kinds(&job_rows);
         let enqueues = !job_rows.is_empty();
         with_connection!(self.database, |connection| {
             connection
@@ -78,7 +79,8 @@ impl PasswordResetRepository for DieselSessionRepository {
                 .map_err(unexpected)?;
         });
         if enqueues {
-            self.database.signal_jobs_enqueued();
+            self.database
+                .jobs_committed(kinds.iter().map(String::as_str));
         }
         Ok(())
     }

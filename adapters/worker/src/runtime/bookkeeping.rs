@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::JobFailure;
+use domain::ports::JobOutcome;
 use domain::{AfterFailure, Job, JobId};
 use tokio::sync::mpsc;
 
@@ -16,7 +17,7 @@ const MAX_COMPLETION_BATCH: usize = 256;
 const COMPLETION_WRITE_ATTEMPTS: u32 = 5;
 
 impl Runtime {
-    pub(super) async fn record_failure(&self, job: &Job, failure: JobFailure) {
+    pub(super) async fn record_failure(&self, job: &Job, failure: JobFailure, took: Duration) {
         let (permanent, error) = match failure {
             JobFailure::Retryable(error) => (false, error),
             JobFailure::Permanent(error) => (true, error),
@@ -27,6 +28,12 @@ impl Runtime {
             .config
             .retry
             .after_failure(job, permanent, rand::random::<f64>(), now);
+        let outcome = match next {
+            AfterFailure::RetryAt(_) => JobOutcome::Failed,
+            AfterFailure::Dead => JobOutcome::Dead,
+        };
+        self.telemetry
+            .job_finished(job.kind.as_str(), outcome, took.as_secs_f64());
         match next {
             AfterFailure::RetryAt(retry_at) => tracing::warn!(
                 job_id = %job.id, kind = %job.kind, attempt = job.attempts,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use application::{JobFailure, JobHandler};
-use domain::ports::{ClaimRequest, Clock, JobRepository, LeaseOwner};
+use domain::ports::{ClaimRequest, Clock, JobOutcome, JobRepository, LeaseOwner, Telemetry};
 use domain::{Job, JobId, JobKind};
 use futures_util::FutureExt as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
@@ -25,6 +25,8 @@ pub(crate) struct Runtime {
     jobs: Arc<dyn JobRepository>,
     handler: Arc<dyn JobHandler>,
     clock: Arc<dyn Clock>,
+    /// Counts finished attempts by kind and outcome, with their durations.
+    telemetry: Arc<dyn Telemetry>,
     config: WorkerConfig,
     owner: LeaseOwner,
     kinds: Vec<JobKind>,
@@ -46,6 +48,7 @@ impl Runtime {
         jobs: Arc<dyn JobRepository>,
         handler: Arc<dyn JobHandler>,
         clock: Arc<dyn Clock>,
+        telemetry: Arc<dyn Telemetry>,
         config: WorkerConfig,
     ) -> Self {
         let runtime = Self {
@@ -53,6 +56,7 @@ impl Runtime {
             jobs,
             handler,
             clock,
+            telemetry,
             owner: LeaseOwner::generate(),
             held: Arc::default(),
             config: WorkerConfig {
@@ -215,6 +219,7 @@ impl Runtime {
         _slot: OwnedSemaphorePermit,
         done: mpsc::UnboundedSender<JobId>,
     ) {
+        let started = Instant::now();
         let attempt = AssertUnwindSafe(self.handler.run(&job)).catch_unwind();
         let outcome = match tokio::time::timeout(limit, attempt).await {
             Ok(Ok(outcome)) => outcome,
@@ -228,10 +233,15 @@ impl Runtime {
         match outcome {
             Ok(()) => {
                 tracing::debug!(job_id = %job.id, kind = %job.kind, "job succeeded");
+                self.telemetry.job_finished(
+                    job.kind.as_str(),
+                    JobOutcome::Succeeded,
+                    started.elapsed().as_secs_f64(),
+                );
                 // Recorded in a batch; the recorder outlives every attempt.
                 let _ = done.send(job.id);
             }
-            Err(failure) => self.record_failure(&job, failure).await,
+            Err(failure) => self.record_failure(&job, failure, started.elapsed()).await,
         }
         self.held().remove(&job.id);
     }

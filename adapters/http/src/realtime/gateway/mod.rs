@@ -11,7 +11,7 @@ mod handshake;
 use std::sync::Arc;
 
 use application::Authenticator;
-use domain::ports::Clock;
+use domain::ports::{Clock, Telemetry};
 use domain::{ChatMessage, RoomName, UserId};
 use serde_json::Value;
 use socketioxide::SocketIo;
@@ -32,6 +32,8 @@ use crate::middleware::request_log::REQUEST_ID_HEADER;
 pub(super) struct Gateway {
     authenticator: Authenticator,
     clock: Arc<dyn Clock>,
+    /// Counts connected sockets (`socketio_connected_sockets`).
+    telemetry: Arc<dyn Telemetry>,
     rate_limit: MessageRateLimit,
     quota: SocketQuota,
 }
@@ -40,12 +42,14 @@ impl Gateway {
     pub(super) fn new(
         authenticator: Authenticator,
         clock: Arc<dyn Clock>,
+        telemetry: Arc<dyn Telemetry>,
         rate_limit: MessageRateLimit,
         max_sockets_per_user: usize,
     ) -> Self {
         Self {
             authenticator,
             clock,
+            telemetry,
             rate_limit,
             quota: SocketQuota::new(max_sockets_per_user),
         }
@@ -101,6 +105,7 @@ pub(super) fn register(io: &SocketIo, gateway: Gateway) {
 /// Records who is connected, puts the socket in its private room, and registers the
 /// event handlers.
 fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) {
+    gateway.telemetry.sockets_changed(1);
     socket.join(RoomName::private_to(connection.user_id).as_str().to_owned());
     socket.extensions.insert(connection);
     socket.extensions.insert(Arc::new(EventOrder::new()));
@@ -120,10 +125,12 @@ fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) 
             },
         );
     }
+    let telemetry = Arc::clone(&gateway.telemetry);
     socket.on_disconnect(
-        async |socket: SocketRef,
-               reason: DisconnectReason,
-               Extension(connection): Extension<Connection>| {
+        async move |socket: SocketRef,
+                    reason: DisconnectReason,
+                    Extension(connection): Extension<Connection>| {
+            telemetry.sockets_changed(-1);
             tracing::info!(
                 target: "realtime",
                 user_id = %connection.user_id,
