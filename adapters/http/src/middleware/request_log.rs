@@ -15,6 +15,7 @@ use domain::ports::{HttpRequestRecord, Telemetry};
 use crate::errors::error_response;
 use crate::middleware::allow::AllowedMethods;
 use crate::request_context::RequestContext;
+use crate::trace_context::TraceId;
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -91,6 +92,7 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
             .and_then(|value| value.to_str().ok())
             .filter(|id| is_sane_request_id(id))
             .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+        let trace_id = TraceId::of_request(request.headers());
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let route = self.config.routes.template(&path);
@@ -99,7 +101,13 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
             request_id.clone(),
             self.config.expose_error_details,
         ));
-        let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
+        let span = tracing::info_span!(
+            "request",
+            trace_id = %trace_id,
+            request_id = %request_id,
+            %method,
+            %path
+        );
 
         // The rest of the stack is one large future (every layer's state nested inline):
         // boxed here, once, it is not copied again each time the futures around it move
@@ -128,6 +136,7 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
                 status,
                 latency_ms,
                 request_id = %request_id,
+                trace_id = %trace_id,
                 user_id = user_id.as_deref().unwrap_or("-"),
                 "request served"
             );
