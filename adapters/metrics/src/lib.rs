@@ -5,6 +5,10 @@
 //! one process (the black-box tests start dozens) count apart, and nothing is recorded by
 //! accident from code that was not handed a [`Telemetry`].
 
+use std::collections::HashMap;
+use std::hash::{BuildHasher as _, RandomState};
+use std::sync::{PoisonError, RwLock};
+
 use domain::ports::{HttpRequestRecord, JobOutcome, Telemetry};
 use metrics::{Key, Label, Level, Metadata, Recorder as _};
 use metrics_exporter_prometheus::{
@@ -22,10 +26,24 @@ const JOB_BUCKETS: &[f64] = &[
 
 const METADATA: Metadata<'static> = Metadata::new("backend", Level::INFO, None);
 
+/// One series of the request histogram, kept so that a request after the first finds its
+/// histogram without building its labels again.
+struct RequestSeries {
+    method: Box<str>,
+    route: Box<str>,
+    status: u16,
+    histogram: metrics::Histogram,
+}
+
 /// See the crate documentation.
 pub struct PrometheusTelemetry {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// Registered once; updated on every request.
+    active_requests: metrics::Gauge,
+    /// The request histogram's series, by the hash of their labels.
+    requests: RwLock<HashMap<u64, Vec<RequestSeries>>>,
+    hasher: RandomState,
 }
 
 impl std::fmt::Debug for PrometheusTelemetry {
@@ -57,7 +75,15 @@ impl PrometheusTelemetry {
             .expect("constant, non-empty buckets")
             .build_recorder();
         let handle = recorder.handle();
-        let telemetry = Self { recorder, handle };
+        let active_requests =
+            recorder.register_gauge(&Key::from_name("http_server_active_requests"), &METADATA);
+        let telemetry = Self {
+            recorder,
+            handle,
+            active_requests,
+            requests: RwLock::default(),
+            hasher: RandomState::new(),
+        };
         telemetry
             .gauge(
                 "build_info",
@@ -100,24 +126,59 @@ impl PrometheusTelemetry {
         self.recorder
             .register_histogram(&Key::from_parts(name, labels), &METADATA)
     }
-}
 
-impl Telemetry for PrometheusTelemetry {
-    fn http_request_started(&self) {
-        self.gauge("http_server_active_requests", Vec::new())
-            .increment(1.0);
-    }
-
-    fn http_request_finished(&self, request: HttpRequestRecord<'_>) {
-        self.gauge("http_server_active_requests", Vec::new())
-            .decrement(1.0);
+    /// Records `request` in its series: found under a read lock after the first request of
+    /// its method, route and status, which registers it.
+    fn record_request(&self, request: HttpRequestRecord<'_>) {
+        let hash = self
+            .hasher
+            .hash_one((request.method, request.route, request.status));
+        let matches = |series: &RequestSeries| {
+            series.status == request.status
+                && *series.method == *request.method
+                && *series.route == *request.route
+        };
+        {
+            let requests = self.requests.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(series) = requests
+                .get(&hash)
+                .and_then(|bucket| bucket.iter().find(|series| matches(series)))
+            {
+                series.histogram.record(request.seconds);
+                return;
+            }
+        }
         let labels = vec![
             Label::new("http_request_method", request.method.to_owned()),
             Label::new("http_route", request.route.to_owned()),
             Label::new("http_response_status_code", request.status.to_string()),
         ];
-        self.histogram("http_server_request_duration_seconds", labels)
-            .record(request.seconds);
+        let histogram = self.histogram("http_server_request_duration_seconds", labels);
+        histogram.record(request.seconds);
+        let mut requests = self
+            .requests
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let bucket = requests.entry(hash).or_default();
+        if !bucket.iter().any(matches) {
+            bucket.push(RequestSeries {
+                method: request.method.into(),
+                route: request.route.into(),
+                status: request.status,
+                histogram,
+            });
+        }
+    }
+}
+
+impl Telemetry for PrometheusTelemetry {
+    fn http_request_started(&self) {
+        self.active_requests.increment(1.0);
+    }
+
+    fn http_request_finished(&self, request: HttpRequestRecord<'_>) {
+        self.active_requests.decrement(1.0);
+        self.record_request(request);
     }
 
     fn rate_limit_rejected(&self, limit: &'static str) {
@@ -195,6 +256,35 @@ mod tests {
         assert_eq!(sample(&text, series), Some(1.0), "{text}");
         assert_eq!(sample(&text, "http_server_active_requests"), Some(0.0));
         assert_eq!(sample(&text, r#"build_info{version="1.2.3"}"#), Some(1.0));
+    }
+
+    #[test]
+    fn requests_of_one_series_accumulate_and_other_series_stay_apart() {
+        let telemetry = PrometheusTelemetry::new("1");
+        let request = |method, status| HttpRequestRecord {
+            method,
+            route: "/health",
+            status,
+            seconds: 0.001,
+        };
+        for _ in 0..3 {
+            telemetry.http_request_finished(request("GET", 200));
+        }
+        telemetry.http_request_finished(request("GET", 500));
+        telemetry.http_request_finished(request("HEAD", 200));
+
+        let text = telemetry.render();
+        let count = |method: &str, status: &str| {
+            sample(
+                &text,
+                &format!(
+                    r#"http_server_request_duration_seconds_count{{http_request_method="{method}",http_route="/health",http_response_status_code="{status}"}}"#
+                ),
+            )
+        };
+        assert_eq!(count("GET", "200"), Some(3.0), "{text}");
+        assert_eq!(count("GET", "500"), Some(1.0));
+        assert_eq!(count("HEAD", "200"), Some(1.0));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use poem::http::HeaderValue;
+use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use tracing::Instrument as _;
 
@@ -96,7 +96,7 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let route = self.config.routes.template(&path);
-        let mut in_flight = InFlight::start(&*self.config.telemetry, method.as_str(), route);
+        let mut in_flight = InFlight::start(&*self.config.telemetry, method_label(&method), route);
         let context = Arc::new(RequestContext::new(
             request_id.clone(),
             self.config.expose_error_details,
@@ -146,6 +146,29 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
     }
 }
 
+/// The method as a metrics label: the standard ones by name, any other as `_OTHER`
+/// (OpenTelemetry's convention), so that clients cannot grow the series without bound.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    const NAMES: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    KNOWN
+        .iter()
+        .position(|known| known == method)
+        .map_or("_OTHER", |index| NAMES[index])
+}
+
 /// An incoming id is echoed only if it is short and made of safe characters, so that
 /// clients cannot inject text into logs or headers through it.
 fn is_sane_request_id(id: &str) -> bool {
@@ -157,7 +180,21 @@ fn is_sane_request_id(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_sane_request_id;
+    use super::{Method, is_sane_request_id, method_label};
+
+    #[test]
+    fn standard_methods_are_labelled_by_name_and_any_other_as_other() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"QUERY").unwrap()),
+            "_OTHER"
+        );
+        assert_eq!(
+            method_label(&Method::from_bytes(b"X-ANYTHING-1").unwrap()),
+            "_OTHER"
+        );
+    }
 
     #[test]
     fn only_short_ids_of_safe_characters_are_echoed() {

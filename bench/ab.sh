@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# A/B of two commits' release builds in one window: `GET /health` and `GET /users/{id}` (with
+# a JWT) on SQLite, wrk -t2 -c64, rounds alternated so that the host's drift hits both.
+#
+#   bash bench/ab.sh BEFORE_COMMIT [AFTER_COMMIT] [ROUNDS]
+#
+# AFTER defaults to the working tree. Each commit is built in a worktree under
+# bench/state/ab (its own target directory, kept for the next run). Prints one line per
+# round and the medians; a refactor's before/after numbers come from here.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+before="${1:?usage: bench/ab.sh BEFORE_COMMIT [AFTER_COMMIT] [ROUNDS]}"
+after="${2:-}"
+rounds="${3:-3}"
+state="bench/state/ab"
+mkdir -p "$state"
+
+build() { # commit -> path of its binary
+  local commit="$1" dir="$state/$1"
+  if [ ! -d "$dir" ]; then git worktree add -q --detach "$dir" "$commit"; fi
+  (cd "$dir" && CARGO_TARGET_DIR="$PWD/../target-$commit" cargo build --release -q)
+  echo "$state/target-$commit/release/backend"
+}
+binary_a="$(build "$before")"
+if [ -n "$after" ]; then binary_b="$(build "$after")"; else
+  cargo build --release -q; binary_b="target/release/backend"; fi
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
+trap cleanup EXIT
+start() { # binary port
+  local dir="$state/run-$2"
+  rm -rf "$dir" && mkdir -p "$dir"
+  APP_ENV=test PORT="$2" DATABASE_URL="sqlite://$dir/app.db" DATA_DIR="$dir" \
+    MAIL_OUTBOX_DIR="$dir/outbox" RUST_LOG=warn JOB_WORKERS=1 \
+    RATE_LIMIT_MAX=100000000 AUTH_RATE_LIMIT_MAX=100000000 \
+    JWT_SECRET="ab-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" \
+    "$1" </dev/null >"$dir/server.log" 2>&1 &
+  pids+=("$!")
+}
+start "$binary_a" 4101
+start "$binary_b" 4102
+for port in 4101 4102; do
+  for _ in $(seq 50); do curl -sf "localhost:$port/health" >/dev/null && break; sleep 0.1; done
+  curl -sf "localhost:$port/api/v1/auth/register" -H 'content-type: application/json' \
+    -d '{"email":"bench@example.com","password":"correct horse battery","name":"Bench"}' \
+    >"$state/run-$port/session.json"
+done
+
+rate() { wrk -t2 -c64 -d8s "$@" | awk '/Requests\/sec/ {print $2}'; }
+declare -A results
+for round in $(seq "$rounds"); do
+  for port in 4101 4102; do
+    session="$state/run-$port/session.json"
+    token=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['accessToken'])" "$session")
+    id=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['user']['id'])" "$session")
+    health=$(rate "http://127.0.0.1:$port/health")
+    users=$(rate -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/users/$id")
+    echo "round $round  $([ $port = 4101 ] && echo before || echo after)  /health $health  /users/{id} $users"
+    results[$port-health]+="$health "
+    results[$port-users]+="$users "
+  done
+done
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+for endpoint in health users; do
+  a=$(echo "${results[4101-$endpoint]}" | median); b=$(echo "${results[4102-$endpoint]}" | median)
+  echo "median $endpoint: before $a  after $b  after/before $(python3 -c "print(f'{$b/$a:.3f}')")"
+done
