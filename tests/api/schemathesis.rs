@@ -8,9 +8,10 @@ use domain::Role;
 
 api_test! {
     async fn schemathesis_finds_no_difference_between_the_document_and_the_service(app) {
-        // An admin reaches every operation. The run may demote or delete the admins it
-        // creates itself, never this one: an admin can neither delete themselves nor
-        // remove the last admin, and a demotion needs another admin to exist first.
+        // An admin reaches every operation. The run cannot delete this admin (nobody may
+        // delete themselves) nor demote it while it is the only one; should a run create a
+        // second admin and then demote this one, the later answers are 403s, which every
+        // check accepts for a caller without the right: the run stays sound, only thinner.
         let admin = app.create_user(Role::Admin).await;
 
         let output = run_schemathesis(&app, &admin.token).await;
