@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_mail::{MailSettings, OutboxMailer, SmtpMailer, SmtpOptions};
+use adapter_metrics::PrometheusTelemetry;
 use adapter_persistence::{Database, DieselJobRepository, DieselUserRepository};
 use adapter_worker::{WorkerConfig, Workers};
+use anyhow::Context as _;
 use application::MailJobs;
 use domain::RetryPolicy;
-use domain::ports::{AccountMailer, Clock, NoTelemetry, SystemClock, Telemetry, UserRepository};
+use domain::ports::{AccountMailer, Clock, SystemClock, Telemetry, UserRepository};
 use secrecy::ExposeSecret as _;
 
 use crate::app::open_database;
@@ -52,15 +54,36 @@ pub async fn run_workers(
     if settings.job_workers == 0 {
         anyhow::bail!("JOB_WORKERS is 0: the worker command needs at least one worker");
     }
-    let database = open_database(settings).await?;
+    let telemetry = Arc::new(PrometheusTelemetry::new(env!("CARGO_PKG_VERSION")));
+    let database = open_database(settings)
+        .await?
+        .with_telemetry(Arc::clone(&telemetry) as Arc<dyn Telemetry>);
+    crate::metrics::spawn_sampler(&telemetry, database.clone());
+    // A worker process has no API listener: its metrics are on METRICS_ADDR, if anywhere.
+    let metrics = crate::metrics::bind_listener(settings, &telemetry).await?;
     let runtime = JobRuntime::build(
         settings,
         &database,
         Arc::new(SystemClock),
-        Arc::new(NoTelemetry),
+        Arc::clone(&telemetry) as Arc<dyn Telemetry>,
     )?;
-    runtime.run_until(shutdown).await;
-    Ok(())
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let serve_metrics = async move {
+        if let Some(metrics) = metrics {
+            let mut stopped = stopped;
+            let stop = async move {
+                let _ = stopped.wait_for(|stopped| *stopped).await;
+            };
+            metrics.run_until(stop, Duration::from_secs(1)).await?;
+        }
+        anyhow::Ok(())
+    };
+    let run = async move {
+        runtime.run_until(shutdown).await;
+        let _ = stop.send(true);
+    };
+    let ((), served) = tokio::join!(run, serve_metrics);
+    served.context("the metrics listener failed")
 }
 
 impl JobRuntime {

@@ -206,7 +206,16 @@ fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
         "JOB_WORKERS=0 only enqueues"
     );
 
-    let mut worker = backend(directory.path()).arg("worker").spawn().unwrap();
+    // A port that was free a moment ago, for the worker's metrics listener.
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut worker = backend(directory.path())
+        .arg("worker")
+        .env("METRICS_ADDR", metrics.to_string())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     while outbox_messages(directory.path()) == 0 {
         assert!(
@@ -215,10 +224,21 @@ fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The attempt is counted as it returns, a moment after the file is written.
+    let counted = r#"jobs_finished_total{kind="mail.welcome",outcome="succeeded"} 1"#;
+    let mut scraped = http_get(&format!("http://{metrics}"), "/metrics");
+    while !scraped.contains(counted) && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+        scraped = http_get(&format!("http://{metrics}"), "/metrics");
+    }
     let status = terminate(&mut worker);
 
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
     assert_eq!(outbox_messages(directory.path()), 1);
+    assert!(
+        scraped.contains(counted),
+        "the worker's own metrics listener counts what it ran:\n{scraped}"
+    );
 }
 
 #[test]
