@@ -143,3 +143,57 @@ async fn with_metrics_addr_the_api_listener_serves_no_metrics() {
         .await
         .expect_error(404, "Not found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_metric_api_md_names_is_exposed_with_its_labels() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("AUTH_RATE_LIMIT_MAX", "2")])
+        .await
+        .unwrap();
+    app.register(
+        &serde_json::json!({ "email": "named@example.com", "password": "correct horse battery" }),
+    )
+    .await
+    .expect(201);
+    for _ in 0..2 {
+        app.send(Method::GET, "/api/v1/auth/me", None, None).await;
+    }
+
+    let scrape = api_tests::eventually("the welcome job is counted", || async {
+        let scrape = Scrape::of(&app).await;
+        scrape.has("jobs_finished_total").then_some(scrape)
+    })
+    .await;
+
+    let labelled = |name: &str, labels: &[&str]| {
+        let sample = scrape.0.iter().find(|sample| sample.name == name);
+        let sample = sample.unwrap_or_else(|| panic!("{name} is not exposed"));
+        for label in labels {
+            assert!(
+                sample.labels.iter().any(|(key, _)| key == label),
+                "{name} lacks {label}"
+            );
+        }
+    };
+    labelled(
+        "http_server_request_duration_seconds_bucket",
+        &[
+            "http_request_method",
+            "http_route",
+            "http_response_status_code",
+            "le",
+        ],
+    );
+    labelled("http_server_active_requests", &[]);
+    labelled("db_client_connection_count", &["state"]);
+    labelled("jobs_enqueued_total", &["kind"]);
+    labelled("jobs_finished_total", &["kind", "outcome"]);
+    labelled("job_duration_seconds_bucket", &["kind", "le"]);
+    labelled("jobs_pending", &[]);
+    labelled("socketio_connected_sockets", &[]);
+    labelled("rate_limit_rejections_total", &["limit"]);
+    labelled("build_info", &["version"]);
+    assert_eq!(
+        scrape.count("rate_limit_rejections_total", &[("limit", "auth")]),
+        1
+    );
+}
