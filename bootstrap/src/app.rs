@@ -11,7 +11,6 @@ use adapter_http::{
     Services,
 };
 use adapter_memory::InMemoryRateLimiter;
-use adapter_metrics::PrometheusTelemetry;
 use adapter_persistence::{
     Database, DatabaseConfig, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
     DieselSessionRepository, DieselUserRepository,
@@ -21,14 +20,13 @@ use application::{
     AccountService, AdminProvisioning, AuthConfig, AuthPorts, AuthService, AuthStates,
     Authenticator, HealthService, JobAdminService, PostService, UserService,
 };
-use domain::ports::{
-    Clock, EventPublisher, RateLimiter, RatePolicy, SystemClock, Telemetry, UserRepository,
-};
+use domain::ports::{Clock, EventPublisher, RateLimiter, RatePolicy, SystemClock, UserRepository};
 use domain::{Email, Password};
 use secrecy::ExposeSecret as _;
 
 use crate::jobs::JobRuntime;
 pub use crate::jobs::run_workers;
+use crate::metrics::ProcessMetrics;
 use crate::settings::{Environment, Settings};
 
 /// How long in-flight requests may run after a shutdown signal.
@@ -70,11 +68,8 @@ impl App {
     /// Opens and migrates the database, builds every adapter and use case, creates the
     /// configured admin, and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let telemetry = Arc::new(PrometheusTelemetry::new(env!("CARGO_PKG_VERSION")));
-        let database = open_database(settings)
-            .await?
-            .with_telemetry(Arc::clone(&telemetry) as Arc<dyn Telemetry>);
-        crate::metrics::spawn_sampler(&telemetry, database.clone());
+        let metrics = ProcessMetrics::start(settings, open_database(settings).await?).await?;
+        let database = metrics.database.clone();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let tokens = Arc::new(JwtTokens::new(&JwtConfig {
             secret: crate::secrets::jwt_secret(settings)?,
@@ -92,12 +87,7 @@ impl App {
             AUTH_STATE_TTL,
         ));
         let rate_limiter: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
-        let jobs = JobRuntime::build(
-            settings,
-            &database,
-            Arc::clone(&clock),
-            Arc::clone(&telemetry) as Arc<dyn Telemetry>,
-        )?;
+        let jobs = JobRuntime::build(settings, &database, Arc::clone(&clock), metrics.port())?;
         let window = Duration::from_secs(settings.rate_limit_window_seconds);
         let users = UserService::new(
             Arc::clone(&user_repository),
@@ -134,7 +124,7 @@ impl App {
         let realtime = Realtime::new(
             authenticator.clone(),
             Arc::clone(&clock),
-            Arc::clone(&telemetry) as Arc<dyn Telemetry>,
+            metrics.port(),
             RealtimeConfig {
                 max_sockets_per_user: settings.max_sockets_per_user,
                 ..RealtimeConfig::default()
@@ -185,8 +175,8 @@ impl App {
                 },
             },
             trusted_proxies: settings.trusted_proxies.clone(),
-            telemetry: Arc::clone(&telemetry) as Arc<dyn Telemetry>,
-            metrics: crate::metrics::served_on_api_listener(settings, &telemetry),
+            telemetry: metrics.port(),
+            metrics: crate::metrics::served_on_api_listener(settings, &metrics.telemetry),
         };
         let server = HttpServer::bind(
             SocketAddr::new(settings.host, settings.port),
@@ -195,10 +185,9 @@ impl App {
         )
         .await
         .with_context(|| format!("could not listen on {}:{}", settings.host, settings.port))?;
-        let metrics_server = crate::metrics::bind_listener(settings, &telemetry).await?;
         Ok(Self {
             server,
-            metrics_server,
+            metrics_server: metrics.listener,
             database,
             jobs,
         })
@@ -241,19 +230,10 @@ impl App {
         let server = self
             .server
             .run_until(until_stopped(stopped.clone()), SHUTDOWN_GRACE);
-        let metrics = async {
-            match self.metrics_server {
-                Some(metrics) => {
-                    metrics
-                        .run_until(until_stopped(stopped.clone()), SHUTDOWN_GRACE)
-                        .await
-                }
-                None => Ok(()),
-            }
-        };
-        let workers = self.jobs.run_until(until_stopped(stopped.clone()));
+        let metrics = crate::metrics::serve(self.metrics_server, until_stopped(stopped.clone()));
+        let workers = self.jobs.run_until(until_stopped(stopped));
         let (outcome, metrics, (), ()) = tokio::join!(server, metrics, workers, signal);
-        metrics.context("the metrics listener failed")?;
+        metrics?;
         outcome.context("the HTTP server failed")
     }
 }

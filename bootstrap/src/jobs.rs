@@ -6,16 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_mail::{MailSettings, OutboxMailer, SmtpMailer, SmtpOptions};
-use adapter_metrics::PrometheusTelemetry;
 use adapter_persistence::{Database, DieselJobRepository, DieselUserRepository};
 use adapter_worker::{WorkerConfig, Workers};
-use anyhow::Context as _;
 use application::MailJobs;
 use domain::RetryPolicy;
 use domain::ports::{AccountMailer, Clock, SystemClock, Telemetry, UserRepository};
 use secrecy::ExposeSecret as _;
 
 use crate::app::open_database;
+use crate::metrics::ProcessMetrics;
 use crate::settings::Settings;
 
 /// How long running jobs may finish after a shutdown signal before they are released to
@@ -54,36 +53,25 @@ pub async fn run_workers(
     if settings.job_workers == 0 {
         anyhow::bail!("JOB_WORKERS is 0: the worker command needs at least one worker");
     }
-    let telemetry = Arc::new(PrometheusTelemetry::new(env!("CARGO_PKG_VERSION")));
-    let database = open_database(settings)
-        .await?
-        .with_telemetry(Arc::clone(&telemetry) as Arc<dyn Telemetry>);
-    crate::metrics::spawn_sampler(&telemetry, database.clone());
     // A worker process has no API listener: its metrics are on METRICS_ADDR, if anywhere.
-    let metrics = crate::metrics::bind_listener(settings, &telemetry).await?;
+    let metrics = ProcessMetrics::start(settings, open_database(settings).await?).await?;
     let runtime = JobRuntime::build(
         settings,
-        &database,
+        &metrics.database,
         Arc::new(SystemClock),
-        Arc::clone(&telemetry) as Arc<dyn Telemetry>,
+        metrics.port(),
     )?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let serve_metrics = async move {
-        if let Some(metrics) = metrics {
-            let mut stopped = stopped;
-            let stop = async move {
-                let _ = stopped.wait_for(|stopped| *stopped).await;
-            };
-            metrics.run_until(stop, Duration::from_secs(1)).await?;
-        }
-        anyhow::Ok(())
-    };
+    let serve_metrics = crate::metrics::serve(metrics.listener, async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|stopped| *stopped).await;
+    });
     let run = async move {
         runtime.run_until(shutdown).await;
         let _ = stop.send(true);
     };
     let ((), served) = tokio::join!(run, serve_metrics);
-    served.context("the metrics listener failed")
+    served
 }
 
 impl JobRuntime {

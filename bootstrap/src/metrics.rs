@@ -7,13 +7,15 @@ use adapter_http::{ConnectionLimits, HttpServer, MetricsText};
 use adapter_metrics::PrometheusTelemetry;
 use adapter_persistence::{Database, DieselJobRepository};
 use anyhow::Context as _;
-use domain::ports::{JobRepository as _, Telemetry as _};
+use domain::ports::{JobRepository as _, Telemetry};
 use domain::{JobQuery, JobStatus, PageRequest};
 
 use crate::settings::{Environment, Settings};
 
 /// How often the pool and the queue are sampled, and histograms drained into buckets.
 const SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a scrape in progress may finish at shutdown.
+const METRICS_GRACE: Duration = Duration::from_secs(1);
 
 /// `/metrics` on the API listener, to loopback peers: unless `METRICS_ADDR` gives it a
 /// listener of its own, and never in production (API.md).
@@ -24,13 +26,60 @@ pub(crate) fn served_on_api_listener(
     if settings.environment == Environment::Production || settings.metrics_addr.is_some() {
         return None;
     }
+    Some(renderer(telemetry))
+}
+
+/// This process's metrics: the registry, the database handle that counts committed jobs
+/// into it, and the `METRICS_ADDR` listener when one is configured. The sampler runs for as
+/// long as the registry lives.
+pub(crate) struct ProcessMetrics {
+    pub(crate) telemetry: Arc<PrometheusTelemetry>,
+    pub(crate) database: Database,
+    pub(crate) listener: Option<HttpServer>,
+}
+
+impl ProcessMetrics {
+    /// Starts counting into a new registry; binds `METRICS_ADDR` when set.
+    pub(crate) async fn start(settings: &Settings, database: Database) -> anyhow::Result<Self> {
+        let telemetry = Arc::new(PrometheusTelemetry::new(env!("CARGO_PKG_VERSION")));
+        let database = database.with_telemetry(Arc::clone(&telemetry) as Arc<dyn Telemetry>);
+        spawn_sampler(&telemetry, database.clone());
+        let listener = bind_listener(settings, &telemetry).await?;
+        Ok(Self {
+            telemetry,
+            database,
+            listener,
+        })
+    }
+
+    /// The registry as the port the adapters count through.
+    pub(crate) fn port(&self) -> Arc<dyn Telemetry> {
+        Arc::clone(&self.telemetry) as Arc<dyn Telemetry>
+    }
+}
+
+/// Serves the `METRICS_ADDR` listener, if there is one, until `stop` completes.
+pub(crate) async fn serve(
+    listener: Option<HttpServer>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let Some(listener) = listener else {
+        return Ok(());
+    };
+    listener
+        .run_until(stop, METRICS_GRACE)
+        .await
+        .context("the metrics listener failed")
+}
+
+fn renderer(telemetry: &Arc<PrometheusTelemetry>) -> MetricsText {
     let telemetry = Arc::clone(telemetry);
-    Some(Arc::new(move || telemetry.render()))
+    Arc::new(move || telemetry.render())
 }
 
 /// Every few seconds, for as long as the registry lives (the task holds it weakly): the
 /// pool's connections, the pending jobs, and the histograms' upkeep.
-pub(crate) fn spawn_sampler(telemetry: &Arc<PrometheusTelemetry>, database: Database) {
+fn spawn_sampler(telemetry: &Arc<PrometheusTelemetry>, database: Database) {
     let telemetry = Arc::downgrade(telemetry);
     let jobs = DieselJobRepository::new(database.clone());
     tokio::spawn(async move {
@@ -66,17 +115,16 @@ async fn pending_jobs(jobs: &DieselJobRepository) -> Option<u64> {
 }
 
 /// The `METRICS_ADDR` listener, when one is configured.
-pub(crate) async fn bind_listener(
+async fn bind_listener(
     settings: &Settings,
     telemetry: &Arc<PrometheusTelemetry>,
 ) -> anyhow::Result<Option<HttpServer>> {
     let Some(address) = settings.metrics_addr else {
         return Ok(None);
     };
-    let telemetry = Arc::clone(telemetry);
-    let render: MetricsText = Arc::new(move || telemetry.render());
-    let server = HttpServer::bind_metrics(address, render, ConnectionLimits::default())
-        .await
-        .with_context(|| format!("could not listen on METRICS_ADDR {address}"))?;
+    let server =
+        HttpServer::bind_metrics(address, renderer(telemetry), ConnectionLimits::default())
+            .await
+            .with_context(|| format!("could not listen on METRICS_ADDR {address}"))?;
     Ok(Some(server))
 }

@@ -22,12 +22,12 @@ use crate::api::posts::PostsApi;
 use crate::api::users::UsersApi;
 use crate::client_ip::TrustedProxies;
 use crate::errors::{ErrorBody, error_response};
-use crate::middleware::allow::AllowedMethods;
 use crate::middleware::body_limit::BodyLimit;
 use crate::middleware::compression::Compression;
 use crate::middleware::cors::{Cors, CorsPolicy};
 use crate::middleware::rate_limit::RateLimit;
 use crate::middleware::request_log::RequestLog;
+use crate::middleware::routes::RouteTable;
 use crate::middleware::security_headers::SecurityHeaders;
 use crate::realtime::{Realtime, SOCKET_IO_PATH};
 
@@ -137,13 +137,13 @@ pub(crate) fn router(
         max_bytes: config.body_limit_bytes,
         read_timeout: config.body_read_timeout,
     };
-    let document = crate::openapi::document(&api, body_limit);
+    let (document, paths) = crate::openapi::document(&api, body_limit);
     let docs = crate::openapi::swagger_html(&api, &document);
     let fixed_paths = [SPEC_PATH, DOCS_PATH]
         .into_iter()
         .chain(config.metrics.is_some().then_some(METRICS_PATH));
-    let allowed = AllowedMethods::new(
-        crate::openapi::path_methods(&document)
+    let allowed = RouteTable::new(
+        paths
             .into_iter()
             .chain(fixed_paths.map(|path| (path.to_owned(), vec!["GET".to_owned()]))),
         &[SOCKET_IO_PATH],

@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 use domain::ports::{HttpRequestRecord, Telemetry};
 
 use crate::errors::error_response;
-use crate::middleware::allow::AllowedMethods;
+use crate::middleware::routes::RouteTable;
 use crate::request_context::RequestContext;
 use crate::trace_context::TraceId;
 
@@ -29,7 +29,7 @@ pub(crate) struct RequestLog {
     pub(crate) expose_error_details: bool,
     pub(crate) telemetry: Arc<dyn Telemetry>,
     /// Gives each request its route template.
-    pub(crate) routes: AllowedMethods,
+    pub(crate) routes: RouteTable,
 }
 
 impl<E: Endpoint> Middleware<E> for RequestLog {
@@ -148,7 +148,7 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
 
 /// The method as a metrics label: the standard ones by name, any other as `_OTHER`
 /// (OpenTelemetry's convention), so that clients cannot grow the series without bound.
-fn method_label(method: &Method) -> &'static str {
+fn method_label(method: &Method) -> &str {
     const KNOWN: [Method; 9] = [
         Method::GET,
         Method::HEAD,
@@ -160,13 +160,11 @@ fn method_label(method: &Method) -> &'static str {
         Method::TRACE,
         Method::CONNECT,
     ];
-    const NAMES: [&str; 9] = [
-        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
-    ];
-    KNOWN
-        .iter()
-        .position(|known| known == method)
-        .map_or("_OTHER", |index| NAMES[index])
+    if KNOWN.contains(method) {
+        method.as_str()
+    } else {
+        "_OTHER"
+    }
 }
 
 /// An incoming id is echoed only if it is short and made of safe characters, so that

@@ -17,11 +17,12 @@ use serde_json::Value;
 
 use crate::middleware::body_limit::BodyLimit;
 
-/// The document served at `/openapi.json`.
+/// The document served at `/openapi.json`, and each documented path template with the
+/// methods it answers (for the route table).
 pub(crate) fn document<T: OpenApi>(
     service: &OpenApiService<T, ()>,
     body_limit: BodyLimit,
-) -> String {
+) -> (String, Vec<(String, Vec<String>)>) {
     let mut spec: Value =
         serde_json::from_str(&service.spec()).expect("poem-openapi emits valid JSON");
     responses::add_shared_responses(&mut spec, body_limit);
@@ -30,7 +31,9 @@ pub(crate) fn document<T: OpenApi>(
     schemas::mark_optional_fields_nullable(&mut spec);
     examples::add_examples(&mut spec);
     links::add_links(&mut spec);
-    serde_json::to_string_pretty(&spec).expect("a JSON value serialises")
+    let paths = path_methods(&spec);
+    let text = serde_json::to_string_pretty(&spec).expect("a JSON value serialises");
+    (text, paths)
 }
 
 /// Swagger UI with `document` embedded.
@@ -39,10 +42,8 @@ pub(crate) fn swagger_html<T: OpenApi>(service: &OpenApiService<T, ()>, document
     service.swagger_ui_html().replace(&service.spec(), document)
 }
 
-/// Each documented path template (`/api/v1/users/{id}`) with the methods it answers, for
-/// the `Allow` header of a 405.
-pub(crate) fn path_methods(document: &str) -> Vec<(String, Vec<String>)> {
-    let spec: Value = serde_json::from_str(document).expect("the document is JSON");
+/// Each documented path template (`/api/v1/users/{id}`) with the methods it answers.
+fn path_methods(spec: &Value) -> Vec<(String, Vec<String>)> {
     spec["paths"]
         .as_object()
         .into_iter()

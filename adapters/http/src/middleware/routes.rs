@@ -29,12 +29,12 @@ struct Route {
 
 /// Every routed path template, its `Allow` value, and the prefixes served whole (socket.io).
 #[derive(Debug, Clone)]
-pub(crate) struct AllowedMethods {
+pub(crate) struct RouteTable {
     routes: Arc<[Route]>,
     prefixes: Arc<[&'static str]>,
 }
 
-impl AllowedMethods {
+impl RouteTable {
     /// From `(template, methods)` pairs; a path that answers `GET` answers `HEAD` too.
     pub(crate) fn new(
         routes: impl IntoIterator<Item = (String, Vec<String>)>,
@@ -112,7 +112,7 @@ fn segments(template: &str) -> Vec<Segment> {
         .collect()
 }
 
-impl<E: Endpoint> Middleware<E> for AllowedMethods {
+impl<E: Endpoint> Middleware<E> for RouteTable {
     type Output = AllowEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
@@ -125,7 +125,7 @@ impl<E: Endpoint> Middleware<E> for AllowedMethods {
 
 pub(crate) struct AllowEndpoint<E> {
     inner: E,
-    methods: AllowedMethods,
+    methods: RouteTable,
 }
 
 impl<E: Endpoint> Endpoint for AllowEndpoint<E> {
@@ -147,8 +147,8 @@ impl<E: Endpoint> Endpoint for AllowEndpoint<E> {
 mod tests {
     use super::*;
 
-    fn table() -> AllowedMethods {
-        AllowedMethods::new(
+    fn table() -> RouteTable {
+        RouteTable::new(
             [
                 (
                     "/api/v1/users".to_owned(),
