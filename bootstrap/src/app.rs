@@ -11,6 +11,7 @@ use adapter_http::{
     Services,
 };
 use adapter_memory::InMemoryRateLimiter;
+use adapter_tracing::SpanTraces;
 use adapter_persistence::{
     Database, DatabaseConfig, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
     DieselSessionRepository, DieselUserRepository,
@@ -176,6 +177,7 @@ impl App {
             },
             trusted_proxies: settings.trusted_proxies.clone(),
             telemetry: metrics.port(),
+            traces: Arc::new(SpanTraces),
             metrics: crate::metrics::served_on_api_listener(settings, &metrics.telemetry),
         };
         let server = HttpServer::bind(
@@ -243,7 +245,8 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let database = Database::connect(&DatabaseConfig {
         url: settings.database_url.expose_secret().to_owned(),
         max_connections: settings.database_max_connections,
-    })?;
+    })?
+    .with_traces(Arc::new(SpanTraces));
     let applied = database.migrate().await?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied database migrations");

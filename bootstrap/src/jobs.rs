@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_mail::{MailSettings, OutboxMailer, SmtpMailer, SmtpOptions};
+use adapter_tracing::SpanTraces;
 use adapter_persistence::{Database, DieselJobRepository, DieselUserRepository};
-use adapter_worker::{WorkerConfig, Workers};
+use adapter_worker::{Observers, WorkerConfig, Workers};
 use application::MailJobs;
 use domain::RetryPolicy;
 use domain::ports::{AccountMailer, Clock, SystemClock, Telemetry, UserRepository};
@@ -102,7 +103,10 @@ impl JobRuntime {
                 self.jobs.clone(),
                 self.handler.clone(),
                 Arc::clone(&self.clock),
-                Arc::clone(&self.telemetry),
+                Observers {
+                    telemetry: Arc::clone(&self.telemetry),
+                    traces: Arc::new(SpanTraces),
+                },
                 self.config,
             )
         })

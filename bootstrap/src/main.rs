@@ -54,7 +54,13 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    telemetry::init(settings.log_format);
+    let traces = match telemetry::init(&settings) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let human = settings.log_format == LogFormat::Pretty;
     let outcome = match command.as_str() {
         "serve" => serve(&settings).await,
@@ -66,7 +72,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match outcome {
+    let code = match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "fatal");
@@ -75,7 +81,11 @@ async fn main() -> std::process::ExitCode {
             }
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    // The spans still queued go to the collector before the process ends (the wait is
+    // bounded; it blocks a thread of its own, not the runtime's).
+    let _ = tokio::task::spawn_blocking(move || traces.shutdown()).await;
+    code
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {

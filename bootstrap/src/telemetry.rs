@@ -1,20 +1,19 @@
-//! Logging: pretty in development, JSON in production, filtered by `RUST_LOG` (default
-//! `info`). Tests stay silent unless `TEST_LOG` is set.
+//! Logs and traces for the process: pretty in development, JSON in production, filtered by
+//! `RUST_LOG` (default `info`); spans exported over OTLP when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Tests stay silent unless `TEST_LOG` is set.
 
-use tracing_subscriber::EnvFilter;
+pub use adapter_tracing::TracingGuard;
+use adapter_tracing::TracingConfig;
 
-use crate::settings::LogFormat;
+use crate::settings::Settings;
 
-/// Installs the global subscriber; a second call does nothing.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
-        LogFormat::Pretty => builder.compact().try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
-    };
+/// Installs the process's subscriber (a second call does nothing) and starts the exporter.
+///
+/// # Errors
+/// The OTLP exporter could not be built.
+pub fn init(settings: &Settings) -> anyhow::Result<TracingGuard> {
+    adapter_tracing::install(&TracingConfig {
+        format: settings.log_format,
+        otlp: settings.otlp.clone(),
+    })
 }

@@ -16,6 +16,7 @@ pub mod ports;
 pub mod post;
 pub mod realtime;
 pub mod session;
+pub mod trace;
 pub mod user;
 
 pub use account::{Account, Transfer, TransferRuleError, check_transfer};
@@ -30,6 +31,7 @@ pub use pagination::{Page, PageRequest, PageRequestError};
 pub use post::{
     NewPost, Post, PostChanges, PostContent, PostContentError, PostQuery, PostTitle, PostTitleError,
 };
+pub use trace::{InvalidTraceParent, TraceIdHex, TraceParent};
 pub use realtime::{ChatMessage, ChatMessageError, RoomName, RoomNameError};
 pub use session::{
     AuthState, ConsumedRefreshToken, NewRefreshToken, NewResetToken, OpaqueToken, TokenHash,

@@ -545,7 +545,10 @@ impl Drop for TestApp {
 
 fn init_logging() {
     if std::env::var_os("TEST_LOG").is_some() {
-        bootstrap::telemetry::init(bootstrap::settings::LogFormat::Pretty);
+        let _ = adapter_tracing::install(&adapter_tracing::TracingConfig {
+            format: adapter_tracing::LogFormat::Pretty,
+            otlp: None,
+        });
     }
 }
 

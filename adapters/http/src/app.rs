@@ -7,7 +7,7 @@ use application::{
     AccountService, AuthService, Authenticator, HealthService, JobAdminService, PostService,
     UserService,
 };
-use domain::ports::{RateLimiter, RatePolicy, Telemetry};
+use domain::ports::{RateLimiter, RatePolicy, Telemetry, TraceContext};
 use ipnet::IpNet;
 use poem::endpoint::make_sync;
 use poem::middleware::CatchPanic;
@@ -53,6 +53,8 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// Where requests and rate-limit refusals are counted.
     pub telemetry: Arc<dyn Telemetry>,
+    /// Continues each request's W3C trace (`traceparent`) or starts one.
+    pub traces: Arc<dyn TraceContext>,
     /// Serve `/metrics` on this listener to loopback peers, rendered by this function; `None`
     /// when metrics have a listener of their own (`METRICS_ADDR`) or are not served here
     /// (production).
@@ -186,6 +188,7 @@ pub(crate) fn router(
         .with(RequestLog {
             expose_error_details: config.expose_error_details,
             telemetry: Arc::clone(&config.telemetry),
+            traces: Arc::clone(&config.traces),
             routes: allowed,
         })
 }

@@ -20,7 +20,6 @@ mod request_context;
 mod server;
 mod strict_json;
 mod timestamp;
-mod trace_context;
 
 pub use app::{HttpConfig, METRICS_PATH, MetricsText, RateLimits, Services, metrics_response};
 pub use middleware::cors::CorsPolicy;

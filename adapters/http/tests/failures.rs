@@ -124,6 +124,7 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
         },
         trusted_proxies: vec![],
         telemetry: Arc::new(NoTelemetry),
+        traces: Arc::new(domain::ports::NoTraces),
         metrics: None,
     };
     let server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), services, &config)

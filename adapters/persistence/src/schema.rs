@@ -153,5 +153,6 @@ diesel::table! {
         dedup_key -> Nullable<Text>,
         created_at -> UtcTime,
         updated_at -> UtcTime,
+        trace_parent -> Nullable<Text>,
     }
 }

@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use adapter_persistence::{Database, DatabaseConfig, DieselJobRepository};
-use adapter_worker::{WorkerConfig, Workers};
+use adapter_worker::{Observers, WorkerConfig, Workers};
 use application::{JobFailure, JobHandler};
 use async_trait::async_trait;
-use domain::ports::{JobQueue as _, JobRepository as _, NoTelemetry, SystemClock};
+use domain::ports::{JobQueue as _, JobRepository as _, SystemClock};
 use domain::{Job, JobKind, JobPayload, JobQuery, JobStatus, NewJob, QueueName};
 
 const KIND: &str = "bench.noop";
@@ -119,7 +119,7 @@ async fn drain(jobs: Arc<DieselJobRepository>, workers: usize) {
         jobs.clone(),
         handler.clone(),
         Arc::new(SystemClock),
-        Arc::new(NoTelemetry),
+        Observers::none(),
         WorkerConfig {
             poll_interval: Duration::from_millis(20),
             ..WorkerConfig::with_concurrency(workers)

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use application::JobHandler;
 use domain::RetryPolicy;
-use domain::ports::{Clock, JobRepository, Telemetry};
+use domain::ports::{Clock, JobRepository, NoTelemetry, NoTraces, Telemetry, TraceContext};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -73,6 +73,31 @@ impl WorkerConfig {
     }
 }
 
+/// Where the runtime reports: the metrics of finished attempts, and the trace each attempt
+/// continues (the enqueuing request's).
+#[derive(Clone)]
+pub struct Observers {
+    pub telemetry: Arc<dyn Telemetry>,
+    pub traces: Arc<dyn TraceContext>,
+}
+
+impl Observers {
+    /// Reports nothing; attempts still get trace ids for their log lines.
+    #[must_use]
+    pub fn none() -> Self {
+        Self {
+            telemetry: Arc::new(NoTelemetry),
+            traces: Arc::new(NoTraces),
+        }
+    }
+}
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Observers").finish_non_exhaustive()
+    }
+}
+
 /// What a graceful stop did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ShutdownReport {
@@ -95,11 +120,11 @@ impl Workers {
         jobs: Arc<dyn JobRepository>,
         handler: Arc<dyn JobHandler>,
         clock: Arc<dyn Clock>,
-        telemetry: Arc<dyn Telemetry>,
+        observers: Observers,
         config: WorkerConfig,
     ) -> Self {
         let (stop, stopped) = watch::channel(None);
-        let runtime = Runtime::new(jobs, handler, clock, telemetry, config);
+        let runtime = Runtime::new(jobs, handler, clock, observers, config);
         Self {
             stop,
             runtime: tokio::spawn(Arc::new(runtime).run(stopped)),

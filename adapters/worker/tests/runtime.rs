@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use adapter_persistence::DieselJobRepository;
 use adapter_persistence::testing::TestDatabase;
-use adapter_worker::{ShutdownReport, WorkerConfig, Workers};
+use adapter_worker::{Observers, ShutdownReport, WorkerConfig, Workers};
 use application::{JobFailure, JobHandler};
 use async_trait::async_trait;
 use domain::ports::{
-    HttpRequestRecord, JobOutcome, JobQueue, JobRepository, SystemClock, Telemetry,
+    HttpRequestRecord, JobOutcome, JobQueue, JobRepository, NoTraces, SystemClock, Telemetry,
 };
 use domain::{
     Job, JobId, JobKind, JobPayload, JobQuery, JobStatus, NewJob, PageRequest, QueueName,
@@ -165,7 +165,10 @@ impl Fixture {
             self.jobs.clone(),
             self.recorder.clone(),
             Arc::new(SystemClock),
-            Arc::clone(&self.outcomes) as Arc<dyn Telemetry>,
+            Observers {
+                telemetry: Arc::clone(&self.outcomes) as Arc<dyn Telemetry>,
+                traces: Arc::new(NoTraces),
+            },
             config,
         )
     }

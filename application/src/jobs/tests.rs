@@ -49,6 +49,7 @@ fn claimed(job: NewJob) -> Job {
         last_error: None,
         created_at: job.created_at,
         updated_at: job.created_at,
+        trace: job.trace,
     }
 }
 

@@ -6,6 +6,7 @@
 mod http;
 #[cfg(test)]
 mod tests;
+mod traces;
 mod values;
 
 use std::collections::HashMap;
@@ -26,12 +27,7 @@ pub enum Environment {
     Production,
 }
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Pretty,
-    Json,
-}
+pub use adapter_tracing::LogFormat;
 
 /// A setting that could not be used, naming the variable.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +83,8 @@ pub struct Settings {
     /// `METRICS_ADDR`: a listener of its own for `/metrics`; `None` serves it on the API
     /// listener to loopback peers (not in production).
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: export spans there; `None` exports nothing.
+    pub otlp: Option<adapter_tracing::OtlpConfig>,
     /// Directory for generated local state (the development JWT secret).
     pub data_dir: PathBuf,
 }
@@ -270,6 +268,7 @@ impl Settings {
                 .filter(|value| !value.trim().is_empty())
                 .map(|_| parse(&get, "METRICS_ADDR", "", "host:port, e.g. 127.0.0.1:9100"))
                 .transpose()?,
+            otlp: traces::otlp(&get)?,
             data_dir: PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".to_owned())),
         })
     }

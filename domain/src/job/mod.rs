@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 
 use crate::id::JobId;
 use crate::pagination::PageRequest;
+use crate::trace::TraceParent;
 
 /// Longest queue name or job kind.
 pub const MAX_JOB_NAME_LENGTH: usize = 64;
@@ -197,6 +198,8 @@ pub struct NewJob {
     /// enqueueing another is a no-op.
     pub dedup_key: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The trace of the work that enqueued it; `None` lets the queue take the current one.
+    pub trace: Option<TraceParent>,
 }
 
 impl NewJob {
@@ -213,6 +216,7 @@ impl NewJob {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             dedup_key: None,
             created_at: now,
+            trace: None,
         }
     }
 
@@ -255,6 +259,8 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The trace its attempts continue: the enqueuing request's, when there was one.
+    pub trace: Option<TraceParent>,
 }
 
 /// A page request over jobs, newest first, optionally by status and queue.

@@ -82,6 +82,7 @@ mod tests {
             last_error: None,
             created_at: now,
             updated_at: now,
+            trace: None,
         }
     }
 

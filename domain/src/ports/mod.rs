@@ -16,6 +16,7 @@ mod readiness;
 mod security;
 mod sessions;
 mod telemetry;
+mod traces;
 mod users;
 
 pub use accounts::{
@@ -39,6 +40,7 @@ pub use sessions::{
     ConsumeRefreshTokenError, PasswordResetRepository, ResetPasswordError, SessionRepository,
 };
 pub use telemetry::{HttpRequestRecord, JobOutcome, NoTelemetry, Telemetry};
+pub use traces::{NoTraces, TraceContext};
 pub use users::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };

@@ -2,6 +2,8 @@
 //! and a request context carrying that id, converts any escaped error to the JSON error
 //! body, echoes the id in `x-request-id`, writes one structured log line per request, and
 //! records its metrics (active requests; duration by method, route template and status).
+//! The span continues the W3C trace of the request's `traceparent` or starts one; its
+//! `otel.*` and `http.*` fields follow OpenTelemetry's HTTP server conventions, for export.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,14 +12,15 @@ use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use tracing::Instrument as _;
 
-use domain::ports::{HttpRequestRecord, Telemetry};
+use domain::TraceParent;
+use domain::ports::{HttpRequestRecord, Telemetry, TraceContext};
 
 use crate::errors::error_response;
 use crate::middleware::routes::RouteTable;
 use crate::request_context::RequestContext;
-use crate::trace_context::TraceId;
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
+const TRACEPARENT_HEADER: &str = "traceparent";
 
 /// The status recorded for a request whose client went away before the answer
 /// (nginx's "client closed request").
@@ -28,6 +31,7 @@ const CLIENT_CLOSED_REQUEST: u16 = 499;
 pub(crate) struct RequestLog {
     pub(crate) expose_error_details: bool,
     pub(crate) telemetry: Arc<dyn Telemetry>,
+    pub(crate) traces: Arc<dyn TraceContext>,
     /// Gives each request its route template.
     pub(crate) routes: RouteTable,
 }
@@ -92,7 +96,11 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
             .and_then(|value| value.to_str().ok())
             .filter(|id| is_sane_request_id(id))
             .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
-        let trace_id = TraceId::of_request(request.headers());
+        let parent = request
+            .headers()
+            .get(TRACEPARENT_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<TraceParent>().ok());
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let route = self.config.routes.template(&path);
@@ -103,11 +111,20 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         ));
         let span = tracing::info_span!(
             "request",
-            trace_id = %trace_id,
+            trace_id = tracing::field::Empty,
             request_id = %request_id,
             %method,
-            %path
+            %path,
+            otel.name = %format_args!("{method} {route}"),
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            http.route = route,
+            http.response.status_code = tracing::field::Empty,
         );
+        let trace_id = span
+            .in_scope(|| self.config.traces.continue_trace(parent))
+            .trace_id_hex();
+        span.record("trace_id", trace_id.as_str());
 
         // The rest of the stack is one large future (every layer's state nested inline):
         // boxed here, once, it is not copied again each time the futures around it move
@@ -126,6 +143,10 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         }
         let status = response.status().as_u16();
         in_flight.status = status;
+        span.record("http.response.status_code", status);
+        if response.status().is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let user_id = context.user_id().map(|id| id.to_string());
         span.in_scope(|| {

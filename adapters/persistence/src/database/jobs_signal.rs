@@ -1,11 +1,37 @@
-//! What a handle does after a transaction committed jobs: count them and wake a worker of
-//! this process (other processes find them by polling).
+//! What a handle does around the jobs a transaction enqueues: stamp each with the trace of
+//! the work enqueueing it, then, once committed, count them and wake a worker of this
+//! process (other processes find them by polling).
 
 use std::time::Duration;
 
+use domain::NewJob;
+
 use super::Database;
+use crate::jobs::NewJobRow;
 
 impl Database {
+    /// Stamps enqueued jobs with the current trace of `traces` (every handle cloned from
+    /// this one afterwards shares it), so that their attempts continue the trace of the
+    /// request that enqueued them.
+    #[must_use]
+    pub fn with_traces(mut self, traces: std::sync::Arc<dyn domain::ports::TraceContext>) -> Self {
+        self.traces = traces;
+        self
+    }
+
+    /// The rows to insert for `jobs`, each with its own trace or else the current one.
+    pub(crate) fn job_rows(&self, jobs: Vec<NewJob>) -> Vec<NewJobRow> {
+        let current = self.traces.current();
+        jobs.into_iter()
+            .map(|job| {
+                NewJobRow::from(NewJob {
+                    trace: job.trace.or(current),
+                    ..job
+                })
+            })
+            .collect()
+    }
+
     /// Counts committed jobs in `telemetry` (every handle cloned from this one afterwards
     /// shares it).
     #[must_use]

@@ -77,6 +77,8 @@ pub struct Database {
     jobs_enqueued: std::sync::Arc<tokio::sync::Notify>,
     /// Counts the jobs committed (`jobs_enqueued_total`), beside the wake-up above.
     telemetry: std::sync::Arc<dyn domain::ports::Telemetry>,
+    /// The trace each enqueued job is stamped with.
+    traces: std::sync::Arc<dyn domain::ports::TraceContext>,
     /// Recent totals of user listings, shared by every repository on this handle so that
     /// any write through it forgets them.
     user_totals: std::sync::Arc<crate::totals::Totals>,
@@ -145,6 +147,7 @@ impl Database {
             connection_url,
             jobs_enqueued: std::sync::Arc::default(),
             telemetry: std::sync::Arc::new(domain::ports::NoTelemetry),
+            traces: std::sync::Arc::new(domain::ports::NoTraces),
             user_totals: std::sync::Arc::default(),
         })
     }
@@ -174,6 +177,7 @@ impl Database {
             connection_url: self.connection_url.clone(),
             jobs_enqueued: std::sync::Arc::clone(&self.jobs_enqueued),
             telemetry: std::sync::Arc::clone(&self.telemetry),
+            traces: std::sync::Arc::clone(&self.traces),
             user_totals: std::sync::Arc::clone(&self.user_totals),
         })
     }

@@ -16,7 +16,7 @@ use crate::sql_types::{DbId, DbTime, Id, UtcTime};
 macro_rules! job_columns {
     () => {
         "id, queue, kind, payload, status, attempts, max_attempts, run_at, last_error, \
-         created_at, updated_at"
+         created_at, updated_at, trace_parent"
     };
 }
 

@@ -28,7 +28,7 @@ use domain::ports::{
 use domain::{AfterFailure, Job, JobId, JobQuery, JobStatus, NewJob, Page};
 
 use self::rows::{ENDED_LEASE, FailedAttempt, count, ids, truncated};
-pub(crate) use self::rows::{NewJobRow, insert_jobs, job_kinds, job_rows};
+pub(crate) use self::rows::{NewJobRow, insert_jobs, job_kinds};
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::schema::jobs;
@@ -78,7 +78,7 @@ macro_rules! held_by {
 impl JobQueue for DieselJobRepository {
     #[tracing::instrument(skip_all, fields(job_id = %job.id, kind = %job.kind))]
     async fn enqueue(&self, job: NewJob) -> Result<Enqueued, RepositoryError> {
-        let rows = job_rows(vec![job]);
+        let rows = self.database.job_rows(vec![job]);
         let stored = with_connection!(self.database, |connection| {
             let stored: diesel::QueryResult<usize> =
                 async { insert_jobs!(connection, &rows) }.await;

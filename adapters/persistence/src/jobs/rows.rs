@@ -28,6 +28,7 @@ pub(super) struct JobRow {
     pub(super) last_error: Option<String>,
     pub(super) created_at: DbTime,
     pub(super) updated_at: DbTime,
+    pub(super) trace_parent: Option<String>,
 }
 
 #[derive(Insertable, Clone)]
@@ -44,6 +45,7 @@ pub(crate) struct NewJobRow {
     dedup_key: Option<String>,
     created_at: DbTime,
     updated_at: DbTime,
+    trace_parent: Option<String>,
 }
 
 /// A job's lease, ended: what every statement that takes a job out of `running` sets.
@@ -83,6 +85,7 @@ impl From<NewJob> for NewJobRow {
             dedup_key: job.dedup_key,
             created_at: DbTime(job.created_at),
             updated_at: DbTime(job.created_at),
+            trace_parent: job.trace.map(|trace| trace.to_string()),
         }
     }
 }
@@ -105,6 +108,8 @@ impl TryFrom<JobRow> for Job {
             last_error: row.last_error,
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
+            // Tracing is best effort: an unreadable value starts a new trace.
+            trace: row.trace_parent.and_then(|trace| trace.parse().ok()),
         })
     }
 }
@@ -138,10 +143,6 @@ impl NewJobRow {
 /// The kinds of `rows`, kept for counting after their transaction took the rows.
 pub(crate) fn job_kinds(rows: &[NewJobRow]) -> Vec<String> {
     rows.iter().map(|row| row.kind.clone()).collect()
-}
-
-pub(crate) fn job_rows(jobs: Vec<NewJob>) -> Vec<NewJobRow> {
-    jobs.into_iter().map(NewJobRow::from).collect()
 }
 
 pub(super) fn truncated(error: &str) -> String {

@@ -10,7 +10,7 @@ use domain::{NewJob, NewResetToken, PasswordHash, TokenHash, UserId};
 
 use super::DieselSessionRepository;
 use crate::errors::unexpected;
-use crate::jobs::{insert_jobs, job_kinds, job_rows};
+use crate::jobs::{insert_jobs, job_kinds};
 use crate::schema::{password_reset_tokens, refresh_tokens, users};
 use crate::sql_types::{DbId, DbTime};
 
@@ -53,7 +53,7 @@ impl PasswordResetRepository for DieselSessionRepository {
             expires_at: DbTime(token.expires_at),
         };
         let now = DbTime(token.created_at);
-        let job_rows = job_rows(jobs);
+        let job_rows = self.database.job_rows(jobs);
         let kinds = job_kinds(&job_rows);
         let enqueues = !job_rows.is_empty();
         with_connection!(self.database, |connection| {

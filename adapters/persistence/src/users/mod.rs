@@ -19,7 +19,7 @@ use self::rows::{CredentialsRow, NewUserRow, UserChangeset, UserRow};
 use crate::admins::LockAdmins as _;
 use crate::database::Database;
 use crate::errors::{is_foreign_key_violation, is_unique_violation, unexpected};
-use crate::jobs::{insert_jobs, job_kinds, job_rows};
+use crate::jobs::{insert_jobs, job_kinds};
 use crate::schema::users;
 use crate::sql_types::{DbId, DbTime};
 
@@ -52,7 +52,7 @@ impl UserRepository for DieselUserRepository {
             created_at: DbTime(user.created_at),
             updated_at: DbTime(user.created_at),
         };
-        let job_rows = job_rows(jobs);
+        let job_rows = self.database.job_rows(jobs);
         let kinds = job_kinds(&job_rows);
         let enqueues = !job_rows.is_empty();
         let inserted = with_connection!(self.database, |connection| {

@@ -36,6 +36,7 @@ contract!(DieselJobRepository;
     an_admin_retry_requeues_only_dead_or_failed_jobs,
     jobs_are_listed_newest_first_by_status_and_queue,
     pruning_deletes_only_finished_jobs_older_than_the_cutoff,
+    a_job_keeps_the_trace_it_was_enqueued_in,
 );
 
 const SECOND: chrono::Duration = chrono::Duration::seconds(1);
@@ -503,4 +504,28 @@ async fn pruning_deletes_only_finished_jobs_older_than_the_cutoff(
     let mut expected = vec![recent, pending];
     expected.sort();
     assert_eq!(left, expected);
+}
+
+async fn a_job_keeps_the_trace_it_was_enqueued_in(jobs: &DieselJobRepository, _: &Database) {
+    let trace: domain::TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        .parse()
+        .unwrap();
+    let traced = enqueue(
+        jobs,
+        NewJob {
+            trace: Some(trace),
+            ..job("work", now() - SECOND * 2)
+        },
+    )
+    .await;
+    let untraced = enqueue(jobs, job("work", now() - SECOND)).await;
+
+    let claimed = jobs
+        .claim(&claim_at(LeaseOwner::generate(), 2, now()))
+        .await
+        .unwrap();
+    let trace_of = |id: JobId| claimed.iter().find(|job| job.id == id).unwrap().trace;
+    assert_eq!(trace_of(traced), Some(trace));
+    assert_eq!(trace_of(untraced), None, "no current trace: none is made up");
+    assert_eq!(find(jobs, traced).await.trace, Some(trace));
 }

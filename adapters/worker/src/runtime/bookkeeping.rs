@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use application::JobFailure;
 use domain::ports::JobOutcome;
-use domain::{AfterFailure, Job, JobId};
+use domain::{AfterFailure, Job, JobId, TraceIdHex};
 use tokio::sync::mpsc;
 
 use super::Runtime;
@@ -17,7 +17,13 @@ const MAX_COMPLETION_BATCH: usize = 256;
 const COMPLETION_WRITE_ATTEMPTS: u32 = 5;
 
 impl Runtime {
-    pub(super) async fn record_failure(&self, job: &Job, failure: JobFailure, took: Duration) {
+    pub(super) async fn record_failure(
+        &self,
+        job: &Job,
+        failure: JobFailure,
+        took: Duration,
+        trace_id: TraceIdHex,
+    ) {
         let (permanent, error) = match failure {
             JobFailure::Retryable(error) => (false, error),
             JobFailure::Permanent(error) => (true, error),
@@ -37,12 +43,12 @@ impl Runtime {
         match next {
             AfterFailure::RetryAt(retry_at) => tracing::warn!(
                 job_id = %job.id, kind = %job.kind, attempt = job.attempts,
-                max_attempts = job.max_attempts, %retry_at, error = %message,
+                max_attempts = job.max_attempts, %retry_at, error = %message, %trace_id,
                 "job attempt failed; retrying later"
             ),
             AfterFailure::Dead => tracing::error!(
                 job_id = %job.id, kind = %job.kind, attempt = job.attempts, permanent,
-                error = %message, "job is dead"
+                error = %message, %trace_id, "job is dead"
             ),
         }
         match self

@@ -9,14 +9,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use application::{JobFailure, JobHandler};
-use domain::ports::{ClaimRequest, Clock, JobOutcome, JobRepository, LeaseOwner, Telemetry};
-use domain::{Job, JobId, JobKind};
+use domain::ports::{
+    ClaimRequest, Clock, JobOutcome, JobRepository, LeaseOwner, Telemetry, TraceContext,
+};
+use domain::{Job, JobId, JobKind, TraceIdHex};
 use futures_util::FutureExt as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tracing::Instrument as _;
 
-use crate::{ShutdownReport, WorkerConfig};
+use crate::{Observers, ShutdownReport, WorkerConfig};
 
 /// The part of its lease an attempt may use, counted from the claim.
 const ATTEMPT_SHARE_OF_LEASE: f64 = 0.9;
@@ -27,6 +30,8 @@ pub(crate) struct Runtime {
     clock: Arc<dyn Clock>,
     /// Counts finished attempts by kind and outcome, with their durations.
     telemetry: Arc<dyn Telemetry>,
+    /// Gives each attempt the trace of the request that enqueued its job.
+    traces: Arc<dyn TraceContext>,
     config: WorkerConfig,
     owner: LeaseOwner,
     kinds: Vec<JobKind>,
@@ -48,7 +53,7 @@ impl Runtime {
         jobs: Arc<dyn JobRepository>,
         handler: Arc<dyn JobHandler>,
         clock: Arc<dyn Clock>,
-        telemetry: Arc<dyn Telemetry>,
+        observers: Observers,
         config: WorkerConfig,
     ) -> Self {
         let runtime = Self {
@@ -56,7 +61,8 @@ impl Runtime {
             jobs,
             handler,
             clock,
-            telemetry,
+            telemetry: observers.telemetry,
+            traces: observers.traces,
             owner: LeaseOwner::generate(),
             held: Arc::default(),
             config: WorkerConfig {
@@ -211,13 +217,40 @@ impl Runtime {
     }
 
     /// One attempt at `job`, cancelled after `limit` (before its lease ends), holding one
-    /// of the runtime's slots until its outcome is handed over.
+    /// of the runtime's slots until its outcome is handed over. Its span continues the
+    /// trace of the request that enqueued the job.
     async fn attempt(
+        self: Arc<Self>,
+        job: Job,
+        limit: Duration,
+        slot: OwnedSemaphorePermit,
+        done: mpsc::UnboundedSender<JobId>,
+    ) {
+        let span = tracing::info_span!(
+            "job",
+            job_id = %job.id,
+            kind = %job.kind,
+            attempt = job.attempts,
+            trace_id = tracing::field::Empty,
+            otel.name = %format_args!("job {}", job.kind),
+            otel.kind = "consumer",
+        );
+        let trace_id = span
+            .in_scope(|| self.traces.continue_trace(job.trace))
+            .trace_id_hex();
+        span.record("trace_id", trace_id.as_str());
+        self.run_attempt(job, limit, slot, done, trace_id)
+            .instrument(span)
+            .await;
+    }
+
+    async fn run_attempt(
         self: Arc<Self>,
         job: Job,
         limit: Duration,
         _slot: OwnedSemaphorePermit,
         done: mpsc::UnboundedSender<JobId>,
+        trace_id: TraceIdHex,
     ) {
         let started = Instant::now();
         let attempt = AssertUnwindSafe(self.handler.run(&job)).catch_unwind();
@@ -232,7 +265,14 @@ impl Runtime {
         };
         match outcome {
             Ok(()) => {
-                tracing::debug!(job_id = %job.id, kind = %job.kind, "job succeeded");
+                tracing::info!(
+                    job_id = %job.id,
+                    kind = %job.kind,
+                    attempt = job.attempts,
+                    latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    %trace_id,
+                    "job succeeded"
+                );
                 self.telemetry.job_finished(
                     job.kind.as_str(),
                     JobOutcome::Succeeded,
@@ -241,7 +281,10 @@ impl Runtime {
                 // Recorded in a batch; the recorder outlives every attempt.
                 let _ = done.send(job.id);
             }
-            Err(failure) => self.record_failure(&job, failure, started.elapsed()).await,
+            Err(failure) => {
+                self.record_failure(&job, failure, started.elapsed(), trace_id)
+                    .await;
+            }
         }
         self.held().remove(&job.id);
     }

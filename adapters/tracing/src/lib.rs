@@ -1,0 +1,122 @@
+//! Logs and traces, one technology: the `tracing` subscriber.
+//!
+//! - Log lines: compact text for people, or one JSON object per line for machines, filtered
+//!   by `RUST_LOG` (default `info`).
+//! - [`SpanTraces`]: the domain's [`TraceContext`](domain::ports::TraceContext) port, which
+//!   keeps each request's and job's W3C trace with its span.
+//! - With an OTLP endpoint, spans are exported to an OpenTelemetry collector over
+//!   OTLP/HTTP ([`otlp`]): the requests, the use cases, the database statement groups, the
+//!   SMTP calls and the jobs, each job in the trace of the request that enqueued it.
+//!
+//! The use-case, database and SMTP spans are at `DEBUG`: the log filter leaves them out, so
+//! they cost nothing unless export is on, where the exporter's own filter takes them.
+
+mod otlp;
+mod span_traces;
+
+pub use otlp::OtlpConfig;
+pub use span_traces::SpanTraces;
+
+use tracing::Level;
+use tracing_subscriber::filter::{EnvFilter, FilterFn};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{Layer as _, Registry};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Compact text.
+    Pretty,
+    /// One JSON object per line, the event's fields at the top level.
+    Json,
+}
+
+/// Logs, and where to export traces.
+#[derive(Debug, Clone)]
+pub struct TracingConfig {
+    pub format: LogFormat,
+    /// `None`: no export (the default).
+    pub otlp: Option<OtlpConfig>,
+}
+
+/// Keeps the exporter running. [`TracingGuard::shutdown`] sends the spans still queued; a
+/// guard dropped without it drops them.
+#[must_use = "the exporter stops with its guard"]
+pub struct TracingGuard {
+    exporter: Option<otlp::Exporter>,
+}
+
+impl TracingGuard {
+    /// Sends the spans still queued, waiting for the collector at most its timeout.
+    pub fn shutdown(mut self) {
+        if let Some(exporter) = self.exporter.take() {
+            exporter.shutdown();
+        }
+    }
+}
+
+impl std::fmt::Debug for TracingGuard {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TracingGuard")
+            .field("exporting", &self.exporter.is_some())
+            .finish()
+    }
+}
+
+/// Installs the process's subscriber. When one is installed already (a second call, or a
+/// test harness's own), nothing changes and no exporter starts.
+///
+/// # Errors
+/// The exporter could not be built (an invalid endpoint).
+pub fn install(config: &TracingConfig) -> anyhow::Result<TracingGuard> {
+    if tracing::dispatcher::has_been_set() {
+        return Ok(TracingGuard { exporter: None });
+    }
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = match config.format {
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .boxed(),
+    }
+    .with_filter(filter);
+    let exporter = config.otlp.as_ref().map(otlp::Exporter::start).transpose()?;
+    let spans = exporter.as_ref().map(|exporter| {
+        tracing_opentelemetry::layer()
+            .with_tracer(exporter.tracer())
+            .with_filter(FilterFn::new(exported))
+    });
+    let _ = Registry::default().with(logs).with(spans).try_init();
+    Ok(TracingGuard { exporter })
+}
+
+/// What the exporter takes: everything at `INFO` and above, and this service's own
+/// `DEBUG` spans (use cases, statement groups, SMTP calls).
+fn exported(metadata: &tracing::Metadata<'_>) -> bool {
+    *metadata.level() <= Level::INFO
+        || (metadata.is_span() && *metadata.level() <= Level::DEBUG && is_ours(metadata.target()))
+}
+
+fn is_ours(target: &str) -> bool {
+    ["application", "adapter_", "bootstrap", "backend"]
+        .iter()
+        .any(|prefix| target.starts_with(prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ours;
+
+    #[test]
+    fn the_services_own_crates_are_recognised_by_target() {
+        assert!(is_ours("application::users"));
+        assert!(is_ours("adapter_persistence::users"));
+        assert!(is_ours("adapter_mail"));
+        assert!(!is_ours("hyper::proto"));
+        assert!(!is_ours("diesel"));
+    }
+}
