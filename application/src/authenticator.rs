@@ -50,6 +50,7 @@ impl Authenticator {
     }
 
     /// The actor a bearer token stands for, with the user's current role.
+    #[tracing::instrument(name = "Authenticator.authenticate", level = "debug", skip_all)]
     pub async fn authenticate(&self, token: &str) -> Result<Actor, AuthenticateError> {
         let claims = self
             .verifier

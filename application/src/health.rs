@@ -39,6 +39,7 @@ impl HealthService {
     }
 
     /// Checks every probe; a failing one is logged with its cause and reported as down.
+    #[tracing::instrument(name = "HealthService.readiness", level = "debug", skip_all)]
     pub async fn readiness(&self) -> ReadinessReport {
         let mut checks = Vec::with_capacity(self.probes.len());
         for probe in &self.probes {

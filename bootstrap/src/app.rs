@@ -11,11 +11,11 @@ use adapter_http::{
     Services,
 };
 use adapter_memory::InMemoryRateLimiter;
-use adapter_tracing::SpanTraces;
 use adapter_persistence::{
     Database, DatabaseConfig, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
     DieselSessionRepository, DieselUserRepository,
 };
+use adapter_tracing::SpanTraces;
 use anyhow::Context as _;
 use application::{
     AccountService, AdminProvisioning, AuthConfig, AuthPorts, AuthService, AuthStates,

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_mail::{MailSettings, OutboxMailer, SmtpMailer, SmtpOptions};
-use adapter_tracing::SpanTraces;
 use adapter_persistence::{Database, DieselJobRepository, DieselUserRepository};
+use adapter_tracing::SpanTraces;
 use adapter_worker::{Observers, WorkerConfig, Workers};
 use application::MailJobs;
 use domain::RetryPolicy;

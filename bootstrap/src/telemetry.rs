@@ -2,8 +2,8 @@
 //! `RUST_LOG` (default `info`); spans exported over OTLP when
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Tests stay silent unless `TEST_LOG` is set.
 
-pub use adapter_tracing::TracingGuard;
 use adapter_tracing::TracingConfig;
+pub use adapter_tracing::TracingGuard;
 
 use crate::settings::Settings;
 

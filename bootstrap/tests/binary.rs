@@ -5,6 +5,8 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod otlp_receiver;
+
 fn backend(directory: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
     command
@@ -35,19 +37,26 @@ fn wait_for_url(child: &mut Child) -> String {
     url
 }
 
-/// A plain HTTP/1.1 GET, returning the raw response.
-fn http_get(url: &str, path: &str) -> String {
+/// A plain HTTP/1.1 request with extra `headers` (each line ending in CRLF) and `body`,
+/// returning the raw response.
+fn http(url: &str, method: &str, path: &str, headers: &str, body: &str) -> String {
     use std::io::{Read as _, Write as _};
     let address = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\n{headers}content-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
     )
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
+}
+
+fn http_get(url: &str, path: &str) -> String {
+    http(url, "GET", path, "", "")
 }
 
 fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
@@ -150,21 +159,14 @@ fn an_unknown_subcommand_prints_the_usage() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: backend"));
 }
 
-/// A plain HTTP/1.1 POST of a JSON body, returning the raw response.
 fn http_post_json(url: &str, path: &str, body: &str) -> String {
-    use std::io::{Read as _, Write as _};
-    let address = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
+    http(
+        url,
+        "POST",
+        path,
+        "content-type: application/json\r\n",
+        body,
     )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
@@ -310,4 +312,123 @@ fn a_configuration_error_in_json_mode_is_a_json_line() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     let line: serde_json::Value = serde_json::from_str(stderr.trim()).expect("a JSON line");
     assert_eq!(line["variable"], "PORT");
+}
+
+/// The first span of `trace` named `name`.
+fn span_in(receiver: &otlp_receiver::Receiver, trace: &str, name: &str) -> otlp_receiver::Span {
+    receiver.wait_for(Duration::from_secs(15), |span| {
+        span.trace_id == trace && span.name == name
+    })
+}
+
+#[test]
+fn spans_are_exported_over_otlp_with_the_trace_of_the_traceparent() {
+    const HEALTH_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const REGISTRATION_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+    let receiver = otlp_receiver::Receiver::start();
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = backend(directory.path())
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://{}", receiver.address),
+        )
+        .env("OTEL_SERVICE_NAME", "backend-under-test")
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .spawn()
+        .unwrap();
+    let url = wait_for_url(&mut child);
+
+    let health = http(
+        &url,
+        "GET",
+        "/health",
+        &format!("traceparent: 00-{HEALTH_TRACE}-00f067aa0ba902b7-01\r\n"),
+        "",
+    );
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let registration = http(
+        &url,
+        "POST",
+        "/api/v1/auth/register",
+        &format!(
+            "content-type: application/json\r\ntraceparent: 00-{REGISTRATION_TRACE}-b7ad6b7169203331-01\r\n"
+        ),
+        r#"{"name":"Traced","email":"traced@example.com","password":"password-123"}"#,
+    );
+    assert!(registration.starts_with("HTTP/1.1 201"), "{registration}");
+
+    let request = span_in(&receiver, HEALTH_TRACE, "GET /health");
+    assert_eq!(
+        request.parent_span_id, "00f067aa0ba902b7",
+        "the caller's span"
+    );
+    assert_eq!(request.kind, otlp_receiver::SERVER);
+    assert_eq!(request.service_name, "backend-under-test");
+    assert_eq!(request.attributes["http.route"], "/health");
+    assert_eq!(request.attributes["http.response.status_code"], "200");
+
+    // The registration: its request, use case and statement group, and the welcome email's
+    // job, all in the caller's trace.
+    let request = span_in(&receiver, REGISTRATION_TRACE, "POST /api/v1/auth/register");
+    assert_eq!(request.parent_span_id, "b7ad6b7169203331");
+    let use_case = span_in(&receiver, REGISTRATION_TRACE, "AuthService.register");
+    assert_eq!(use_case.parent_span_id, request.span_id);
+    let insert = span_in(&receiver, REGISTRATION_TRACE, "db users.insert");
+    assert_eq!(insert.parent_span_id, use_case.span_id);
+    assert_eq!(insert.kind, otlp_receiver::CLIENT);
+    assert_eq!(insert.attributes["db.system.name"], "sqlite");
+    let job = span_in(&receiver, REGISTRATION_TRACE, "job mail.welcome");
+    assert_eq!(job.kind, otlp_receiver::CONSUMER);
+    assert_eq!(job.parent_span_id, insert.span_id, "enqueued by the insert");
+    span_in(&receiver, REGISTRATION_TRACE, "MailJobs.run");
+
+    assert!(terminate(&mut child).success());
+}
+
+#[test]
+fn a_collector_that_never_answers_slows_no_request_and_holds_no_stop_for_long() {
+    let collector = otlp_receiver::blackhole();
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = backend(directory.path())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector}"))
+        .env("OTEL_BSP_SCHEDULE_DELAY", "10")
+        .env("OTEL_BSP_MAX_QUEUE_SIZE", "64")
+        .spawn()
+        .unwrap();
+    let url = wait_for_url(&mut child);
+
+    // Enough spans to fill the queue many times over while its sender waits on the
+    // collector.
+    let started = Instant::now();
+    for _ in 0..500 {
+        let response = http_get(&url, "/health");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "500 requests took {took:?}");
+
+    // The spans still queued get five seconds at the stop, not the exporter's ten.
+    let stopping = Instant::now();
+    assert!(terminate(&mut child).success());
+    assert!(
+        stopping.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        stopping.elapsed()
+    );
+}
+
+#[test]
+fn an_otlp_endpoint_other_than_http_is_refused_by_name() {
+    let directory = tempfile::tempdir().unwrap();
+
+    let output = backend(directory.path())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("invalid OTEL_EXPORTER_OTLP_ENDPOINT"),
+        "{output:?}"
+    );
 }

@@ -31,11 +31,11 @@ pub use pagination::{Page, PageRequest, PageRequestError};
 pub use post::{
     NewPost, Post, PostChanges, PostContent, PostContentError, PostQuery, PostTitle, PostTitleError,
 };
-pub use trace::{InvalidTraceParent, TraceIdHex, TraceParent};
 pub use realtime::{ChatMessage, ChatMessageError, RoomName, RoomNameError};
 pub use session::{
     AuthState, ConsumedRefreshToken, NewRefreshToken, NewResetToken, OpaqueToken, TokenHash,
 };
+pub use trace::{InvalidTraceParent, TraceIdHex, TraceParent};
 pub use user::{
     Email, EmailError, NewUser, Password, PasswordError, PasswordHash, Role, RoleError, SearchTerm,
     SearchTermError, User, UserChanges, UserCredentials, UserName, UserNameError, UserQuery,

@@ -159,8 +159,14 @@ mod tests {
     #[test]
     fn a_valid_traceparent_reads_and_writes_back_the_same() {
         let trace: TraceParent = VALID.parse().unwrap();
-        assert_eq!(trace.trace_id_hex().as_str(), "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert_eq!(trace.parent_id(), [0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]);
+        assert_eq!(
+            trace.trace_id_hex().as_str(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(
+            trace.parent_id(),
+            [0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]
+        );
         assert!(trace.sampled());
         assert_eq!(trace.to_string(), VALID);
         let unsampled: TraceParent = VALID.replace("-01", "-00").parse().unwrap();
@@ -189,7 +195,11 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
             "0-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         ] {
-            assert_eq!(value.parse::<TraceParent>(), Err(InvalidTraceParent), "{value}");
+            assert_eq!(
+                value.parse::<TraceParent>(),
+                Err(InvalidTraceParent),
+                "{value}"
+            );
         }
     }
 

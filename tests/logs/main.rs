@@ -99,10 +99,7 @@ async fn a_welcome_email_is_sent_in_the_trace_of_the_registration_that_queued_it
     let registered = app
         .client
         .post(app.url("/api/v1/auth/register"))
-        .header(
-            "traceparent",
-            format!("00-{TRACE_ID}-b7ad6b7169203331-01"),
-        )
+        .header("traceparent", format!("00-{TRACE_ID}-b7ad6b7169203331-01"))
         .json(&serde_json::json!({
             "name": "Traced",
             "email": "traced@example.com",

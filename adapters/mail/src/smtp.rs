@@ -79,7 +79,12 @@ impl SmtpMailer {
 
 #[async_trait]
 impl AccountMailer for SmtpMailer {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        name = "smtp.send",
+        level = "debug",
+        skip_all,
+        fields(otel.kind = "client", network.protocol.name = "smtp")
+    )]
     async fn send(&self, email: AccountEmail) -> Result<(), MailError> {
         let message = compose(&email, &self.settings).map_err(MailError::Permanent)?;
         match self.transport.send(message).await {

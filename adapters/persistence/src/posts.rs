@@ -73,7 +73,7 @@ impl TryFrom<PostRow> for Post {
 
 #[async_trait]
 impl PostRepository for DieselPostRepository {
-    #[tracing::instrument(skip_all, fields(post_id = %post.id))]
+    #[tracing::instrument(name = "db posts.insert", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), post_id = %post.id))]
     async fn insert(&self, post: NewPost) -> Result<Post, RepositoryError> {
         let row = PostRow {
             id: DbId(post.id.as_uuid()),
@@ -98,7 +98,7 @@ impl PostRepository for DieselPostRepository {
         stored.try_into()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db posts.find_by_id", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn find_by_id(&self, id: PostId) -> Result<Option<Post>, RepositoryError> {
         let row = with_connection!(self.database, |connection| {
             posts::table
@@ -112,7 +112,7 @@ impl PostRepository for DieselPostRepository {
         row.map(Post::try_from).transpose()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db posts.list", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn list(&self, query: &PostQuery) -> Result<Page<Post>, RepositoryError> {
         let (limit, offset) = limit_offset(query.page);
         let (rows, total) = with_connection!(self.database, |connection| {
@@ -163,7 +163,7 @@ impl PostRepository for DieselPostRepository {
         page_of(rows, query.page, total)
     }
 
-    #[tracing::instrument(skip(self, changes))]
+    #[tracing::instrument(name = "db posts.update", skip(self, changes), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn update(
         &self,
         id: PostId,
@@ -188,7 +188,7 @@ impl PostRepository for DieselPostRepository {
         row.map(Post::try_from).transpose()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db posts.delete", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn delete(&self, id: PostId) -> Result<bool, RepositoryError> {
         let deleted = with_connection!(self.database, |connection| {
             diesel::delete(posts::table.find(DbId(id.as_uuid())))

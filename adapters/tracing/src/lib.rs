@@ -84,10 +84,18 @@ pub fn install(config: &TracingConfig) -> anyhow::Result<TracingGuard> {
             .boxed(),
     }
     .with_filter(filter);
-    let exporter = config.otlp.as_ref().map(otlp::Exporter::start).transpose()?;
+    let exporter = config
+        .otlp
+        .as_ref()
+        .map(otlp::Exporter::start)
+        .transpose()?;
     let spans = exporter.as_ref().map(|exporter| {
         tracing_opentelemetry::layer()
             .with_tracer(exporter.tracer())
+            // Entering a span would start its OpenTelemetry span, after which it can no
+            // longer take the parent of an incoming `traceparent`; nothing here reads
+            // OpenTelemetry's own current context.
+            .with_context_activation(false)
             .with_filter(FilterFn::new(exported))
     });
     let _ = Registry::default().with(logs).with(spans).try_init();

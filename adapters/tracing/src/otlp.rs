@@ -96,6 +96,9 @@ mod tests {
         }
         let named = OtlpConfig::new("http://collector:4318", Some("billing"));
         assert_eq!(named.service_name, "billing");
-        assert_eq!(OtlpConfig::new("http://c", Some("")).service_name, "backend");
+        assert_eq!(
+            OtlpConfig::new("http://c", Some("")).service_name,
+            "backend"
+        );
     }
 }

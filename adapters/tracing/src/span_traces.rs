@@ -95,14 +95,21 @@ mod tests {
     #[test]
     fn without_a_subscriber_a_parent_is_continued_and_nothing_is_remembered() {
         let parent: TraceParent = PARENT.parse().unwrap();
-        assert_eq!(SpanTraces.continue_trace(Some(parent)).trace_id(), parent.trace_id());
-        assert_ne!(SpanTraces.continue_trace(None).trace_id(), parent.trace_id());
+        assert_eq!(
+            SpanTraces.continue_trace(Some(parent)).trace_id(),
+            parent.trace_id()
+        );
+        assert_ne!(
+            SpanTraces.continue_trace(None).trace_id(),
+            parent.trace_id()
+        );
         assert_eq!(SpanTraces.current(), None);
     }
 
     #[test]
     fn the_trace_of_a_span_is_current_in_it_and_in_the_spans_it_contains() {
-        let subscriber = Registry::default().with(tracing_subscriber::fmt::layer().with_test_writer());
+        let subscriber =
+            Registry::default().with(tracing_subscriber::fmt::layer().with_test_writer());
         tracing::subscriber::with_default(subscriber, || {
             let parent: TraceParent = PARENT.parse().unwrap();
             let request = tracing::info_span!("request");

@@ -130,7 +130,7 @@ impl AccountService {
     }
 
     /// Opens an account for the caller, with a zero balance.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "AccountService.open", skip(self), fields(actor = %actor.user_id))]
     pub async fn open(
         &self,
         actor: Actor,
@@ -146,7 +146,7 @@ impl AccountService {
     }
 
     /// The caller's accounts; an admin may list anyone's (`owner`) or everyone's.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "AccountService.list", skip(self), fields(actor = %actor.user_id))]
     pub async fn list(
         &self,
         actor: Actor,
@@ -164,7 +164,7 @@ impl AccountService {
     }
 
     /// One account, for its owner or an admin (others get "not found").
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "AccountService.get", skip(self), fields(actor = %actor.user_id))]
     pub async fn get(&self, actor: Actor, id: AccountId) -> Result<Account, GetAccountError> {
         self.accounts
             .find_by_id(id)
@@ -174,7 +174,7 @@ impl AccountService {
     }
 
     /// Adds money to an account; admins only.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "AccountService.deposit", skip(self), fields(actor = %actor.user_id))]
     pub async fn deposit(
         &self,
         actor: Actor,
@@ -210,7 +210,7 @@ impl AccountService {
     /// Moves money from an account the caller owns (admins: any) to any account of the same
     /// currency. With a reused `Idempotency-Key` and the same request, returns the original
     /// transfer and moves nothing.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "AccountService.transfer", skip(self), fields(actor = %actor.user_id))]
     pub async fn transfer(
         &self,
         actor: Actor,
@@ -268,7 +268,7 @@ impl AccountService {
     }
 
     /// The transfers from or to an account, newest first; for its owner or an admin.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "AccountService.history", skip(self), fields(actor = %actor.user_id))]
     pub async fn history(
         &self,
         actor: Actor,

@@ -12,7 +12,7 @@ impl AuthService {
     /// Queues a reset link if the account exists (in the transaction that stores the token)
     /// and the address has not had `reset_request_policy.limit` of them this window; says
     /// nothing either way.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(name = "AuthService.request_password_reset", skip_all)]
     pub async fn request_password_reset(&self, email: &Email) -> Result<(), RequestResetError> {
         let requests = self
             .ports
@@ -53,7 +53,7 @@ impl AuthService {
     }
 
     /// Sets a new password with a reset token; every session of the user ends.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(name = "AuthService.confirm_password_reset", skip_all)]
     pub async fn confirm_password_reset(
         &self,
         presented: &str,

@@ -93,7 +93,7 @@ impl AuthService {
     /// Self-service sign-up: always the `user` role. The welcome email is queued in the
     /// same transaction as the user: no user without their email, no email for a user that
     /// was rolled back.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(name = "AuthService.register", skip_all)]
     pub async fn register(&self, command: Register) -> Result<IssuedSession, RegisterError> {
         let password_hash = self.ports.hasher.hash(&command.password).await?;
         let now = self.ports.clock.now();
@@ -128,7 +128,7 @@ impl AuthService {
     /// Password login. An unknown email and a wrong password take the same time and give
     /// the same error; an account gets at most `failed_login_policy.limit` password checks
     /// per window that did not succeed, however many arrive at once.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(name = "AuthService.login", skip_all)]
     pub async fn login(
         &self,
         email: &Email,
@@ -172,7 +172,7 @@ impl AuthService {
 
     /// Exchanges a refresh token for a new pair. The presented token is spent; presenting a
     /// spent token again revokes its whole family (someone holds a stolen copy).
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(name = "AuthService.refresh", skip_all)]
     pub async fn refresh(&self, presented: &str) -> Result<IssuedSession, RefreshError> {
         let now = self.ports.clock.now();
         let hash = self.ports.opaque_tokens.hash(presented);
@@ -206,7 +206,7 @@ impl AuthService {
     }
 
     /// Ends the session the refresh token belongs to (if it is the caller's).
-    #[tracing::instrument(skip_all, fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "AuthService.logout", skip_all, fields(actor = %actor.user_id))]
     pub async fn logout(&self, actor: Actor, presented: &str) -> Result<(), LogoutError> {
         let hash = self.ports.opaque_tokens.hash(presented);
         self.ports

@@ -54,7 +54,7 @@ impl JobAdminService {
     }
 
     /// One page of jobs, newest first.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "JobAdminService.list", skip(self), fields(actor = %actor.user_id))]
     pub async fn list(&self, actor: Actor, query: JobQuery) -> Result<Page<Job>, ListJobsError> {
         if !actor.is_admin() {
             return Err(ListJobsError::Forbidden);
@@ -63,7 +63,7 @@ impl JobAdminService {
     }
 
     /// Queues a dead or failed job again with a fresh set of attempts.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "JobAdminService.retry", skip(self), fields(actor = %actor.user_id))]
     pub async fn retry(&self, actor: Actor, id: JobId) -> Result<Job, RetryJobError> {
         if !actor.is_admin() {
             return Err(RetryJobError::Forbidden);

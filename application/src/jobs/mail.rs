@@ -168,7 +168,7 @@ impl JobHandler for MailJobs {
             .collect()
     }
 
-    #[tracing::instrument(skip_all, fields(job_id = %job.id, kind = %job.kind, attempt = job.attempts))]
+    #[tracing::instrument(name = "MailJobs.run", skip_all, fields(job_id = %job.id, kind = %job.kind, attempt = job.attempts))]
     async fn run(&self, job: &Job) -> Result<(), JobFailure> {
         match job.kind.as_str() {
             WELCOME_KIND => self.welcome(decode(job)?).await,

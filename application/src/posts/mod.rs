@@ -117,7 +117,7 @@ impl PostService {
     }
 
     /// Published posts and the caller's own drafts (an admin sees every draft).
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "PostService.list", skip(self), fields(actor = %actor.user_id))]
     pub async fn list(
         &self,
         actor: Actor,
@@ -133,12 +133,12 @@ impl PostService {
         Ok(self.posts.list(&query).await?)
     }
 
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "PostService.get", skip(self), fields(actor = %actor.user_id))]
     pub async fn get(&self, actor: Actor, id: PostId) -> Result<Post, GetPostError> {
         self.visible(actor, id).await
     }
 
-    #[tracing::instrument(skip(self, command), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "PostService.create", skip(self, command), fields(actor = %actor.user_id))]
     pub async fn create(&self, actor: Actor, command: CreatePost) -> Result<Post, CreatePostError> {
         let post = self
             .posts
@@ -159,7 +159,7 @@ impl PostService {
         Ok(post)
     }
 
-    #[tracing::instrument(skip(self, changes), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "PostService.update", skip(self, changes), fields(actor = %actor.user_id))]
     pub async fn update(
         &self,
         actor: Actor,
@@ -183,7 +183,7 @@ impl PostService {
         Ok(after)
     }
 
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "PostService.delete", skip(self), fields(actor = %actor.user_id))]
     pub async fn delete(&self, actor: Actor, id: PostId) -> Result<(), ChangePostError> {
         let post = self.visible(actor, id).await?;
         if !actor.may_change_post(&post) {

@@ -82,13 +82,13 @@ impl UserService {
     }
 
     /// One page of users; any authenticated user may list.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "UserService.list", skip(self), fields(actor = %actor.user_id))]
     pub async fn list(&self, actor: Actor, query: UserQuery) -> Result<Page<User>, ListUsersError> {
         Ok(self.users.list(&query).await?)
     }
 
     /// One user; any authenticated user may read.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "UserService.get", skip(self), fields(actor = %actor.user_id))]
     pub async fn get(&self, actor: Actor, id: UserId) -> Result<User, GetUserError> {
         self.users
             .find_by_id(id)
@@ -97,7 +97,7 @@ impl UserService {
     }
 
     /// Creates a user with any role; admins only.
-    #[tracing::instrument(skip(self, command), fields(actor = %actor.user_id, role = %command.role))]
+    #[tracing::instrument(name = "UserService.create", skip(self, command), fields(actor = %actor.user_id, role = %command.role))]
     pub async fn create(&self, actor: Actor, command: CreateUser) -> Result<User, CreateUserError> {
         actor
             .may_create_users()
@@ -106,7 +106,7 @@ impl UserService {
     }
 
     /// Updates a profile: the user themselves or an admin; only an admin changes roles.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "UserService.update", skip(self), fields(actor = %actor.user_id))]
     pub async fn update(
         &self,
         actor: Actor,
@@ -149,7 +149,7 @@ impl UserService {
     }
 
     /// Deletes a user; admins only, never themselves, and never the last admin.
-    #[tracing::instrument(skip(self), fields(actor = %actor.user_id))]
+    #[tracing::instrument(name = "UserService.delete", skip(self), fields(actor = %actor.user_id))]
     pub async fn delete(&self, actor: Actor, id: UserId) -> Result<(), DeleteUserError> {
         actor
             .may_delete_users()
@@ -169,7 +169,7 @@ impl UserService {
 
     /// Creates the configured administrator unless a user with that email exists already
     /// (whatever its role: an operator's later demotion is respected).
-    #[tracing::instrument(skip(self, password))]
+    #[tracing::instrument(name = "UserService.ensure_admin", skip(self, password))]
     pub async fn ensure_admin(
         &self,
         email: Email,

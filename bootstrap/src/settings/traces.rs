@@ -7,7 +7,9 @@ use super::ConfigError;
 use super::values::invalid;
 
 /// `None` unless `OTEL_EXPORTER_OTLP_ENDPOINT` names an `http://` collector.
-pub(super) fn otlp(get: &impl Fn(&str) -> Option<String>) -> Result<Option<OtlpConfig>, ConfigError> {
+pub(super) fn otlp(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<OtlpConfig>, ConfigError> {
     let Some(endpoint) = get("OTEL_EXPORTER_OTLP_ENDPOINT") else {
         return Ok(None);
     };

@@ -71,7 +71,7 @@ macro_rules! with_retries {
 
 #[async_trait]
 impl AccountRepository for DieselAccountRepository {
-    #[tracing::instrument(skip_all, fields(account_id = %account.id))]
+    #[tracing::instrument(name = "db accounts.insert", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), account_id = %account.id))]
     async fn insert(&self, account: NewAccount) -> Result<Account, RepositoryError> {
         let row = AccountRow {
             id: DbId(account.id.as_uuid()),
@@ -92,7 +92,7 @@ impl AccountRepository for DieselAccountRepository {
         stored.try_into()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db accounts.find_by_id", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn find_by_id(&self, id: AccountId) -> Result<Option<Account>, RepositoryError> {
         let row = with_connection!(self.database, |connection| {
             accounts::table
@@ -106,7 +106,7 @@ impl AccountRepository for DieselAccountRepository {
         row.map(Account::try_from).transpose()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db accounts.list", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn list(
         &self,
         owner: Option<UserId>,
@@ -133,7 +133,7 @@ impl AccountRepository for DieselAccountRepository {
         page_of(rows, page, total)
     }
 
-    #[tracing::instrument(skip_all, fields(account_id = %command.account_id))]
+    #[tracing::instrument(name = "db accounts.deposit", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), account_id = %command.account_id))]
     async fn deposit(&self, command: DepositCommand) -> Result<Account, DepositError> {
         let account_id = DbId(command.account_id.as_uuid());
         let amount = command.amount.minor_units();
@@ -195,7 +195,7 @@ impl AccountRepository for DieselAccountRepository {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(from = %command.from, to = %command.to))]
+    #[tracing::instrument(name = "db accounts.transfer", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), from = %command.from, to = %command.to))]
     async fn transfer(&self, command: TransferCommand) -> Result<TransferOutcome, TransferError> {
         let outcome: Result<TransferOutcome, Failure> = with_retries!(async {
             let command = command.clone();
@@ -248,7 +248,7 @@ impl AccountRepository for DieselAccountRepository {
         })
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db accounts.transfers_of", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn transfers_of(
         &self,
         account: AccountId,

@@ -190,6 +190,14 @@ impl Database {
         }
     }
 
+    /// OpenTelemetry's `db.system.name` of the backend, for the statement groups' spans.
+    pub(crate) fn system_name(&self) -> &'static str {
+        match self.backend() {
+            Backend::Postgres => "postgresql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
     }

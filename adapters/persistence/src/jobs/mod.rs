@@ -76,7 +76,7 @@ macro_rules! held_by {
 
 #[async_trait]
 impl JobQueue for DieselJobRepository {
-    #[tracing::instrument(skip_all, fields(job_id = %job.id, kind = %job.kind))]
+    #[tracing::instrument(name = "db jobs.enqueue", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), job_id = %job.id, kind = %job.kind))]
     async fn enqueue(&self, job: NewJob) -> Result<Enqueued, RepositoryError> {
         let rows = self.database.job_rows(vec![job]);
         let stored = with_connection!(self.database, |connection| {
@@ -95,12 +95,12 @@ impl JobQueue for DieselJobRepository {
 
 #[async_trait]
 impl JobRepository for DieselJobRepository {
-    #[tracing::instrument(skip_all, fields(limit = request.limit))]
+    #[tracing::instrument(name = "db jobs.claim", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), limit = request.limit))]
     async fn claim(&self, request: &ClaimRequest) -> Result<Vec<Job>, RepositoryError> {
         claims::claim(&self.database, request).await
     }
 
-    #[tracing::instrument(skip_all, fields(jobs = ids.len()))]
+    #[tracing::instrument(name = "db jobs.succeed", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), jobs = ids.len()))]
     async fn succeed(
         &self,
         owner: LeaseOwner,
@@ -123,7 +123,7 @@ impl JobRepository for DieselJobRepository {
         Ok(count(affected))
     }
 
-    #[tracing::instrument(skip(self, error, now))]
+    #[tracing::instrument(name = "db jobs.fail", skip(self, error, now), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn fail(
         &self,
         owner: LeaseOwner,
@@ -153,7 +153,7 @@ impl JobRepository for DieselJobRepository {
         Ok(affected == 1)
     }
 
-    #[tracing::instrument(skip_all, fields(jobs = ids.len()))]
+    #[tracing::instrument(name = "db jobs.release", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), jobs = ids.len()))]
     async fn release(
         &self,
         owner: LeaseOwner,
@@ -180,7 +180,7 @@ impl JobRepository for DieselJobRepository {
         Ok(count(affected))
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db jobs.recover_expired", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn recover_expired(&self, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
         let now = DbTime(now);
         let affected = with_connection!(self.database, |connection| {
@@ -220,7 +220,7 @@ impl JobRepository for DieselJobRepository {
         Ok(count(affected))
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db jobs.prune", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, RepositoryError> {
         let affected = with_connection!(self.database, |connection| {
             diesel::delete(
@@ -235,16 +235,17 @@ impl JobRepository for DieselJobRepository {
         Ok(count(affected))
     }
 
+    #[tracing::instrument(name = "db jobs.wait_for_jobs", level = "debug", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn wait_for_jobs(&self, timeout: Duration) {
         self.database.jobs_enqueued(timeout).await;
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db jobs.list", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn list(&self, query: &JobQuery) -> Result<Page<Job>, RepositoryError> {
         admin::list(&self.database, query).await
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db jobs.retry", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn retry(&self, id: JobId, now: DateTime<Utc>) -> Result<Job, RetryJobRecordError> {
         admin::retry(&self.database, id, now).await
     }

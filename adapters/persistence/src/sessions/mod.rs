@@ -51,7 +51,7 @@ struct RefreshTokenState {
 
 #[async_trait]
 impl SessionRepository for DieselSessionRepository {
-    #[tracing::instrument(skip_all, fields(user_id = %token.user_id))]
+    #[tracing::instrument(name = "db sessions.insert_refresh_token", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), user_id = %token.user_id))]
     async fn insert_refresh_token(&self, token: NewRefreshToken) -> Result<(), RepositoryError> {
         let row = NewRefreshTokenRow {
             id: DbId(token.id),
@@ -71,7 +71,7 @@ impl SessionRepository for DieselSessionRepository {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(name = "db sessions.consume_refresh_token", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn consume_refresh_token(
         &self,
         hash: &TokenHash,
@@ -136,7 +136,7 @@ impl SessionRepository for DieselSessionRepository {
         }
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db sessions.revoke_family", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn revoke_family(
         &self,
         family_id: Uuid,
@@ -156,7 +156,7 @@ impl SessionRepository for DieselSessionRepository {
         Ok(())
     }
 
-    #[tracing::instrument(skip(self, hash))]
+    #[tracing::instrument(name = "db sessions.revoke_family_of", skip(self, hash), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn revoke_family_of(
         &self,
         hash: &TokenHash,

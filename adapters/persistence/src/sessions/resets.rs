@@ -39,7 +39,7 @@ impl From<diesel::result::Error> for ResetFailure {
 
 #[async_trait]
 impl PasswordResetRepository for DieselSessionRepository {
-    #[tracing::instrument(skip_all, fields(user_id = %token.user_id))]
+    #[tracing::instrument(name = "db password_resets.replace_reset_token", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), user_id = %token.user_id))]
     async fn replace_reset_token(
         &self,
         token: NewResetToken,
@@ -85,7 +85,7 @@ impl PasswordResetRepository for DieselSessionRepository {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(name = "db password_resets.reset_password", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn reset_password(
         &self,
         hash: &TokenHash,

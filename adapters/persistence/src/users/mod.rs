@@ -41,7 +41,7 @@ impl DieselUserRepository {
 
 #[async_trait]
 impl UserRepository for DieselUserRepository {
-    #[tracing::instrument(skip_all, fields(user_id = %user.id))]
+    #[tracing::instrument(name = "db users.insert", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), user_id = %user.id))]
     async fn insert(&self, user: NewUser, jobs: Vec<NewJob>) -> Result<User, InsertUserError> {
         let row = NewUserRow {
             id: DbId(user.id.as_uuid()),
@@ -84,7 +84,7 @@ impl UserRepository for DieselUserRepository {
         }
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db users.find_by_id", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError> {
         let row = with_connection!(self.database, |connection| {
             users::table
@@ -98,7 +98,7 @@ impl UserRepository for DieselUserRepository {
         row.map(User::try_from).transpose()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db users.find_auth_state", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn find_auth_state(&self, id: UserId) -> Result<Option<AuthState>, RepositoryError> {
         let row: Option<(String, i64)> = with_connection!(self.database, |connection| {
             users::table
@@ -121,7 +121,7 @@ impl UserRepository for DieselUserRepository {
         .transpose()
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(name = "db users.find_credentials_by_email", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn find_credentials_by_email(
         &self,
         email: &Email,
@@ -144,12 +144,12 @@ impl UserRepository for DieselUserRepository {
         .transpose()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db users.list", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepositoryError> {
         search::list(&self.database, query).await
     }
 
-    #[tracing::instrument(skip(self, changes))]
+    #[tracing::instrument(name = "db users.update", skip(self, changes), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn update(
         &self,
         id: UserId,
@@ -209,7 +209,7 @@ impl UserRepository for DieselUserRepository {
         }
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(name = "db users.delete", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn delete(&self, id: UserId) -> Result<(), DeleteUserRecordError> {
         let deleted = with_connection!(self.database, |connection| {
             connection

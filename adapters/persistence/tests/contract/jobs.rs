@@ -526,6 +526,10 @@ async fn a_job_keeps_the_trace_it_was_enqueued_in(jobs: &DieselJobRepository, _:
         .unwrap();
     let trace_of = |id: JobId| claimed.iter().find(|job| job.id == id).unwrap().trace;
     assert_eq!(trace_of(traced), Some(trace));
-    assert_eq!(trace_of(untraced), None, "no current trace: none is made up");
+    assert_eq!(
+        trace_of(untraced),
+        None,
+        "no current trace: none is made up"
+    );
     assert_eq!(find(jobs, traced).await.trace, Some(trace));
 }
