@@ -7,6 +7,11 @@
 # AFTER defaults to the working tree. Each commit is built in a worktree under
 # bench/state/ab (its own target directory, kept for the next run). Prints one line per
 # round and the medians; a refactor's before/after numbers come from here.
+#
+# ENV_BEFORE / ENV_AFTER add variables to one side's environment, to compare one build with
+# a feature off and on, e.g. span export to bench/otlp_sink.py:
+#   python3 bench/otlp_sink.py 4318 &
+#   ENV_AFTER="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" bash bench/ab.sh HEAD
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 before="${1:?usage: bench/ab.sh BEFORE_COMMIT [AFTER_COMMIT] [ROUNDS]}"
@@ -28,18 +33,21 @@ if [ -n "$after" ]; then binary_b="$(build "$after")"; else
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
-start() { # binary port
-  local dir="$state/run-$2"
+start() { # binary port [VAR=value ...]
+  local binary="$1" port="$2" dir="$state/run-$2"
+  shift 2
   rm -rf "$dir" && mkdir -p "$dir"
-  APP_ENV=test PORT="$2" DATABASE_URL="sqlite://$dir/app.db" DATA_DIR="$dir" \
+  env "$@" APP_ENV=test PORT="$port" DATABASE_URL="sqlite://$dir/app.db" DATA_DIR="$dir" \
     MAIL_OUTBOX_DIR="$dir/outbox" RUST_LOG=warn JOB_WORKERS=1 \
     RATE_LIMIT_MAX=100000000 AUTH_RATE_LIMIT_MAX=100000000 \
     JWT_SECRET="ab-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" \
-    "$1" </dev/null >"$dir/server.log" 2>&1 &
+    "$binary" </dev/null >"$dir/server.log" 2>&1 &
   pids+=("$!")
 }
-start "$binary_a" 4101
-start "$binary_b" 4102
+# shellcheck disable=SC2086 # each side's variables are words on purpose
+start "$binary_a" 4101 ${ENV_BEFORE:-}
+# shellcheck disable=SC2086
+start "$binary_b" 4102 ${ENV_AFTER:-}
 for port in 4101 4102; do
   for _ in $(seq 50); do curl -sf "localhost:$port/health" >/dev/null && break; sleep 0.1; done
   curl -sf "localhost:$port/api/v1/auth/register" -H 'content-type: application/json' \
