@@ -4,14 +4,14 @@
 #
 #   bash bench/ab.sh BEFORE_COMMIT [AFTER_COMMIT] [ROUNDS]
 #
-# AFTER defaults to the working tree. Each commit is built in a worktree under
+# AFTER defaults to the working tree; BEFORE `-` is the working tree too. Each commit is built in a worktree under
 # bench/state/ab (its own target directory, kept for the next run). Prints one line per
 # round and the medians; a refactor's before/after numbers come from here.
 #
 # ENV_BEFORE / ENV_AFTER add variables to one side's environment, to compare one build with
 # a feature off and on, e.g. span export to bench/otlp_sink.py:
 #   python3 bench/otlp_sink.py 4318 &
-#   ENV_AFTER="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" bash bench/ab.sh HEAD
+#   ENV_AFTER="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" bash bench/ab.sh -
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 before="${1:?usage: bench/ab.sh BEFORE_COMMIT [AFTER_COMMIT] [ROUNDS]}"
@@ -26,9 +26,9 @@ build() { # commit -> path of its binary
   (cd "$dir" && CARGO_TARGET_DIR="$PWD/../target-$commit" cargo build --release -q)
   echo "$state/target-$commit/release/backend"
 }
-binary_a="$(build "$before")"
-if [ -n "$after" ]; then binary_b="$(build "$after")"; else
-  cargo build --release -q; binary_b="target/release/backend"; fi
+working_tree() { cargo build --release -q; echo "target/release/backend"; }
+if [ "$before" = "-" ]; then binary_a="$(working_tree)"; else binary_a="$(build "$before")"; fi
+if [ -n "$after" ]; then binary_b="$(build "$after")"; else binary_b="$(working_tree)"; fi
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }

@@ -81,7 +81,7 @@ impl App {
         let user_repository: Arc<dyn UserRepository> =
             Arc::new(DieselUserRepository::new(database.clone()));
         let sessions = Arc::new(DieselSessionRepository::new(database.clone()));
-        let hasher = Arc::new(Argon2Hasher::per_core());
+        let hasher = Arc::new(Argon2Hasher::per_core().with_telemetry(metrics.port()));
         let auth_states = Arc::new(AuthStates::new(
             Arc::clone(&user_repository),
             Arc::clone(&clock),

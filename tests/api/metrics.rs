@@ -88,6 +88,23 @@ api_test! {
         .await;
         assert_eq!(delivered - before.count("jobs_finished_total", &succeeded), 1);
         assert!(Scrape::of(&app).await.has("job_duration_seconds_bucket"));
+        // Where an operator looks next: how long the email waited for a worker, the
+        // registration's password hash, and the pool waits of its statements.
+        let after = Scrape::of(&app).await;
+        assert_eq!(
+            after.count("job_queue_latency_seconds_count", &welcome)
+                - before.count("job_queue_latency_seconds_count", &welcome),
+            1
+        );
+        assert!(
+            after.count("password_hash_duration_seconds_count", &[])
+                > before.count("password_hash_duration_seconds_count", &[])
+        );
+        assert!(
+            after.count("db_client_connection_wait_time_seconds_count", &[])
+                > before.count("db_client_connection_wait_time_seconds_count", &[])
+        );
+        assert_eq!(after.count("password_hash_queue_depth", &[]), 0, "nothing left queued");
     }
 }
 

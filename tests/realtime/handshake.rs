@@ -92,3 +92,28 @@ socket_test! {
         .await;
     }
 }
+
+socket_test! {
+    async fn socket_events_in_and_out_are_counted_in_the_metrics(app, sockets, transport) {
+        let ann = app.create_user(Role::User).await;
+        let client = sockets.connect_with_token(transport, &ann.token).await;
+        let events = |direction: &'static str, event: &'static str| {
+            let app = &app;
+            async move {
+                api_tests::Scrape::of(app)
+                    .await
+                    .count("socketio_events_total", &[("direction", direction), ("event", event)])
+            }
+        };
+
+        client.join("lobby").await;
+        client.join("lobby").await;
+        client.send_message("lobby", "hello").await;
+
+        assert_eq!(events("in", "join-room").await, 2);
+        assert_eq!(events("out", "user-joined").await, 1, "the second join announces nothing");
+        assert_eq!(events("in", "message").await, 1);
+        assert_eq!(events("out", "message").await, 1);
+        client.disconnect().await;
+    }
+}

@@ -8,12 +8,14 @@
 //! `cores` hashes run at once (the rest queue without occupying anything), memory stays at
 //! `cores` x 12 MiB, and no hash pays for allocating and faulting in 12 MiB.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::Instant;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as PhcHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
-use domain::ports::{PasswordHashError, PasswordHasher};
+use domain::ports::{NoTelemetry, PasswordHashError, PasswordHasher, Telemetry};
 use domain::{Password, PasswordHash};
 use rand::TryRngCore as _;
 use tokio::sync::oneshot;
@@ -33,9 +35,22 @@ const OUTPUT_BYTES: usize = 32;
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
 /// [`PasswordHasher`] with argon2id on dedicated threads.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Argon2Hasher {
     jobs: mpsc::Sender<Job>,
+    /// Hashes sent and not yet taken by a thread.
+    queued: Arc<AtomicU64>,
+    /// Where the queue's depth and each hash's time are recorded.
+    telemetry: Arc<dyn Telemetry>,
+}
+
+impl std::fmt::Debug for Argon2Hasher {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Argon2Hasher")
+            .field("queued", &self.queued.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Argon2Hasher {
@@ -56,7 +71,17 @@ impl Argon2Hasher {
                 })
                 .expect("spawn a hashing thread");
         }
-        Self { jobs }
+        Self {
+            jobs,
+            queued: Arc::default(),
+            telemetry: Arc::new(NoTelemetry),
+        }
+    }
+
+    /// Records the queue's depth and each hash's time in `telemetry`.
+    #[must_use]
+    pub fn with_telemetry(self, telemetry: Arc<dyn Telemetry>) -> Self {
+        Self { telemetry, ..self }
     }
 
     /// A hasher with one hashing thread per available core.
@@ -70,11 +95,20 @@ impl Argon2Hasher {
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, PasswordHashError> {
         let (reply, answer) = oneshot::channel();
+        let (queued, telemetry) = (Arc::clone(&self.queued), Arc::clone(&self.telemetry));
+        telemetry.password_hash_queue(queued.fetch_add(1, Ordering::Relaxed) + 1);
         self.jobs
             .send(Box::new(move |memory| {
-                let _ = reply.send(work(memory));
+                telemetry.password_hash_queue(queued.fetch_sub(1, Ordering::Relaxed) - 1);
+                let started = Instant::now();
+                let outcome = work(memory);
+                telemetry.password_hashed(started.elapsed().as_secs_f64());
+                let _ = reply.send(outcome);
             }))
-            .map_err(|_| PasswordHashError(anyhow::anyhow!("the hashing threads are gone")))?;
+            .map_err(|_| {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                PasswordHashError(anyhow::anyhow!("the hashing threads are gone"))
+            })?;
         answer
             .await
             .map_err(|_| PasswordHashError(anyhow::anyhow!("a hashing thread stopped")))

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher as _, RandomState};
 use std::sync::{PoisonError, RwLock};
 
-use domain::ports::{HttpRequestRecord, JobOutcome, Telemetry};
+use domain::ports::{HttpRequestRecord, JobOutcome, SocketDirection, Telemetry};
 use metrics::{Key, Label, Level, Metadata, Recorder as _};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
@@ -41,6 +41,10 @@ pub struct PrometheusTelemetry {
     handle: PrometheusHandle,
     /// Registered once; updated on every request.
     active_requests: metrics::Gauge,
+    /// Registered once: recorded on every statement group and every password hash.
+    connection_wait: metrics::Histogram,
+    hash_duration: metrics::Histogram,
+    hash_queue: metrics::Gauge,
     /// The request histogram's series, by the hash of their labels.
     requests: RwLock<HashMap<u64, Vec<RequestSeries>>>,
     hasher: RandomState,
@@ -61,23 +65,32 @@ impl PrometheusTelemetry {
     /// Never in practice: the bucket lists are constant and not empty.
     #[must_use]
     pub fn new(version: &str) -> Self {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(
-                Matcher::Full("http_server_request_duration_seconds".to_owned()),
-                HTTP_BUCKETS,
-            )
-            .and_then(|builder| {
-                builder.set_buckets_for_metric(
-                    Matcher::Full("job_duration_seconds".to_owned()),
-                    JOB_BUCKETS,
-                )
-            })
-            .expect("constant, non-empty buckets")
-            .build_recorder();
+        let recorder = [
+            ("http_server_request_duration_seconds", HTTP_BUCKETS),
+            ("db_client_connection_wait_time_seconds", HTTP_BUCKETS),
+            ("password_hash_duration_seconds", HTTP_BUCKETS),
+            ("job_duration_seconds", JOB_BUCKETS),
+            ("job_queue_latency_seconds", JOB_BUCKETS),
+        ]
+        .into_iter()
+        .try_fold(PrometheusBuilder::new(), |builder, (name, buckets)| {
+            builder.set_buckets_for_metric(Matcher::Full(name.to_owned()), buckets)
+        })
+        .expect("constant, non-empty buckets")
+        .build_recorder();
         let handle = recorder.handle();
         let active_requests =
             recorder.register_gauge(&Key::from_name("http_server_active_requests"), &METADATA);
+        let unlabelled = |name| Key::from_name(name);
         let telemetry = Self {
+            connection_wait: recorder.register_histogram(
+                &unlabelled("db_client_connection_wait_time_seconds"),
+                &METADATA,
+            ),
+            hash_duration: recorder
+                .register_histogram(&unlabelled("password_hash_duration_seconds"), &METADATA),
+            hash_queue: recorder
+                .register_gauge(&unlabelled("password_hash_queue_depth"), &METADATA),
             recorder,
             handle,
             active_requests,
@@ -94,6 +107,7 @@ impl PrometheusTelemetry {
             "http_server_active_requests",
             "socketio_connected_sockets",
             "jobs_pending",
+            "password_hash_queue_depth",
         ] {
             telemetry.gauge(name, Vec::new()).set(0.0);
         }
@@ -228,6 +242,38 @@ impl Telemetry for PrometheusTelemetry {
             )
             .set(count as f64);
         }
+    }
+
+    fn database_connection_waited(&self, seconds: f64) {
+        self.connection_wait.record(seconds);
+    }
+
+    fn password_hash_queue(&self, depth: u64) {
+        #[expect(clippy::cast_precision_loss, reason = "a gauge; exact below 2^53")]
+        self.hash_queue.set(depth as f64);
+    }
+
+    fn password_hashed(&self, seconds: f64) {
+        self.hash_duration.record(seconds);
+    }
+
+    fn job_started(&self, kind: &str, seconds: f64) {
+        self.histogram(
+            "job_queue_latency_seconds",
+            vec![Label::new("kind", kind.to_owned())],
+        )
+        .record(seconds);
+    }
+
+    fn socket_event(&self, direction: SocketDirection, event: &'static str) {
+        self.counter(
+            "socketio_events_total",
+            vec![
+                Label::new("direction", direction.as_str()),
+                Label::new("event", event),
+            ],
+        )
+        .increment(1);
     }
 }
 

@@ -13,7 +13,8 @@ use adapter_worker::{Observers, ShutdownReport, WorkerConfig, Workers};
 use application::{JobFailure, JobHandler};
 use async_trait::async_trait;
 use domain::ports::{
-    HttpRequestRecord, JobOutcome, JobQueue, JobRepository, NoTraces, SystemClock, Telemetry,
+    HttpRequestRecord, JobOutcome, JobQueue, JobRepository, NoTraces, SocketDirection, SystemClock,
+    Telemetry,
 };
 use domain::{
     Job, JobId, JobKind, JobPayload, JobQuery, JobStatus, NewJob, PageRequest, QueueName,
@@ -140,6 +141,13 @@ impl Telemetry for Outcomes {
     }
     fn jobs_pending(&self, _count: u64) {}
     fn database_connections(&self, _idle: u64, _used: u64) {}
+    fn database_connection_waited(&self, _seconds: f64) {}
+    fn password_hash_queue(&self, _depth: u64) {}
+    fn password_hashed(&self, _seconds: f64) {}
+    fn job_started(&self, _kind: &str, seconds: f64) {
+        assert!(seconds >= 0.0);
+    }
+    fn socket_event(&self, _direction: SocketDirection, _event: &'static str) {}
 }
 
 struct Fixture {

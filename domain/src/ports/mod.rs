@@ -39,7 +39,7 @@ pub use security::{
 pub use sessions::{
     ConsumeRefreshTokenError, PasswordResetRepository, ResetPasswordError, SessionRepository,
 };
-pub use telemetry::{HttpRequestRecord, JobOutcome, NoTelemetry, Telemetry};
+pub use telemetry::{HttpRequestRecord, JobOutcome, NoTelemetry, SocketDirection, Telemetry};
 pub use traces::{NoTraces, TraceContext};
 pub use users::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,

@@ -52,6 +52,33 @@ pub trait Telemetry: Send + Sync + 'static {
     fn jobs_pending(&self, count: u64);
     /// The database pool's connections, as last sampled.
     fn database_connections(&self, idle: u64, used: u64);
+    /// A statement group waited `seconds` for a pool connection (whether it got one or not).
+    fn database_connection_waited(&self, seconds: f64);
+    /// Password hashes and verifications waiting for a hashing thread, now.
+    fn password_hash_queue(&self, depth: u64);
+    /// A hash or verification took `seconds` of a hashing thread.
+    fn password_hashed(&self, seconds: f64);
+    /// A job attempt of `kind` started `seconds` after the job became ready to run.
+    fn job_started(&self, kind: &str, seconds: f64);
+    /// A socket.io event went `In` from a client or `Out` to a room.
+    fn socket_event(&self, direction: SocketDirection, event: &'static str);
+}
+
+/// Which way a socket.io event went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketDirection {
+    In,
+    Out,
+}
+
+impl SocketDirection {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::In => "in",
+            Self::Out => "out",
+        }
+    }
 }
 
 /// Records nothing.
@@ -67,4 +94,9 @@ impl Telemetry for NoTelemetry {
     fn job_finished(&self, _kind: &str, _outcome: JobOutcome, _seconds: f64) {}
     fn jobs_pending(&self, _count: u64) {}
     fn database_connections(&self, _idle: u64, _used: u64) {}
+    fn database_connection_waited(&self, _seconds: f64) {}
+    fn password_hash_queue(&self, _depth: u64) {}
+    fn password_hashed(&self, _seconds: f64) {}
+    fn job_started(&self, _kind: &str, _seconds: f64) {}
+    fn socket_event(&self, _direction: SocketDirection, _event: &'static str) {}
 }

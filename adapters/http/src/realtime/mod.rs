@@ -82,6 +82,8 @@ pub struct Realtime {
     io: SocketIo,
     service: SocketIoService<NotFoundService>,
     close_timeout: Duration,
+    /// Counts the events the publisher emits.
+    telemetry: Arc<dyn Telemetry>,
 }
 
 impl std::fmt::Debug for Realtime {
@@ -123,7 +125,7 @@ impl Realtime {
             gateway::Gateway::new(
                 authenticator,
                 clock,
-                telemetry,
+                Arc::clone(&telemetry),
                 config.rate_limit,
                 config.max_sockets_per_user,
             ),
@@ -132,13 +134,17 @@ impl Realtime {
             io,
             service,
             close_timeout: config.close_timeout,
+            telemetry,
         }
     }
 
     /// The [`EventPublisher`] that delivers the use cases' events to connected sockets.
     #[must_use]
     pub fn publisher(&self) -> Arc<dyn EventPublisher> {
-        Arc::new(publisher::SocketIoEvents::new(self.io.clone()))
+        Arc::new(publisher::SocketIoEvents::new(
+            self.io.clone(),
+            Arc::clone(&self.telemetry),
+        ))
     }
 
     /// The poem endpoint serving `/socket.io/*`.

@@ -6,7 +6,9 @@
 
 use async_trait::async_trait;
 use domain::RoomName;
-use domain::ports::{DomainEvent, EventPublisher};
+use std::sync::Arc;
+
+use domain::ports::{DomainEvent, EventPublisher, SocketDirection, Telemetry};
 use poem_openapi::types::ToJSON as _;
 use socketioxide::SocketIo;
 
@@ -15,14 +17,24 @@ use crate::api::accounts::TransferDto;
 use crate::api::posts::PostDto;
 
 /// See the module documentation.
-#[derive(Debug)]
 pub(super) struct SocketIoEvents {
     io: SocketIo,
+    /// Counts each emission (once per room).
+    telemetry: Arc<dyn Telemetry>,
+}
+
+impl std::fmt::Debug for SocketIoEvents {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SocketIoEvents")
+            .field("io", &self.io)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SocketIoEvents {
-    pub(super) fn new(io: SocketIo) -> Self {
-        Self { io }
+    pub(super) fn new(io: SocketIo, telemetry: Arc<dyn Telemetry>) -> Self {
+        Self { io, telemetry }
     }
 }
 
@@ -54,6 +66,7 @@ impl EventPublisher for SocketIoEvents {
             tracing::debug!(target: "realtime", event = name, "no namespace to deliver to");
             return;
         };
+        self.telemetry.socket_event(SocketDirection::Out, name);
         match namespace
             .to(room.as_str().to_owned())
             .emit(name, &payload)

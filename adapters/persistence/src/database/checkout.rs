@@ -14,7 +14,7 @@ use std::ops::{Deref, DerefMut};
 
 use deadpool::managed::{Manager, Object, Pool};
 use diesel_async::pooled_connection::PoolableConnection;
-use domain::ports::RepositoryError;
+use domain::ports::{RepositoryError, Telemetry};
 
 use crate::errors::pool_error;
 
@@ -31,6 +31,17 @@ where
     /// Waits for a connection of `pool` (up to the pool's wait timeout).
     pub(crate) async fn of(pool: &Pool<M>) -> Result<Self, RepositoryError> {
         Ok(Self(Some(pool.get().await.map_err(pool_error)?)))
+    }
+
+    /// [`Checkout::of`], with the wait recorded in `telemetry` (got a connection or not).
+    pub(crate) async fn timed(
+        pool: &Pool<M>,
+        telemetry: &dyn Telemetry,
+    ) -> Result<Self, RepositoryError> {
+        let waiting = std::time::Instant::now();
+        let checkout = Self::of(pool).await;
+        telemetry.database_connection_waited(waiting.elapsed().as_secs_f64());
+        checkout
     }
 }
 

@@ -101,12 +101,14 @@ macro_rules! with_connection {
     ($database:expr, |$connection:ident| $body:expr) => {
         match $database.pool() {
             $crate::database::Pool::Postgres(pool) => {
-                let mut pooled = $crate::database::Checkout::of(pool).await?;
+                let mut pooled =
+                    $crate::database::Checkout::timed(pool, $database.telemetry()).await?;
                 let $connection = &mut *pooled;
                 $body
             }
             $crate::database::Pool::Sqlite(pool) => {
-                let mut pooled = $crate::database::Checkout::of(pool).await?;
+                let mut pooled =
+                    $crate::database::Checkout::timed(pool, $database.telemetry()).await?;
                 let $connection = &mut *pooled;
                 $body
             }
@@ -188,6 +190,11 @@ impl Database {
             Pool::Postgres(_) => Backend::Postgres,
             Pool::Sqlite(_) => Backend::Sqlite,
         }
+    }
+
+    /// Where connection waits are recorded.
+    pub(crate) fn telemetry(&self) -> &dyn domain::ports::Telemetry {
+        &*self.telemetry
     }
 
     /// OpenTelemetry's `db.system.name` of the backend, for the statement groups' spans.

@@ -68,7 +68,7 @@ pub(super) async fn claim(
     let limit = i64::from(request.limit);
     let rows: Vec<JobRow> = match database.pool() {
         Pool::Postgres(pool) => {
-            let mut connection = Checkout::of(pool).await?;
+            let mut connection = Checkout::timed(pool, database.telemetry()).await?;
             PostgresClaim {
                 owner,
                 until,
@@ -85,7 +85,7 @@ pub(super) async fn claim(
             .map_err(unexpected)?
         }
         Pool::Sqlite(pool) => {
-            let mut connection = Checkout::of(pool).await?;
+            let mut connection = Checkout::timed(pool, database.telemetry()).await?;
             let placeholders = vec!["?"; request.kinds.len()].join(", ");
             let mut query = diesel::sql_query(SQLITE_CLAIM.replace("{kinds}", &placeholders))
                 .into_boxed::<diesel::sqlite::Sqlite>()

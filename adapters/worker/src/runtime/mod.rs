@@ -252,6 +252,9 @@ impl Runtime {
         done: mpsc::UnboundedSender<JobId>,
         trace_id: TraceIdHex,
     ) {
+        let ready_for = (self.clock.now() - job.run_at).to_std().unwrap_or_default();
+        self.telemetry
+            .job_started(job.kind.as_str(), ready_for.as_secs_f64());
         let started = Instant::now();
         let attempt = AssertUnwindSafe(self.handler.run(&job)).catch_unwind();
         let outcome = match tokio::time::timeout(limit, attempt).await {

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use application::AuthenticateError;
 use domain::UserId;
+use domain::ports::Telemetry;
 use serde_json::Value;
 use socketioxide::extract::SocketRef;
 
@@ -33,6 +34,8 @@ pub(super) enum HandshakeRefusal {
 #[derive(Clone)]
 pub(super) struct Connection {
     pub(super) user_id: UserId,
+    /// Counts the socket's events in and the broadcasts it causes.
+    pub(super) telemetry: Arc<dyn Telemetry>,
     bucket: Arc<Mutex<TokenBucket>>,
     /// Given back to the user's quota when the socket (and so this) is dropped.
     _slot: Arc<Slot>,
@@ -85,6 +88,7 @@ pub(super) async fn authenticate(
     Ok(Connection {
         _slot: Arc::new(slot),
         user_id: actor.user_id,
+        telemetry: Arc::clone(&gateway.telemetry),
         bucket: Arc::new(Mutex::new(TokenBucket::new(
             gateway.rate_limit,
             Instant::now(),

@@ -11,8 +11,8 @@ mod handshake;
 use std::sync::Arc;
 
 use application::Authenticator;
-use domain::ports::{Clock, Telemetry};
-use domain::{ChatMessage, RoomName, UserId};
+use domain::ports::{Clock, SocketDirection, Telemetry};
+use domain::{ChatMessage, RoomName};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
@@ -119,6 +119,9 @@ fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) 
                   TryData(payload): TryData<Value>,
                   ack: AckSender| async move {
                 turn.wait().await;
+                connection
+                    .telemetry
+                    .socket_event(SocketDirection::In, event.name());
                 let outcome =
                     handle(event, &socket, &connection, &*clock, payload.ok().as_ref()).await;
                 acknowledge(&socket, ack, event.name(), outcome);
@@ -152,20 +155,24 @@ async fn handle(
     payload: Option<&Value>,
 ) -> Result<(), Refusal> {
     connection.admit()?;
-    let user = connection.user_id;
     match event {
-        ClientEvent::JoinRoom => join_room(socket, user, parse_room(payload)?).await,
-        ClientEvent::LeaveRoom => leave_room(socket, user, parse_room(payload)?).await,
+        ClientEvent::JoinRoom => join_room(socket, connection, parse_room(payload)?).await,
+        ClientEvent::LeaveRoom => leave_room(socket, connection, parse_room(payload)?).await,
         ClientEvent::Message => {
             let (room, message) = parse_chat(payload)?;
-            send_message(socket, user, &room, &message, clock).await
+            send_message(socket, connection, &room, &message, clock).await
         }
     }
 }
 
 /// `join-room`: any public room, or the caller's own private room. Joining a room twice
 /// is acknowledged without announcing the caller again.
-async fn join_room(socket: &SocketRef, user: UserId, room: RoomName) -> Result<(), Refusal> {
+async fn join_room(
+    socket: &SocketRef,
+    connection: &Connection,
+    room: RoomName,
+) -> Result<(), Refusal> {
+    let user = connection.user_id;
     if !room.may_be_joined_by(user) {
         return Err(Refusal::PrivateRoom);
     }
@@ -173,20 +180,27 @@ async fn join_room(socket: &SocketRef, user: UserId, room: RoomName) -> Result<(
         return Ok(());
     }
     socket.join(room.as_str().to_owned());
-    announce(socket, &room, "user-joined", &Membership::new(user, &room)).await;
+    let joined = Membership::new(user, &room);
+    announce(socket, connection, &room, "user-joined", &joined).await;
     Ok(())
 }
 
 /// `leave-room`: the room hears `user-left` (the leaver included), then the socket leaves.
 /// The private room cannot be left: it is where money-received events arrive.
-async fn leave_room(socket: &SocketRef, user: UserId, room: RoomName) -> Result<(), Refusal> {
+async fn leave_room(
+    socket: &SocketRef,
+    connection: &Connection,
+    room: RoomName,
+) -> Result<(), Refusal> {
+    let user = connection.user_id;
     if room == RoomName::private_to(user) {
         return Err(Refusal::OwnPrivateRoom);
     }
     if !is_member(socket, &room) {
         return Err(Refusal::NotInRoom(room));
     }
-    announce(socket, &room, "user-left", &Membership::new(user, &room)).await;
+    let left = Membership::new(user, &room);
+    announce(socket, connection, &room, "user-left", &left).await;
     socket.leave(room.as_str().to_owned());
     Ok(())
 }
@@ -195,7 +209,7 @@ async fn leave_room(socket: &SocketRef, user: UserId, room: RoomName) -> Result<
 /// has joined it.
 async fn send_message(
     socket: &SocketRef,
-    user: UserId,
+    connection: &Connection,
     room: &RoomName,
     message: &ChatMessage,
     clock: &dyn Clock,
@@ -203,13 +217,8 @@ async fn send_message(
     if !is_member(socket, room) {
         return Err(Refusal::NotInRoom(room.clone()));
     }
-    announce(
-        socket,
-        room,
-        "message",
-        &Delivery::new(user, room, message, clock.now()),
-    )
-    .await;
+    let delivery = Delivery::new(connection.user_id, room, message, clock.now());
+    announce(socket, connection, room, "message", &delivery).await;
     Ok(())
 }
 
@@ -221,10 +230,14 @@ fn is_member(socket: &SocketRef, room: &RoomName) -> bool {
 /// failure (a full buffer of a slow client) is logged, not reported to the sender.
 async fn announce(
     socket: &SocketRef,
+    connection: &Connection,
     room: &RoomName,
     event: &'static str,
     payload: &impl serde::Serialize,
 ) {
+    connection
+        .telemetry
+        .socket_event(SocketDirection::Out, event);
     if let Err(error) = socket
         .within(room.as_str().to_owned())
         .emit(event, payload)
