@@ -18,7 +18,7 @@ pub use otlp::OtlpConfig;
 pub use span_traces::SpanTraces;
 
 use tracing::Level;
-use tracing_subscriber::filter::{EnvFilter, FilterFn};
+use tracing_subscriber::filter::{DynFilterFn, EnvFilter};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{Layer as _, Registry};
@@ -96,18 +96,28 @@ pub fn install(config: &TracingConfig) -> anyhow::Result<TracingGuard> {
             // longer take the parent of an incoming `traceparent`; nothing here reads
             // OpenTelemetry's own current context.
             .with_context_activation(false)
-            .with_filter(FilterFn::new(exported))
+            .with_filter(DynFilterFn::new(|metadata, context| {
+                exported(metadata, context.lookup_current().is_some())
+            }))
     });
     let _ = Registry::default().with(logs).with(spans).try_init();
     Ok(TracingGuard { exporter })
 }
 
 /// What the exporter takes: everything at `INFO` and above, and this service's own
-/// `DEBUG` spans (use cases, statement groups, SMTP calls).
-fn exported(metadata: &tracing::Metadata<'_>) -> bool {
+/// `DEBUG` spans (use cases, statement groups, SMTP calls); but statement groups only inside
+/// another span (a request, a job), never as traces of their own: the worker's claims and
+/// maintenance would otherwise send several traces a second while nothing happens.
+fn exported(metadata: &tracing::Metadata<'_>, inside_a_span: bool) -> bool {
+    if metadata.is_span() && !inside_a_span && metadata.target().starts_with(PERSISTENCE) {
+        return false;
+    }
     *metadata.level() <= Level::INFO
         || (metadata.is_span() && *metadata.level() <= Level::DEBUG && is_ours(metadata.target()))
 }
+
+/// The target prefix of the statement groups' spans.
+const PERSISTENCE: &str = "adapter_persistence";
 
 fn is_ours(target: &str) -> bool {
     ["application", "adapter_", "bootstrap", "backend"]
@@ -117,7 +127,7 @@ fn is_ours(target: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_ours;
+    use super::{exported, is_ours};
 
     #[test]
     fn the_services_own_crates_are_recognised_by_target() {
@@ -126,5 +136,25 @@ mod tests {
         assert!(is_ours("adapter_mail"));
         assert!(!is_ours("hyper::proto"));
         assert!(!is_ours("diesel"));
+    }
+
+    #[test]
+    fn statement_groups_are_exported_inside_a_request_or_job_only() {
+        // The registry alone enables every span, so each has its metadata.
+        tracing::subscriber::with_default(tracing_subscriber::Registry::default(), || {
+            let statement =
+                tracing::debug_span!(target: "adapter_persistence::jobs", "db jobs.claim");
+            let use_case = tracing::debug_span!(target: "application::users", "UserService.get");
+            let noise = tracing::debug_span!(target: "hyper::proto", "parse");
+            let (statement, use_case, noise) = (
+                statement.metadata().unwrap(),
+                use_case.metadata().unwrap(),
+                noise.metadata().unwrap(),
+            );
+            assert!(exported(statement, true));
+            assert!(!exported(statement, false));
+            assert!(exported(use_case, false));
+            assert!(!exported(noise, true));
+        });
     }
 }

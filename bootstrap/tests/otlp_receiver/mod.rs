@@ -50,6 +50,11 @@ impl Receiver {
         Self { address, spans }
     }
 
+    /// Every span received so far.
+    pub(crate) fn spans(&self) -> Vec<Span> {
+        self.spans.lock().unwrap().clone()
+    }
+
     /// Waits up to `limit` for a span that `matches`.
     pub(crate) fn wait_for(&self, limit: Duration, matches: impl Fn(&Span) -> bool) -> Span {
         let deadline = Instant::now() + limit;
