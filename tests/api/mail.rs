@@ -89,3 +89,44 @@ smtp_test! {
         assert!(job.attempts >= 2, "{job:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_server_that_never_greets_delays_the_email_but_loses_nothing() {
+    let sink = api_tests::SmtpSink::start().await;
+    let app = api_tests::TestApp::spawn_with(
+        api_tests::Backend::Sqlite,
+        &[("SMTP_URL", &sink.url()), ("SMTP_TIMEOUT_SECONDS", "1")],
+    )
+    .await
+    .unwrap();
+    sink.silence(true);
+
+    let started = std::time::Instant::now();
+    app.register(&json!({ "email": "ann@example.com", "password": "long enough password" }))
+        .await
+        .expect(201);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "registration waits for no mail"
+    );
+    let failed = eventually("an attempt that ran out of time", || async {
+        app.jobs()
+            .await
+            .into_iter()
+            .find(|job| job.status == JobStatus::Failed)
+    })
+    .await;
+    sink.silence(false);
+    let received = sink.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|error| error.contains("within 1s")),
+        "{failed:?}"
+    );
+    assert_eq!(sink.received().len(), 1, "delivered exactly once");
+    assert_eq!(received[0].recipients, ["ann@example.com"]);
+}

@@ -27,6 +27,7 @@ pub struct SmtpSink {
     port: u16,
     received: Arc<Mutex<Vec<ReceivedMail>>>,
     refuse_recipients: Arc<AtomicBool>,
+    silent: Arc<AtomicBool>,
     server: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -40,6 +41,7 @@ impl SmtpSink {
             port,
             received: Arc::default(),
             refuse_recipients: Arc::default(),
+            silent: Arc::default(),
             server: Mutex::new(None),
         };
         sink.serve(listener);
@@ -72,6 +74,12 @@ impl SmtpSink {
         self.refuse_recipients.store(refuse, Ordering::SeqCst);
     }
 
+    /// While set, new connections are accepted and then never spoken to: no greeting, as a
+    /// hung mail server. They stay silent until the sink stops.
+    pub fn silence(&self, silent: bool) {
+        self.silent.store(silent, Ordering::SeqCst);
+    }
+
     /// Everything received so far, in order.
     #[must_use]
     pub fn received(&self) -> Vec<ReceivedMail> {
@@ -90,10 +98,18 @@ impl SmtpSink {
     fn serve(&self, listener: TcpListener) {
         let received = Arc::clone(&self.received);
         let refuse = Arc::clone(&self.refuse_recipients);
+        let silent = Arc::clone(&self.silent);
         let server = tokio::spawn(async move {
             // Owned here: aborting the server drops the set, which closes every connection.
             let mut sessions = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
+                if silent.load(Ordering::SeqCst) {
+                    sessions.spawn(async move {
+                        let _held = stream;
+                        std::future::pending::<std::io::Result<()>>().await
+                    });
+                    continue;
+                }
                 sessions.spawn(session(stream, Arc::clone(&received), Arc::clone(&refuse)));
             }
         });

@@ -107,7 +107,7 @@ fn greeting_name(user: &User) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::{TimeZone, Utc};
     use domain::{Email, OpaqueToken, Role, UserId, UserName};
 
@@ -120,7 +120,7 @@ mod tests {
         }
     }
 
-    fn user(name: Option<&str>) -> User {
+    pub(crate) fn user(name: Option<&str>) -> User {
         User {
             id: UserId::generate(),
             email: Email::parse("ann@example.com").unwrap(),

@@ -1,9 +1,19 @@
-//! The SMTP mailer: lettre's pooled async transport, configured from one URL.
+//! The SMTP mailer: lettre's pooled async transport, configured from one URL, with each
+//! delivery bounded in time.
+//!
+//! lettre's async transport bounds only the TCP connect: a server that accepts and then
+//! never sends its greeting (or stalls after a command) would hold the delivery for good.
+//! So the whole delivery runs under the timeout; one that runs out is a transient failure
+//! (the queue retries it), and the transport is replaced by a new one: a connection
+//! abandoned mid-conversation would otherwise go back to lettre's pool with a reply still
+//! owed, and the next message on it would read that reply as its own.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::ports::{AccountEmail, AccountMailer, MailError};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
 
@@ -12,7 +22,7 @@ use crate::compose::{MailSettings, compose};
 /// Connection behaviour of the SMTP mailer.
 #[derive(Debug, Clone, Copy)]
 pub struct SmtpOptions {
-    /// Longest wait for any one step of a delivery (connect, each command).
+    /// Longest a delivery may take, from the connect to the server's acceptance.
     pub timeout: Duration,
     /// Most connections kept open to the server (reused between messages).
     pub max_connections: u32,
@@ -40,9 +50,11 @@ pub struct SmtpUrlError(#[source] lettre::transport::smtp::Error);
 /// `smtp://...?tls=required` insists on STARTTLS, `?tls=opportunistic` upgrades when the
 /// server offers it, plain `smtp://` never encrypts (local relays and test sinks only).
 /// Credentials in the URL are used with the server's preferred mechanism (PLAIN or LOGIN).
-#[derive(Clone)]
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// Replaced after a delivery that ran out of time (see the module documentation).
+    transport: Mutex<AsyncSmtpTransport<Tokio1Executor>>,
+    builder: AsyncSmtpTransportBuilder,
+    timeout: Duration,
     settings: MailSettings,
 }
 
@@ -65,15 +77,32 @@ impl SmtpMailer {
         settings: MailSettings,
         options: SmtpOptions,
     ) -> Result<Self, SmtpUrlError> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(SmtpUrlError)?
             .timeout(Some(options.timeout))
-            .pool_config(PoolConfig::new().max_size(options.max_connections))
-            .build();
+            .pool_config(PoolConfig::new().max_size(options.max_connections));
         Ok(Self {
-            transport,
+            transport: Mutex::new(builder.clone().build()),
+            builder,
+            timeout: options.timeout,
             settings,
         })
+    }
+
+    fn transport(&self) -> AsyncSmtpTransport<Tokio1Executor> {
+        self.transport
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A new transport (and pool) for the next deliveries; the old one's connections close
+    /// as their deliveries end.
+    fn replace_transport(&self) {
+        *self
+            .transport
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = self.builder.clone().build();
     }
 }
 
@@ -87,7 +116,15 @@ impl AccountMailer for SmtpMailer {
     )]
     async fn send(&self, email: AccountEmail) -> Result<(), MailError> {
         let message = compose(&email, &self.settings).map_err(MailError::Permanent)?;
-        match self.transport.send(message).await {
+        let delivery = tokio::time::timeout(self.timeout, self.transport().send(message)).await;
+        let Ok(delivery) = delivery else {
+            self.replace_transport();
+            return Err(MailError::Transient(anyhow::anyhow!(
+                "the SMTP server did not complete the delivery within {:?}",
+                self.timeout
+            )));
+        };
+        match delivery {
             Ok(response) => {
                 tracing::info!(code = %response.code(), "email delivered to the SMTP server");
                 Ok(())
@@ -151,5 +188,42 @@ mod tests {
         .unwrap();
 
         assert!(!format!("{mailer:?}").contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_greets_fails_the_delivery_within_the_timeout() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("smtp://{}", silent.local_addr().unwrap());
+        // Accepts connections and holds them, saying nothing.
+        let held = tokio::spawn(async move {
+            let mut connections = Vec::new();
+            while let Ok((connection, _)) = silent.accept().await {
+                connections.push(connection);
+            }
+        });
+        let mailer = SmtpMailer::from_url(
+            &url,
+            settings(),
+            SmtpOptions {
+                timeout: Duration::from_millis(300),
+                max_connections: 1,
+            },
+        )
+        .unwrap();
+        let welcome = || AccountEmail::Welcome {
+            user: crate::compose::tests::user(None),
+        };
+
+        for _ in 0..2 {
+            let started = std::time::Instant::now();
+            let error = mailer.send(welcome()).await.unwrap_err();
+            assert!(matches!(error, MailError::Transient(_)), "{error:?}");
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+        }
+        held.abort();
     }
 }
