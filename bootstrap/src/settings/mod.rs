@@ -73,7 +73,7 @@ pub struct Settings {
     pub job_poll_interval_ms: u64,
     /// How long succeeded and dead jobs are kept.
     pub job_retention_hours: u64,
-    /// Longest wait for any step of an SMTP delivery.
+    /// Longest an SMTP delivery attempt may take, greeting included.
     pub smtp_timeout_seconds: u64,
     pub log_format: LogFormat,
     /// Limits on the clients' connections and request bodies.
