@@ -19,6 +19,31 @@ fn backend(directory: &std::path::Path) -> Command {
     command
 }
 
+/// A started `backend`, killed when the test ends, even by a failed assertion (a process left
+/// running would outlive the test run).
+struct Running(Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Reads stdout until the "Serving on" line and returns the base URL.
 fn wait_for_url(child: &mut Child) -> String {
     let stdout = child.stdout.take().expect("piped stdout");
@@ -80,6 +105,7 @@ fn the_server_starts_on_the_defaults_serves_and_stops_cleanly_on_sigterm() {
         .env("ADMIN_EMAIL", "admin@example.com")
         .env("ADMIN_PASSWORD", "admin-password-123")
         .spawn()
+        .map(Running)
         .unwrap();
 
     let url = wait_for_url(&mut child);
@@ -193,6 +219,7 @@ fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
     let mut server = backend(directory.path())
         .env("JOB_WORKERS", "0")
         .spawn()
+        .map(Running)
         .unwrap();
     let url = wait_for_url(&mut server);
     let registered = http_post_json(
@@ -217,6 +244,7 @@ fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
         .arg("worker")
         .env("METRICS_ADDR", metrics.to_string())
         .spawn()
+        .map(Running)
         .unwrap();
     let started = Instant::now();
     while outbox_messages(directory.path()) == 0 {
@@ -267,6 +295,7 @@ fn in_json_mode_every_line_the_process_writes_is_a_json_object() {
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .spawn()
+        .map(Running)
         .unwrap();
     let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut lines = stdout.lines().map(|line| line.expect("readable stdout"));
@@ -335,6 +364,7 @@ fn spans_are_exported_over_otlp_with_the_trace_of_the_traceparent() {
         .env("OTEL_SERVICE_NAME", "backend-under-test")
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .spawn()
+        .map(Running)
         .unwrap();
     let url = wait_for_url(&mut child);
 
@@ -402,6 +432,7 @@ fn a_collector_that_never_answers_slows_no_request_and_holds_no_stop_for_long() 
         .env("OTEL_BSP_SCHEDULE_DELAY", "10")
         .env("OTEL_BSP_MAX_QUEUE_SIZE", "64")
         .spawn()
+        .map(Running)
         .unwrap();
     let url = wait_for_url(&mut child);
 
