@@ -34,14 +34,20 @@ impl TraceParent {
     /// recommends) and a random parent id.
     #[must_use]
     pub fn generate() -> Self {
-        let trace_id = uuid::Uuid::new_v4().into_bytes();
-        let mut parent_id = [0; 8];
-        parent_id.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[8..]);
-        // The variant bits of a v4 UUID make byte 8 non-zero: never the all-zero id.
         Self {
-            trace_id,
-            parent_id,
+            trace_id: uuid::Uuid::new_v4().into_bytes(),
+            parent_id: random_span_id(),
             sampled: true,
+        }
+    }
+
+    /// The same trace and sampling, with a new random span as the parent: what a span that
+    /// continues this one hands on.
+    #[must_use]
+    pub fn child(&self) -> Self {
+        Self {
+            parent_id: random_span_id(),
+            ..*self
         }
     }
 
@@ -122,6 +128,14 @@ impl FromStr for TraceParent {
         )
         .ok_or(InvalidTraceParent)
     }
+}
+
+/// 8 random bytes from the second half of a v4 UUID, whose variant bits make the first of
+/// them non-zero: never the all-zero id.
+fn random_span_id() -> [u8; 8] {
+    let mut id = [0; 8];
+    id.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[8..]);
+    id
 }
 
 fn is_lower_hex(text: &str) -> bool {
@@ -209,5 +223,8 @@ mod tests {
         assert_ne!(first.trace_id(), second.trace_id());
         assert!(first.sampled());
         assert_eq!(first.to_string().parse(), Ok(first));
+        let child = first.child();
+        assert_eq!(child.trace_id(), first.trace_id());
+        assert_ne!(child.parent_id(), first.parent_id());
     }
 }

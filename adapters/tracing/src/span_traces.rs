@@ -40,11 +40,9 @@ impl TraceContext for SpanTraces {
         if let Some(exported) = exported_trace(&span) {
             return exported;
         }
-        // This span's own id stands in as the parent of what it starts.
-        let own_id = TraceParent::generate().parent_id();
-        let trace = parent
-            .and_then(|parent| TraceParent::new(parent.trace_id(), own_id, parent.sampled()))
-            .unwrap_or_else(TraceParent::generate);
+        // A new trace's random parent id, or a random id of this span's own under a parent,
+        // stands in as the parent of what this span starts.
+        let trace = parent.map_or_else(TraceParent::generate, |parent| parent.child());
         span.with_subscriber(|(id, dispatch)| {
             if let Some(data) = dispatch
                 .downcast_ref::<Registry>()

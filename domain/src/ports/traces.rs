@@ -15,13 +15,13 @@ pub trait TraceContext: Send + Sync + 'static {
     fn current(&self) -> Option<TraceParent>;
 }
 
-/// Continues the parent's trace id (or starts a random one) and remembers nothing.
+/// Continues the parent's trace (or starts a random one) and remembers nothing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoTraces;
 
 impl TraceContext for NoTraces {
     fn continue_trace(&self, parent: Option<TraceParent>) -> TraceParent {
-        parent.unwrap_or_else(TraceParent::generate)
+        parent.map_or_else(TraceParent::generate, |parent| parent.child())
     }
 
     fn current(&self) -> Option<TraceParent> {
