@@ -24,18 +24,21 @@ impl Write for Captured {
     }
 }
 
-/// Installs the capturing JSON subscriber, as production's, once.
+/// Installs production's JSON subscriber, writing into the capture, once.
 fn captured() -> &'static Captured {
     static CAPTURED: OnceLock<Captured> = OnceLock::new();
     CAPTURED.get_or_init(|| {
         let captured = Captured::default();
         let writer = captured.clone();
-        tracing_subscriber::fmt()
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_writer(move || writer.clone())
-            .init();
+        let installed = adapter_tracing::install_writing_to(
+            &adapter_tracing::TracingConfig {
+                format: adapter_tracing::LogFormat::Json,
+                otlp: None,
+            },
+            move || writer.clone(),
+        )
+        .expect("no exporter to build");
+        drop(installed);
         captured
     })
 }

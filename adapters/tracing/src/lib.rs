@@ -19,6 +19,7 @@ pub use span_traces::SpanTraces;
 
 use tracing::Level;
 use tracing_subscriber::filter::{DynFilterFn, EnvFilter};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{Layer as _, Registry};
@@ -71,13 +72,26 @@ impl std::fmt::Debug for TracingGuard {
 /// # Errors
 /// The exporter could not be built (an invalid endpoint).
 pub fn install(config: &TracingConfig) -> anyhow::Result<TracingGuard> {
+    install_writing_to(config, std::io::stdout)
+}
+
+/// [`install`], with the log lines written to `writer` instead of standard output (tests
+/// read the lines the service writes).
+///
+/// # Errors
+/// The exporter could not be built (an invalid endpoint).
+pub fn install_writing_to<W>(config: &TracingConfig, writer: W) -> anyhow::Result<TracingGuard>
+where
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
     if tracing::dispatcher::has_been_set() {
         return Ok(TracingGuard { exporter: None });
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt::layer().with_writer(writer);
     let logs = match config.format {
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer()
+        LogFormat::Pretty => logs.compact().boxed(),
+        LogFormat::Json => logs
             .json()
             .flatten_event(true)
             .with_current_span(false)

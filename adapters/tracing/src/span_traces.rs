@@ -21,6 +21,11 @@ pub struct SpanTraces;
 impl TraceContext for SpanTraces {
     fn continue_trace(&self, parent: Option<TraceParent>) -> TraceParent {
         let span = Span::current();
+        // A span no layer takes (the log filter leaves requests out, and export is off):
+        // nothing to export and nowhere to remember, so no subscriber lookups per request.
+        if span.is_disabled() {
+            return parent.map_or_else(TraceParent::generate, |parent| parent.child());
+        }
         if let Some(parent) = parent {
             // Fails when export is off (no OpenTelemetry layer): the local path below.
             let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(
