@@ -25,7 +25,7 @@ binary="$PWD/target/instructions${commit:+-$commit}/release/backend"
   CARGO_TARGET_DIR="$(dirname "$(dirname "$binary")")" cargo build --release -q)
 port=4201
 APP_ENV=test PORT=$port DATABASE_URL="sqlite://$state/app.db" DATA_DIR="$state" \
-  MAIL_OUTBOX_DIR="$state/outbox" RUST_LOG=warn JOB_WORKERS=1 \
+  MAIL_OUTBOX_DIR="$state/outbox" RUST_LOG=warn JOB_WORKERS="${JOB_WORKERS:-0}" \
   RATE_LIMIT_MAX=100000000 AUTH_RATE_LIMIT_MAX=100000000 \
   JWT_SECRET="instructions-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" \
   valgrind --tool=callgrind --instr-atstart=yes --callgrind-out-file="$state/callgrind.%p" \

@@ -10,8 +10,7 @@ use application::{
 use domain::ports::{RateLimiter, RatePolicy, Telemetry, TraceContext};
 use ipnet::IpNet;
 use poem::endpoint::make_sync;
-use poem::middleware::CatchPanic;
-use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get};
+use poem::{Endpoint, EndpointExt, Response, get};
 use poem_openapi::OpenApiService;
 
 use crate::api::accounts::AccountsApi;
@@ -21,14 +20,17 @@ use crate::api::jobs::JobsApi;
 use crate::api::posts::PostsApi;
 use crate::api::users::UsersApi;
 use crate::client_ip::TrustedProxies;
-use crate::errors::{ErrorBody, error_response};
+use crate::errors::error_response;
 use crate::middleware::body_limit::BodyLimit;
 use crate::middleware::compression::Compression;
 use crate::middleware::cors::{Cors, CorsPolicy};
+use crate::middleware::data::Data;
 use crate::middleware::rate_limit::RateLimit;
+use crate::middleware::recover::Recover;
 use crate::middleware::request_log::RequestLog;
 use crate::middleware::routes::RouteTable;
 use crate::middleware::security_headers::SecurityHeaders;
+use crate::mount::Mount;
 use crate::realtime::{Realtime, SOCKET_IO_PATH};
 
 const DOCS_PATH: &str = "/docs";
@@ -110,11 +112,11 @@ pub struct Services {
     pub realtime: Realtime,
 }
 
-/// The whole HTTP application. Outermost first: request log (id, span, JSON errors, log
-/// line) → security headers → CORS → rate limits → compression → panic catcher → `Allow`
-/// on 405s → JSON error conversion → body limit → routes. socket.io (`/socket.io/*`) sits beside the body
-/// limit, not under it: engine.io enforces its own payload limit, and polling bodies may
-/// batch several messages.
+/// The whole HTTP application. Outermost first: request log (id, span, log line, metrics,
+/// `Allow` on 405s) → security headers → CORS → rate limits → compression → errors and
+/// panics to JSON responses → the authenticator as request data → routes → body limit.
+/// socket.io (`/socket.io/*`) sits beside the body limit, not under it: engine.io enforces
+/// its own payload limit, and polling bodies may batch several messages.
 pub(crate) fn router(
     services: Services,
     config: &HttpConfig,
@@ -151,46 +153,55 @@ pub(crate) fn router(
         &[SOCKET_IO_PATH],
     );
 
-    let mut api_routes = Route::new()
-        .at(SPEC_PATH, get(fixed_body("application/json", document)))
-        .at(DOCS_PATH, get(fixed_body("text/html; charset=utf-8", docs)));
+    let mut fixed = vec![
+        (
+            SPEC_PATH,
+            get(fixed_body("application/json", document))
+                .with(body_limit)
+                .boxed(),
+        ),
+        (
+            DOCS_PATH,
+            get(fixed_body("text/html; charset=utf-8", docs))
+                .with(body_limit)
+                .boxed(),
+        ),
+    ];
     if let Some(render) = &config.metrics {
-        api_routes = api_routes.at(METRICS_PATH, get(loopback_metrics(Arc::clone(render))));
+        fixed.push((
+            METRICS_PATH,
+            get(loopback_metrics(Arc::clone(render)))
+                .with(body_limit)
+                .boxed(),
+        ));
     }
-    let api_routes = api_routes.nest("/", api).with(body_limit);
 
-    Route::new()
-        // Not stripped: socketioxide routes on the full path.
-        .nest_no_strip(SOCKET_IO_PATH, services.realtime.endpoint())
-        .nest("/", api_routes)
-        .data(services.authenticator)
-        .catch_all_error(|error| async move { error_response(&error) })
-        .with(allowed.clone())
-        .with(CatchPanic::new().with_handler(|_| {
-            let (status, body) = (
-                poem::http::StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorBody::internal(&anyhow::anyhow!("handler panicked")),
-            );
-            (status, body).into_response()
-        }))
-        .with(Compression)
-        .with(RateLimit {
-            limiter: Arc::clone(&config.rate_limits.limiter),
-            global: config.rate_limits.global,
-            auth: config.rate_limits.auth,
-            trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
-            telemetry: Arc::clone(&config.telemetry),
-        })
-        .with(Cors(config.cors.clone()))
-        .with(SecurityHeaders {
-            docs_path: DOCS_PATH,
-        })
-        .with(RequestLog {
-            expose_error_details: config.expose_error_details,
-            telemetry: Arc::clone(&config.telemetry),
-            traces: Arc::clone(&config.traces),
-            routes: allowed,
-        })
+    Mount {
+        prefix: SOCKET_IO_PATH,
+        prefixed: services.realtime.endpoint(),
+        fixed,
+        rest: api.with(body_limit),
+    }
+    .with(Data(services.authenticator))
+    .with(Recover)
+    .with(Compression)
+    .with(RateLimit {
+        limiter: Arc::clone(&config.rate_limits.limiter),
+        global: config.rate_limits.global,
+        auth: config.rate_limits.auth,
+        trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
+        telemetry: Arc::clone(&config.telemetry),
+    })
+    .with(Cors(config.cors.clone()))
+    .with(SecurityHeaders {
+        docs_path: DOCS_PATH,
+    })
+    .with(RequestLog {
+        expose_error_details: config.expose_error_details,
+        telemetry: Arc::clone(&config.telemetry),
+        traces: Arc::clone(&config.traces),
+        routes: allowed,
+    })
 }
 
 /// An endpoint that answers every request with `body`. The body is shared, not copied per

@@ -14,6 +14,7 @@ mod client_ip;
 mod errors;
 mod json;
 mod middleware;
+mod mount;
 mod openapi;
 mod realtime;
 mod request_context;

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike as _, SecondsFormat, Timelike as _, Utc};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use serde_json::Value;
@@ -45,9 +45,41 @@ impl Type for Timestamp {
 
 impl ToJSON for Timestamp {
     fn to_json(&self) -> Option<Value> {
-        Some(Value::String(
-            self.0.to_rfc3339_opts(SecondsFormat::Millis, true),
-        ))
+        Some(Value::String(self.to_string()))
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    /// Written by hand for the years 0 to 9999 (chrono's formatter costs more than the rest
+    /// of a `GET /health`); chrono's own writing for any other year and for leap seconds.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (date, time) = (self.0.date_naive(), self.0.time());
+        let (Ok(year), true) = (
+            u32::try_from(date.year()),
+            time.nanosecond() < 1_000_000_000,
+        ) else {
+            return formatter.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true));
+        };
+        if year > 9999 {
+            return formatter.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true));
+        }
+        let mut text = *b"0000-00-00T00:00:00.000Z";
+        let fields = [
+            (0, 4, year),
+            (5, 2, date.month()),
+            (8, 2, date.day()),
+            (11, 2, time.hour()),
+            (14, 2, time.minute()),
+            (17, 2, time.second()),
+            (20, 3, time.nanosecond() / 1_000_000),
+        ];
+        for (start, width, mut value) in fields {
+            for digit in text[start..start + width].iter_mut().rev() {
+                *digit = b'0' + u8::try_from(value % 10).unwrap_or(0);
+                value /= 10;
+            }
+        }
+        formatter.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
     }
 }
 
@@ -76,5 +108,31 @@ mod tests {
             Timestamp(instant).to_json(),
             Some(Value::String("2026-11-24T15:38:12.123Z".to_owned()))
         );
+    }
+
+    #[test]
+    fn the_hand_written_form_is_chronos_for_every_year_and_leap_seconds() {
+        let chrono = |instant: DateTime<Utc>| instant.to_rfc3339_opts(SecondsFormat::Millis, true);
+        // Every day of several years, at a time that moves through hours, minutes, seconds
+        // and milliseconds; then the edges of the range written by hand, and past them.
+        let start = Utc.with_ymd_and_hms(1999, 12, 31, 0, 0, 0).unwrap();
+        for day in 0..4000 {
+            let instant = start
+                + chrono::Duration::days(day)
+                + chrono::Duration::milliseconds(day * 37_003_217 % 86_400_000);
+            assert_eq!(Timestamp(instant).to_string(), chrono(instant));
+        }
+        for (year, month, day) in [(0, 1, 1), (9999, 12, 31), (-1, 6, 1), (10_000, 1, 1)] {
+            let instant = Utc.with_ymd_and_hms(year, month, day, 23, 59, 59).unwrap()
+                + chrono::Duration::milliseconds(999);
+            assert_eq!(Timestamp(instant).to_string(), chrono(instant));
+        }
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_milli_opt(23, 59, 59, 1_500)
+            .unwrap()
+            .and_utc();
+        assert_eq!(Timestamp(leap).to_string(), chrono(leap));
+        assert_eq!(Timestamp(leap).to_string(), "2016-12-31T23:59:60.500Z");
     }
 }

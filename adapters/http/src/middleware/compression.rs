@@ -110,18 +110,23 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 /// Brotli if accepted, else gzip if accepted (q=0 means refused).
 fn preferred_algorithm(accept_encoding: &str) -> Option<CompressionAlgo> {
-    let accepted = |name: &str| {
-        accept_encoding.split(',').any(|item| {
-            let mut parts = item.trim().split(';');
-            let coding = parts.next().unwrap_or("").trim();
-            let refused =
-                parts.any(|param| matches!(param.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
-            coding.eq_ignore_ascii_case(name) && !refused
-        })
-    };
-    if accepted("br") {
+    // One pass; the parameters of codings other than these two are never looked at.
+    let (mut brotli, mut gzip) = (false, false);
+    for item in accept_encoding.split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let slot = if coding.eq_ignore_ascii_case("br") {
+            &mut brotli
+        } else if coding.eq_ignore_ascii_case("gzip") {
+            &mut gzip
+        } else {
+            continue;
+        };
+        *slot |= !parts.any(|param| matches!(param.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+    }
+    if brotli {
         Some(CompressionAlgo::BR)
-    } else if accepted("gzip") {
+    } else if gzip {
         Some(CompressionAlgo::GZIP)
     } else {
         None

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use domain::ports::{RateDecision, RateLimiter, RatePolicy, Telemetry};
-use poem::http::{HeaderValue, StatusCode};
+use poem::http::{HeaderName, HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
 use crate::client_ip::TrustedProxies;
@@ -15,6 +15,13 @@ use crate::errors::ErrorBody;
 
 const API_PREFIX: &str = "/api/v1/";
 const AUTH_PREFIX: &str = "/api/v1/auth/";
+
+// Header names as constants: inserting by `&str` parses and validates the name each time.
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+const RETRY_AFTER: HeaderName = poem::http::header::RETRY_AFTER;
 
 /// See the module documentation.
 #[derive(Clone)]
@@ -95,7 +102,7 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
                 .into_response();
             response
                 .headers_mut()
-                .insert("retry-after", header_number(decision.reset_after.as_secs()));
+                .insert(RETRY_AFTER, header_number(decision.reset_after.as_secs()));
             response
         };
         add_headers(&mut response, decision, policy);
@@ -108,15 +115,15 @@ fn add_headers(response: &mut Response, decision: RateDecision, policy: RatePoli
     if let Ok(value) =
         HeaderValue::from_str(&format!("{};w={}", policy.limit, policy.window.as_secs()))
     {
-        headers.insert("ratelimit-policy", value);
+        headers.insert(RATELIMIT_POLICY, value);
     }
-    headers.insert("ratelimit-limit", header_number(u64::from(decision.limit)));
+    headers.insert(RATELIMIT_LIMIT, header_number(u64::from(decision.limit)));
     headers.insert(
-        "ratelimit-remaining",
+        RATELIMIT_REMAINING,
         header_number(u64::from(decision.remaining)),
     );
     headers.insert(
-        "ratelimit-reset",
+        RATELIMIT_RESET,
         header_number(decision.reset_after.as_secs()),
     );
 }

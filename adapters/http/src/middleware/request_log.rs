@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use poem::http::{HeaderValue, Method};
+use poem::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use tracing::Instrument as _;
 
@@ -19,8 +19,9 @@ use crate::errors::error_response;
 use crate::middleware::routes::RouteTable;
 use crate::request_context::RequestContext;
 
-pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
-const TRACEPARENT_HEADER: &str = "traceparent";
+/// Header names as constants: looking one up by `&str` parses and validates it first.
+pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+const TRACEPARENT_HEADER: HeaderName = HeaderName::from_static("traceparent");
 
 /// The status recorded for a request whose client went away before the answer
 /// (nginx's "client closed request").
@@ -55,14 +56,16 @@ pub(crate) struct RequestLogEndpoint<E> {
 /// A request being served, for its metrics: answered, or dropped when the client left.
 struct InFlight<'a> {
     telemetry: &'a dyn Telemetry,
-    method: &'a str,
+    method: &'static str,
     route: &'a str,
     started: Instant,
     status: u16,
+    /// Measured when the answer is logged; measured at drop for a client that left.
+    seconds: Option<f64>,
 }
 
 impl<'a> InFlight<'a> {
-    fn start(telemetry: &'a dyn Telemetry, method: &'a str, route: &'a str) -> Self {
+    fn start(telemetry: &'a dyn Telemetry, method: &'static str, route: &'a str) -> Self {
         telemetry.http_request_started();
         Self {
             telemetry,
@@ -70,6 +73,7 @@ impl<'a> InFlight<'a> {
             route,
             started: Instant::now(),
             status: CLIENT_CLOSED_REQUEST,
+            seconds: None,
         }
     }
 }
@@ -80,7 +84,9 @@ impl Drop for InFlight<'_> {
             method: self.method,
             route: self.route,
             status: self.status,
-            seconds: self.started.elapsed().as_secs_f64(),
+            seconds: self
+                .seconds
+                .unwrap_or_else(|| self.started.elapsed().as_secs_f64()),
         });
     }
 }
@@ -88,37 +94,42 @@ impl Drop for InFlight<'_> {
 impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
     type Output = Response;
 
-    async fn call(&self, request: Request) -> poem::Result<Response> {
-        let started = Instant::now();
+    // Not an `async fn` (see `middleware/mod.rs`): its future would hold the request too.
+    fn call(&self, request: Request) -> impl Future<Output = poem::Result<Response>> + Send {
         let request_id = request
             .headers()
-            .get(REQUEST_ID_HEADER)
+            .get(&REQUEST_ID_HEADER)
             .and_then(|value| value.to_str().ok())
             .filter(|id| is_sane_request_id(id))
             .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
         let parent = request
             .headers()
-            .get(TRACEPARENT_HEADER)
+            .get(&TRACEPARENT_HEADER)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<TraceParent>().ok());
         let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let route = self.config.routes.template(&path);
-        let mut in_flight = InFlight::start(&*self.config.telemetry, method_label(&method), route);
+        // A clone of the URI shares its bytes (no copy of the path).
+        let uri = request.uri().clone();
+        let route = self.config.routes.lookup(uri.path());
+        let mut in_flight = InFlight::start(
+            &*self.config.telemetry,
+            method_label(&method),
+            route.template,
+        );
         let context = Arc::new(RequestContext::new(
-            request_id.clone(),
+            request_id,
             self.config.expose_error_details,
         ));
         let span = tracing::info_span!(
             "request",
             trace_id = tracing::field::Empty,
-            request_id = %request_id,
+            request_id = %context.request_id,
             %method,
-            %path,
-            otel.name = %format_args!("{method} {route}"),
+            path = %uri.path(),
+            otel.name = %format_args!("{method} {}", route.template),
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
-            http.route = route,
+            http.route = route.template,
             http.response.status_code = tracing::field::Empty,
         );
         let trace_id = span
@@ -127,65 +138,76 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         span.record("trace_id", trace_id.as_str());
 
         // The rest of the stack is one large future (every layer's state nested inline):
-        // boxed here, once, it is not copied again each time the futures around it move
-        // (memcpy was 10 % of the CPU of `GET /health` before).
-        let inner = Box::pin(self.inner.call(request));
-        let served = Arc::clone(&context).scope(async {
-            match inner.await {
-                Ok(output) => output.into_response(),
-                Err(error) => error_response(&error),
-            }
-        });
-        let mut response = served.instrument(span.clone()).await;
+        // boxed here, once, it is not copied again each time the futures around it move.
+        // Written into the box in place: `Box::pin` would build it on the stack and copy
+        // all of it (see `middleware/mod.rs`).
+        let inner = Box::into_pin(Box::write(Box::new_uninit(), self.inner.call(request)));
+        let served = Arc::clone(&context)
+            .scope(async move {
+                match inner.await {
+                    Ok(output) => output.into_response(),
+                    Err(error) => error_response(&error),
+                }
+            })
+            .instrument(span.clone());
+        async move {
+            let mut response = served.await;
 
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            if let Ok(value) = HeaderValue::from_str(&context.request_id) {
+                response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            if response.status() == StatusCode::METHOD_NOT_ALLOWED
+                && let Some(allow) = route.allow
+            {
+                response.headers_mut().insert(header::ALLOW, allow.clone());
+            }
+            let status = response.status().as_u16();
+            in_flight.status = status;
+            span.record("http.response.status_code", status);
+            if response.status().is_server_error() {
+                span.record("otel.status_code", "ERROR");
+            }
+            let seconds = in_flight.started.elapsed().as_secs_f64();
+            in_flight.seconds = Some(seconds);
+            let latency_ms = seconds * 1000.0;
+            let user_id = context.user_id().map(|id| id.to_string());
+            span.in_scope(|| {
+                tracing::info!(
+                    target: "http",
+                    %method,
+                    path = %uri.path(),
+                    status,
+                    latency_ms,
+                    request_id = %context.request_id,
+                    trace_id = %trace_id,
+                    user_id = user_id.as_deref().unwrap_or("-"),
+                    "request served"
+                );
+            });
+            drop(in_flight);
+            Ok(response)
         }
-        let status = response.status().as_u16();
-        in_flight.status = status;
-        span.record("http.response.status_code", status);
-        if response.status().is_server_error() {
-            span.record("otel.status_code", "ERROR");
-        }
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let user_id = context.user_id().map(|id| id.to_string());
-        span.in_scope(|| {
-            tracing::info!(
-                target: "http",
-                %method,
-                %path,
-                status,
-                latency_ms,
-                request_id = %request_id,
-                trace_id = %trace_id,
-                user_id = user_id.as_deref().unwrap_or("-"),
-                "request served"
-            );
-        });
-        drop(in_flight);
-        Ok(response)
     }
 }
 
 /// The method as a metrics label: the standard ones by name, any other as `_OTHER`
 /// (OpenTelemetry's convention), so that clients cannot grow the series without bound.
-fn method_label(method: &Method) -> &str {
-    const KNOWN: [Method; 9] = [
-        Method::GET,
-        Method::HEAD,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::PATCH,
-        Method::OPTIONS,
-        Method::TRACE,
-        Method::CONNECT,
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::TRACE, "TRACE"),
+        (Method::CONNECT, "CONNECT"),
     ];
-    if KNOWN.contains(method) {
-        method.as_str()
-    } else {
-        "_OTHER"
-    }
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("_OTHER", |(_, label)| label)
 }
 
 /// An incoming id is echoed only if it is short and made of safe characters, so that

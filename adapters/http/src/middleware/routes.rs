@@ -1,11 +1,11 @@
 //! The route table (every path template the service answers, from the same table the
-//! document is built from): `Allow` on every 405 (RFC 9110, section 15.5.6), and the route
-//! template a request's metrics are labelled with.
+//! document is built from): the `Allow` value of every 405 (RFC 9110, section 15.5.6), and
+//! the route template a request's metrics are labelled with. The request log looks each
+//! request up once, for both.
 
 use std::sync::Arc;
 
-use poem::http::{HeaderValue, StatusCode, header};
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use poem::http::HeaderValue;
 
 /// A path template's segment.
 #[derive(Debug, PartialEq, Eq)]
@@ -18,6 +18,9 @@ enum Segment {
 /// The label of every path no template matches: one value, so that scanners and typos
 /// cannot grow the metrics without bound.
 pub(crate) const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// More segments than any template has: a longer path matches nothing.
+const MAX_SEGMENTS: usize = 8;
 
 /// One routed path template.
 #[derive(Debug)]
@@ -50,9 +53,14 @@ impl RouteTable {
                 methods.dedup();
                 let allow = HeaderValue::from_str(&methods.join(", "))
                     .expect("method names are header-safe");
+                let segments = segments(&template);
+                assert!(
+                    segments.len() <= MAX_SEGMENTS,
+                    "{template} has more than {MAX_SEGMENTS} segments"
+                );
                 Route {
-                    segments: segments(&template),
                     template,
+                    segments,
                     allow,
                 }
             })
@@ -63,16 +71,22 @@ impl RouteTable {
         }
     }
 
-    /// The route serving `path`. Runs for every request (its metrics label): no allocation.
+    /// The route serving `path`. Runs for every request (its metrics label): the path is
+    /// split once, onto the stack, and no allocation is made.
     fn route(&self, path: &str) -> Option<&Route> {
-        let path = path.trim_start_matches('/');
-        let count = path.split('/').count();
+        let mut parts = [""; MAX_SEGMENTS];
+        let mut count = 0;
+        for part in path.trim_start_matches('/').split('/') {
+            *parts.get_mut(count)? = part;
+            count += 1;
+        }
+        let parts = &parts[..count];
         self.routes.iter().find(|route| {
             route.segments.len() == count
                 && route
                     .segments
                     .iter()
-                    .zip(path.split('/'))
+                    .zip(parts)
                     .all(|(segment, part)| match segment {
                         Segment::Literal(literal) => literal == part,
                         Segment::Parameter => !part.is_empty(),
@@ -80,22 +94,50 @@ impl RouteTable {
         })
     }
 
+    #[cfg(test)]
     fn allow(&self, path: &str) -> Option<&HeaderValue> {
-        self.route(path).map(|route| &route.allow)
+        self.lookup(path).allow
     }
 
-    /// The template `path` is served by (`/api/v1/users/{id}`), or [`UNMATCHED_ROUTE`].
-    pub(crate) fn template<'a>(&'a self, path: &str) -> &'a str {
+    #[cfg(test)]
+    fn template<'a>(&'a self, path: &str) -> &'a str {
+        self.lookup(path).template
+    }
+
+    /// What the table knows of `path`: its template and its `Allow` value.
+    pub(crate) fn lookup<'a>(&'a self, path: &str) -> RouteMatch<'a> {
         if let Some(prefix) = self
             .prefixes
             .iter()
             .find(|prefix| path.starts_with(**prefix))
         {
-            return prefix;
+            return RouteMatch {
+                template: prefix,
+                allow: None,
+            };
         }
-        self.route(path)
-            .map_or(UNMATCHED_ROUTE, |route| route.template.as_str())
+        self.route(path).map_or(
+            RouteMatch {
+                template: UNMATCHED_ROUTE,
+                allow: None,
+            },
+            |route| RouteMatch {
+                template: &route.template,
+                allow: Some(&route.allow),
+            },
+        )
     }
+}
+
+/// A path looked up in the [`RouteTable`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RouteMatch<'a> {
+    /// The template the path is served by (`/api/v1/users/{id}`), or [`UNMATCHED_ROUTE`]
+    /// (metrics label).
+    pub(crate) template: &'a str,
+    /// The methods the template answers (`Allow` on a 405); `None` for unmatched paths and
+    /// the prefixes served whole.
+    pub(crate) allow: Option<&'a HeaderValue>,
 }
 
 fn segments(template: &str) -> Vec<Segment> {
@@ -110,37 +152,6 @@ fn segments(template: &str) -> Vec<Segment> {
             }
         })
         .collect()
-}
-
-impl<E: Endpoint> Middleware<E> for RouteTable {
-    type Output = AllowEndpoint<E>;
-
-    fn transform(&self, inner: E) -> Self::Output {
-        AllowEndpoint {
-            inner,
-            methods: self.clone(),
-        }
-    }
-}
-
-pub(crate) struct AllowEndpoint<E> {
-    inner: E,
-    methods: RouteTable,
-}
-
-impl<E: Endpoint> Endpoint for AllowEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, request: Request) -> poem::Result<Response> {
-        let path = request.uri().path().to_owned();
-        let mut response = self.inner.call(request).await?.into_response();
-        if response.status() == StatusCode::METHOD_NOT_ALLOWED
-            && let Some(allow) = self.methods.allow(&path)
-        {
-            response.headers_mut().insert(header::ALLOW, allow.clone());
-        }
-        Ok(response)
-    }
 }
 
 #[cfg(test)]
@@ -178,6 +189,10 @@ mod tests {
         );
         assert_eq!(table.template("/wp-admin/install.php"), UNMATCHED_ROUTE);
         assert_eq!(table.template("/api/v1/users/1/2"), UNMATCHED_ROUTE);
+        assert_eq!(
+            table.template("/api/v1/users/1/2/3/4/5/6/7/8/9"),
+            UNMATCHED_ROUTE
+        );
     }
 
     #[test]

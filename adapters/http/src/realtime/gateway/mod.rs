@@ -268,7 +268,7 @@ fn request_id(socket: &SocketRef) -> &str {
     socket
         .req_parts()
         .headers
-        .get(REQUEST_ID_HEADER)
+        .get(&REQUEST_ID_HEADER)
         .and_then(|value| value.to_str().ok())
         .unwrap_or("-")
 }
