@@ -6,6 +6,10 @@
 #
 #   bash bench/instructions.sh [N] [COMMIT]   # default: 2000 requests, the working tree
 #
+# ACCEPT_ENCODING=gzip sends `Accept-Encoding: gzip` with every request, as the load kit does
+# (the responses are too small to compress, but the decision is made). Job workers are off
+# (JOB_WORKERS=0 unless set), so their polling is not counted.
+#
 # With COMMIT, that commit is built in a worktree under bench/state/ab (as bench/ab.sh does).
 # Prints one line per endpoint (`/health`, `/users/{id}` with a JWT). The profile of each is
 # kept under bench/state/instructions/ for `callgrind_annotate`.
@@ -39,10 +43,11 @@ curl -sf "localhost:$port/api/v1/auth/register" -H 'content-type: application/js
 token=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['accessToken'])" "$state/session.json")
 id=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['user']['id'])" "$state/session.json")
 
+encoding="${ACCEPT_ENCODING:+Accept-Encoding: $ACCEPT_ENCODING}"
 measure() { # name path [header]
-  python3 bench/sequential.py "$port" "$2" 200 "${3:-}"      # warm-up
+  python3 bench/sequential.py "$port" "$2" 200 "${3:-}" "$encoding"     # warm-up
   callgrind_control --zero "$server" >/dev/null 2>&1
-  python3 bench/sequential.py "$port" "$2" "$requests" "${3:-}"
+  python3 bench/sequential.py "$port" "$2" "$requests" "${3:-}" "$encoding"
   callgrind_control --dump="$1" "$server" >/dev/null 2>&1
   local dump total
   dump=$(ls -t "$state"/callgrind.* | head -n 1)

@@ -1,12 +1,16 @@
-"""Sends N GET requests one after another over one keep-alive connection (for callgrind)."""
+"""Sends N GET requests one after another over one keep-alive connection (for callgrind).
+
+    python3 bench/sequential.py PORT PATH N ["Name: value" ...]
+"""
 import http.client
 import sys
 
 port, path, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 headers = {}
-if len(sys.argv) > 4 and sys.argv[4]:
-    name, value = sys.argv[4].split(": ", 1)
-    headers[name] = value
+for header in sys.argv[4:]:
+    if header:
+        name, value = header.split(": ", 1)
+        headers[name] = value
 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 for _ in range(count):
     connection.request("GET", path, headers=headers)

@@ -206,6 +206,10 @@ api_test! {
         let page: serde_json::Value = serde_json::from_str(&plain).expect("JSON inside");
         assert_eq!(page["data"].as_array().map(Vec::len), Some(11));
         assert_eq!(small.header("content-encoding"), None);
+        assert_eq!(small.header("vary"), Some("Accept-Encoding"));
+        let health: serde_json::Value = serde_json::from_slice(&small.body).expect("plain JSON");
+        assert_eq!(health["status"], "healthy");
+        assert_eq!(large.header("vary"), Some("Accept-Encoding"));
         assert_eq!(brotli.header("content-encoding"), Some("br"));
         assert_eq!(identity.header("content-encoding"), None);
         assert!(identity.body.len() > brotli.body.len());

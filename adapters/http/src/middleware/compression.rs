@@ -10,7 +10,10 @@
 
 use std::cell::RefCell;
 
+use bytes::Bytes;
 use flate2::{Compression as Level, Crc, FlushCompress, Status};
+use http_body_util::combinators::BoxBody;
+use hyper::body::Body as _;
 use poem::http::{HeaderValue, header};
 use poem::web::{Compress, CompressionAlgo};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
@@ -53,10 +56,22 @@ impl<E: Endpoint> Endpoint for CompressionEndpoint<E> {
         if response.headers().contains_key(header::CONTENT_ENCODING) || !is_textual(&response) {
             return Ok(response);
         }
-        let body = response.take_body().into_bytes().await?;
         response
             .headers_mut()
             .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        // A body known to be small (a body built from bytes knows its length) is left as it
+        // is, not collected and rebuilt.
+        let body: BoxBody<Bytes, std::io::Error> = response.take_body().into();
+        let known_small = body
+            .size_hint()
+            .exact()
+            .is_some_and(|length| length < MIN_COMPRESSIBLE_BYTES as u64);
+        let body = Body::from(body);
+        if known_small {
+            response.set_body(body);
+            return Ok(response);
+        }
+        let body = body.into_bytes().await?;
         if body.len() < MIN_COMPRESSIBLE_BYTES {
             response.set_body(Body::from(body));
             return Ok(response);

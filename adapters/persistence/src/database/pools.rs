@@ -107,3 +107,34 @@ where
         .build()
         .map_err(|error| DatabaseError::Connect(error.into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Text;
+    use diesel::{QueryableByName, RunQueryDsl as _};
+
+    use super::open_sqlite;
+
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = Text)]
+        compile_options: String,
+    }
+
+    /// `.cargo/config.toml` builds the bundled SQLite with the planner's stability guarantee;
+    /// without it every statement with a bound LIMIT is prepared again at each execution.
+    #[test]
+    fn the_bundled_sqlite_plans_each_statement_once() {
+        let mut connection = open_sqlite(":memory:").unwrap();
+        let options: Vec<CompileOption> =
+            diesel::sql_query("SELECT compile_options FROM pragma_compile_options")
+                .load(&mut connection)
+                .unwrap();
+        assert!(
+            options
+                .iter()
+                .any(|option| option.compile_options == "ENABLE_QPSG"),
+            "SQLite was built without SQLITE_ENABLE_QPSG (LIBSQLITE3_FLAGS in .cargo/config.toml)"
+        );
+    }
+}
