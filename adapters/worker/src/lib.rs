@@ -8,14 +8,17 @@
 //!   a slot that frees up starts its next job without a database round trip), only of the
 //!   kinds its handler runs, each under a lease owned by this runtime. Idle, it waits for
 //!   the repository's hint that jobs were enqueued, or polls every `poll_interval`.
-//! - **Runs** each attempt in its own task, cancelled at 90 % of its lease counted from the
-//!   claim (a job is never run twice at once because its first run outlived its lease). A
-//!   panic is a retryable failure, not a dead worker.
+//! - **Runs** each attempt in its own task, cancelled after `attempt_timeout`. A panic is a
+//!   retryable failure, not a dead worker.
+//! - **Renews** the lease of every job it holds three times per lease (a heartbeat), so a
+//!   job that runs longer than its lease is not claimed again while its worker lives; a
+//!   worker that dies stops renewing, and its jobs are recovered after their lease.
 //! - **Records** successes in batches (one statement for many jobs), failures one by one:
 //!   retried after exponential backoff with jitter, or dead after the last attempt or a
 //!   permanent failure.
-//! - **Maintains** the queue every `maintenance_interval`: jobs whose lease expired (their
-//!   worker died) become runnable again; finished jobs older than `retention` are deleted.
+//! - **Maintains** the queue every `maintenance_interval` (or half a lease, if shorter):
+//!   jobs whose lease expired (their worker died) become runnable again; finished jobs
+//!   older than `retention` are deleted.
 //! - **Stops** gracefully: no new claims; running attempts get a grace period; the ones
 //!   still running after it are cancelled and their jobs, with the prefetched ones,
 //!   released to the queue without counting the attempt. Nothing is lost: a job is
@@ -42,9 +45,11 @@ use self::runtime::Runtime;
 pub struct WorkerConfig {
     /// Attempts running at once (at least 1).
     pub concurrency: usize,
-    /// How long a claim holds. An attempt is cancelled at 90 % of it, counted from the
-    /// claim.
+    /// How long a claim holds without being renewed; a live worker renews it every third
+    /// of it, so this is how long a dead worker's jobs wait before they run again.
     pub lease: Duration,
+    /// The longest an attempt may run before it is cancelled (a retryable failure).
+    pub attempt_timeout: Duration,
     /// How often an idle runtime looks for jobs that other processes enqueued.
     pub poll_interval: Duration,
     /// How often expired leases are recovered and finished jobs pruned.
@@ -55,13 +60,15 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
-    /// Production defaults for `concurrency` workers: 60 s leases, polling every 500 ms,
-    /// maintenance every 10 s, retries from 1 s doubling up to 1 h, 7 days of retention.
+    /// Production defaults for `concurrency` workers: 60 s leases, attempts of at most
+    /// 5 min, polling every 500 ms, maintenance every 10 s, retries from 1 s doubling up to
+    /// 1 h, 7 days of retention.
     #[must_use]
     pub fn with_concurrency(concurrency: usize) -> Self {
         Self {
             concurrency,
             lease: Duration::from_mins(1),
+            attempt_timeout: Duration::from_mins(5),
             poll_interval: Duration::from_millis(500),
             maintenance_interval: Duration::from_secs(10),
             retry: RetryPolicy {

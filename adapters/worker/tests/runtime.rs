@@ -51,6 +51,8 @@ on_both_backends!(
     a_permanent_failure_is_dead_at_once,
     a_panicking_handler_fails_the_attempt_not_the_worker,
     a_job_whose_worker_dies_mid_run_runs_again_after_its_lease,
+    a_job_longer_than_its_lease_runs_once_while_its_worker_lives,
+    an_attempt_past_its_timeout_is_cancelled_and_retried,
     a_stop_lets_running_jobs_finish_within_the_grace_period,
     a_stop_after_the_grace_period_releases_the_running_jobs_and_loses_none,
     finished_jobs_are_pruned_after_the_retention_period,
@@ -58,7 +60,7 @@ on_both_backends!(
 
 /// What the test handler does, by kind: `work` succeeds, `poison` always fails, `fatal`
 /// fails permanently, `panic` panics once, `slow` takes 300 ms, `hang` never finishes its
-/// first attempt.
+/// first attempt, `long` takes 1.5 s.
 #[derive(Default)]
 struct Recorder {
     runs: Mutex<HashMap<JobId, u32>>,
@@ -80,7 +82,7 @@ impl Recorder {
 #[async_trait]
 impl JobHandler for Recorder {
     fn kinds(&self) -> Vec<JobKind> {
-        ["work", "poison", "fatal", "panic", "slow", "hang"]
+        ["work", "poison", "fatal", "panic", "slow", "hang", "long"]
             .into_iter()
             .map(|kind| JobKind::parse(kind).unwrap())
             .collect()
@@ -97,6 +99,10 @@ impl JobHandler for Recorder {
                 Ok(())
             }
             "hang" if run == 1 => std::future::pending().await,
+            "long" => {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -320,9 +326,7 @@ async fn a_panicking_handler_fails_the_attempt_not_the_worker(database: TestData
 async fn a_job_whose_worker_dies_mid_run_runs_again_after_its_lease(database: TestDatabase) {
     let fixture = Fixture::new(database).await;
     let hung = fixture.enqueue("hang", 3).await;
-    // Long enough that the survivor's own success is recorded within its lease even on a
-    // loaded machine (at 500 ms, about one run in eight saw a third attempt): there is no
-    // lease heartbeat yet.
+    // The doomed worker's heartbeat dies with it, so its lease runs out.
     let config = WorkerConfig {
         lease: Duration::from_millis(1500),
         ..fast_config(1)
@@ -344,6 +348,51 @@ async fn a_job_whose_worker_dies_mid_run_runs_again_after_its_lease(database: Te
     );
     assert_eq!(jobs[0].attempts, 2);
     assert_eq!(fixture.recorder.runs_of(hung), 2);
+}
+
+async fn a_job_longer_than_its_lease_runs_once_while_its_worker_lives(database: TestDatabase) {
+    let fixture = Fixture::new(database).await;
+    let long = fixture.enqueue("long", 3).await;
+    // Five leases long; maintenance (recovery of expired leases) runs every 100 ms.
+    let config = WorkerConfig {
+        lease: Duration::from_millis(300),
+        ..fast_config(1)
+    };
+    let first = fixture.start(config);
+    fixture
+        .wait_until("running", |job| job.status == JobStatus::Running)
+        .await;
+    let second = fixture.start(config);
+
+    let jobs = fixture.wait_until("succeeded", succeeded).await;
+    first.shutdown(Duration::from_secs(5)).await;
+    second.shutdown(Duration::from_secs(5)).await;
+
+    assert_eq!(jobs[0].attempts, 1, "never claimed again: {jobs:#?}");
+    assert_eq!(fixture.recorder.runs_of(long), 1);
+}
+
+async fn an_attempt_past_its_timeout_is_cancelled_and_retried(database: TestDatabase) {
+    let fixture = Fixture::new(database).await;
+    let hung = fixture.enqueue("hang", 3).await;
+    let config = WorkerConfig {
+        attempt_timeout: Duration::from_millis(200),
+        ..fast_config(1)
+    };
+
+    let workers = fixture.start(config);
+    let jobs = fixture.wait_until("succeeded", succeeded).await;
+    workers.shutdown(Duration::from_secs(5)).await;
+
+    assert_eq!(jobs[0].attempts, 2);
+    assert_eq!(fixture.recorder.runs_of(hung), 2);
+    assert!(
+        jobs[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|error| error.contains("did not finish within")),
+        "{jobs:#?}"
+    );
 }
 
 async fn a_stop_lets_running_jobs_finish_within_the_grace_period(database: TestDatabase) {

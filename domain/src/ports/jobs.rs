@@ -126,6 +126,20 @@ pub trait JobRepository: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<u64, RepositoryError>;
 
+    /// Extends to `until` the leases of the jobs `owner` still holds (the heartbeat of a
+    /// live worker, so that a job longer than its lease is not claimed again while it
+    /// runs). Returns how many were still held.
+    ///
+    /// # Errors
+    /// `RepositoryError` for storage failures.
+    async fn extend_leases(
+        &self,
+        owner: LeaseOwner,
+        ids: &[JobId],
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError>;
+
     /// Running jobs whose lease expired before `now` (their worker died or hung) become
     /// `failed`, runnable at once, or `dead` when that was their last attempt. Returns how
     /// many.

@@ -180,6 +180,28 @@ impl JobRepository for DieselJobRepository {
         Ok(count(affected))
     }
 
+    #[tracing::instrument(name = "db jobs.extend_leases", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), jobs = ids.len()))]
+    async fn extend_leases(
+        &self,
+        owner: LeaseOwner,
+        ids: &[JobId],
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        let ids = self::ids(ids);
+        let affected = with_connection!(self.database, |connection| {
+            diesel::update(held_by!(owner, &ids))
+                .set((
+                    jobs::locked_until.eq(DbTime(until)),
+                    jobs::updated_at.eq(DbTime(now)),
+                ))
+                .execute(connection)
+                .await
+                .map_err(unexpected)?
+        });
+        Ok(count(affected))
+    }
+
     #[tracing::instrument(name = "db jobs.recover_expired", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn recover_expired(&self, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
         let now = DbTime(now);

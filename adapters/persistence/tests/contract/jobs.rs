@@ -29,6 +29,7 @@ contract!(DieselJobRepository;
     a_failed_attempt_runs_again_at_its_retry_time_and_a_dead_job_never,
     released_jobs_run_again_at_once_without_losing_an_attempt,
     an_expired_lease_makes_the_job_runnable_again_and_fences_off_the_old_worker,
+    only_the_lease_owner_extends_a_lease_and_an_extended_lease_is_not_recovered,
     an_expired_lease_on_the_last_attempt_leaves_the_job_dead,
     a_pending_dedup_key_makes_another_enqueue_a_no_op_until_the_first_finishes,
     a_user_is_stored_with_its_jobs_or_neither_is,
@@ -251,6 +252,47 @@ async fn released_jobs_run_again_at_once_without_losing_an_attempt(
     assert_eq!(released, 1);
     assert_eq!(ids(&again), [id]);
     assert_eq!(again[0].attempts, 1, "the released attempt does not count");
+}
+
+async fn only_the_lease_owner_extends_a_lease_and_an_extended_lease_is_not_recovered(
+    jobs: &DieselJobRepository,
+    _: &Database,
+) {
+    let id = enqueue(jobs, job("work", now())).await;
+    let other = enqueue(jobs, job("work", now())).await;
+    let owner = LeaseOwner::generate();
+    jobs.claim(&claim_at(owner, 1, now())).await.unwrap();
+    let lease = chrono::Duration::from_std(LEASE).unwrap();
+    let later = now() + lease + lease;
+
+    let stranger = jobs
+        .extend_leases(LeaseOwner::generate(), &[id], later, now())
+        .await
+        .unwrap();
+    let extended = jobs
+        .extend_leases(owner, &[id, other], later, now())
+        .await
+        .unwrap();
+
+    assert_eq!(stranger, 0, "another owner cannot extend it");
+    assert_eq!(
+        extended, 1,
+        "only the held job is extended, not the queued one"
+    );
+    assert_eq!(
+        jobs.recover_expired(now() + lease + SECOND).await.unwrap(),
+        0,
+        "past the first lease, the extended one still holds"
+    );
+    assert_eq!(jobs.recover_expired(later + SECOND).await.unwrap(), 1);
+    assert_eq!(
+        jobs.extend_leases(owner, &[id], later + lease, later + SECOND)
+            .await
+            .unwrap(),
+        0,
+        "an expired and recovered lease cannot be revived"
+    );
+    assert_eq!(find(jobs, other).await.status, JobStatus::Queued);
 }
 
 async fn an_expired_lease_makes_the_job_runnable_again_and_fences_off_the_old_worker(

@@ -1,5 +1,5 @@
 //! One attempt at a job: in a span that continues the trace of the request that enqueued
-//! it, bounded by its lease, its outcome counted and handed to the bookkeeping.
+//! it, bounded by the attempt timeout, its outcome counted and handed to the bookkeeping.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use tracing::Instrument as _;
 use super::Runtime;
 
 impl Runtime {
-    /// One attempt at `job`, cancelled after `limit` (before its lease ends), holding one
+    /// One attempt at `job`, cancelled after `limit` (the attempt timeout), holding one
     /// of the runtime's slots until its outcome is handed over. Its span continues the
     /// trace of the request that enqueued the job.
     pub(super) async fn attempt(

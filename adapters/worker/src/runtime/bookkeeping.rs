@@ -134,6 +134,33 @@ impl Runtime {
         }
     }
 
+    /// Renews the lease of every held job (running or waiting for a slot) three times per
+    /// lease, so that a job that runs longer than its lease is not claimed by another
+    /// worker while this one is alive. A worker that dies stops renewing, and its jobs are
+    /// recovered once their lease runs out. A failed renewal is retried at the next beat;
+    /// if the database stays away longer than the lease, another worker may run the job
+    /// too, and this one's outcome is then refused (fencing by lease owner).
+    pub(super) async fn heartbeat(self: Arc<Self>) {
+        let beat = self.config.lease / 3;
+        let lease = chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::MAX);
+        loop {
+            tokio::time::sleep(beat).await;
+            let held: Vec<JobId> = self.held().iter().copied().collect();
+            if held.is_empty() {
+                continue;
+            }
+            let now = self.clock.now();
+            let until = now.checked_add_signed(lease).unwrap_or(now);
+            if let Err(error) = self.jobs.extend_leases(self.owner, &held, until, now).await {
+                tracing::warn!(
+                    jobs = held.len(),
+                    error = format!("{error:#}"),
+                    "could not renew job leases; retrying at the next beat"
+                );
+            }
+        }
+    }
+
     /// Gives the jobs of cancelled attempts back to the queue.
     pub(super) async fn release_held(&self) -> u64 {
         let held: Vec<JobId> = self.held().drain().collect();

@@ -18,9 +18,6 @@ use tokio::time::Instant;
 
 use crate::{Observers, ShutdownReport, WorkerConfig};
 
-/// The part of its lease an attempt may use, counted from the claim.
-const ATTEMPT_SHARE_OF_LEASE: f64 = 0.9;
-
 pub(crate) struct Runtime {
     jobs: Arc<dyn JobRepository>,
     handler: Arc<dyn JobHandler>,
@@ -85,8 +82,12 @@ impl Runtime {
         let mut running = JoinSet::new();
         // Claimed, waiting for a slot: at most one more round of jobs, so that a slot that
         // frees up never waits for a database round trip.
-        let mut ready: VecDeque<(Job, Instant)> = VecDeque::new();
+        let mut ready: VecDeque<Job> = VecDeque::new();
         let prefetch = self.config.concurrency;
+        // Renews the leases of every held job while this loop and the stop that follows run;
+        // aborted when they end (or when this future is dropped).
+        let _heartbeat = AbortOnDrop(tokio::spawn(Arc::clone(&self).heartbeat()));
+        let maintenance_interval = self.config.maintenance_interval.min(self.config.lease / 2);
         let mut next_maintenance = Instant::now();
         let grace = loop {
             if let Some(grace) = stop_requested(&stopped) {
@@ -95,10 +96,9 @@ impl Runtime {
             while running.try_join_next().is_some() {}
             if Instant::now() >= next_maintenance {
                 self.maintain().await;
-                next_maintenance = Instant::now() + self.config.maintenance_interval;
+                next_maintenance = Instant::now() + maintenance_interval;
             }
-            self.start_ready(&mut ready, &slots, &mut running, &report_success)
-                .await;
+            self.start_ready(&mut ready, &slots, &mut running, &report_success);
             let wanted = (slots.available_permits() + prefetch).saturating_sub(ready.len());
             if wanted == 0 {
                 tokio::select! {
@@ -126,10 +126,9 @@ impl Runtime {
                     }
                 }
                 Ok(claimed) => {
-                    let claimed_at = Instant::now();
                     for job in claimed {
                         self.hold(job.id);
-                        ready.push_back((job, claimed_at));
+                        ready.push_back(job);
                     }
                 }
                 Err(error) => {
@@ -151,46 +150,28 @@ impl Runtime {
         ShutdownReport { finished, released }
     }
 
-    /// Starts ready jobs in the free slots. A job whose lease is nearly over after waiting
-    /// (it should not happen: jobs wait for one round of work at most) is released rather
-    /// than started, so that no attempt outlives its lease.
-    async fn start_ready(
+    /// Starts ready jobs in the free slots. Their leases are renewed by the heartbeat
+    /// however long they waited; each attempt is bounded by `attempt_timeout`.
+    fn start_ready(
         self: &Arc<Self>,
-        ready: &mut VecDeque<(Job, Instant)>,
+        ready: &mut VecDeque<Job>,
         slots: &Arc<Semaphore>,
         running: &mut JoinSet<()>,
         report_success: &mpsc::UnboundedSender<JobId>,
     ) {
-        let mut stale = Vec::new();
         while !ready.is_empty() {
             let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
                 break;
             };
-            let Some((job, claimed_at)) = ready.pop_front() else {
+            let Some(job) = ready.pop_front() else {
                 break;
             };
-            let deadline = claimed_at + self.config.lease.mul_f64(ATTEMPT_SHARE_OF_LEASE);
-            let time_left = deadline.saturating_duration_since(Instant::now());
-            if time_left < self.config.lease / 10 {
-                stale.push(job.id);
-                continue;
-            }
-            running.spawn(Arc::clone(self).attempt(job, time_left, slot, report_success.clone()));
-        }
-        if !stale.is_empty() {
-            for id in &stale {
-                self.held().remove(id);
-            }
-            if let Err(error) = self
-                .jobs
-                .release(self.owner, &stale, self.clock.now())
-                .await
-            {
-                tracing::error!(
-                    error = format!("{error:#}"),
-                    "could not release stale jobs; they run again after their lease"
-                );
-            }
+            running.spawn(Arc::clone(self).attempt(
+                job,
+                self.config.attempt_timeout,
+                slot,
+                report_success.clone(),
+            ));
         }
     }
 
@@ -211,6 +192,15 @@ impl Runtime {
 
     fn hold(&self, id: JobId) {
         self.held().insert(id);
+    }
+}
+
+/// Aborts its task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
