@@ -471,3 +471,74 @@ fn an_otlp_endpoint_other_than_http_is_refused_by_name() {
         "{output:?}"
     );
 }
+
+#[test]
+fn a_worker_killed_mid_delivery_leaves_its_email_to_another_after_the_lease() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut server = backend(directory.path())
+        .env("JOB_WORKERS", "0")
+        .spawn()
+        .map(Running)
+        .unwrap();
+    let url = wait_for_url(&mut server);
+    let registered = http_post_json(
+        &url,
+        "/api/v1/auth/register",
+        r#"{"email":"ann@example.com","password":"long enough password"}"#,
+    );
+    assert!(registered.starts_with("HTTP/1.1 201"), "{registered}");
+    assert!(terminate(&mut server).success());
+
+    // A mail server that accepts and never speaks: the first worker's delivery hangs in
+    // the greeting, mid-attempt, holding the job's lease.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let worker = |smtp: Option<String>| {
+        let mut command = backend(directory.path());
+        command
+            .arg("worker")
+            .env("JOB_LEASE_SECONDS", "2")
+            .env("SMTP_TIMEOUT_SECONDS", "60");
+        if let Some(smtp) = smtp {
+            command.env("SMTP_URL", smtp);
+        }
+        command.spawn().map(Running).unwrap()
+    };
+    let mut doomed = worker(Some(format!("smtp://{}", silent.local_addr().unwrap())));
+    silent.set_nonblocking(true).unwrap();
+    let started = Instant::now();
+    let _held_open = loop {
+        match silent.accept() {
+            Ok((connection, _)) => break connection,
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "the first worker never tried to deliver"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(error) => panic!("accept: {error}"),
+        }
+    };
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+    let killed = Instant::now();
+
+    // The second delivers to the outbox once the dead worker's lease has run out.
+    let mut survivor = worker(None);
+    while outbox_messages(directory.path()) == 0 {
+        assert!(
+            killed.elapsed() < Duration::from_secs(15),
+            "the job was not recovered from the killed worker"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let recovered_after = killed.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(terminate(&mut survivor).success());
+
+    assert!(
+        recovered_after >= Duration::from_millis(1500),
+        "not before the lease ran out: {recovered_after:?}"
+    );
+    assert_eq!(outbox_messages(directory.path()), 1, "delivered once");
+}
