@@ -12,8 +12,11 @@
 //!   each socket.io transport.
 //! - [`Scrape`] reads `/metrics` as Prometheus does.
 //! - [`run_schemathesis`] runs schemathesis against the app's own OpenAPI document.
+//! - [`FaultProxy`] puts network faults (blackhole, reset, latency) between the app and a
+//!   dependency.
 
 mod app;
+mod fault_proxy;
 mod metrics;
 mod response;
 mod schemathesis;
@@ -24,6 +27,7 @@ pub use app::{
     Backend, JWT_SECRET, PASSWORD, TestApp, TestUser, decode_quoted_printable, eventually,
     reset_token_in,
 };
+pub use fault_proxy::{Fault, FaultProxy};
 pub use metrics::{Sample, Scrape, parse_line};
 pub use response::TestResponse;
 pub use schemathesis::run_schemathesis;
