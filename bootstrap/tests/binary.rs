@@ -213,10 +213,10 @@ fn outbox_messages(directory: &std::path::Path) -> usize {
     })
 }
 
-#[test]
-fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
-    let directory = tempfile::tempdir().unwrap();
-    let mut server = backend(directory.path())
+/// Registers a user through a server that only enqueues (`JOB_WORKERS=0`), then stops it:
+/// the welcome email waits in the queue of the database under `directory`.
+fn queue_a_welcome_email(directory: &std::path::Path) {
+    let mut server = backend(directory)
         .env("JOB_WORKERS", "0")
         .spawn()
         .map(Running)
@@ -229,6 +229,12 @@ fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
     );
     assert!(registered.starts_with("HTTP/1.1 201"), "{registered}");
     assert!(terminate(&mut server).success());
+}
+
+#[test]
+fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
+    let directory = tempfile::tempdir().unwrap();
+    queue_a_welcome_email(directory.path());
     assert_eq!(
         outbox_messages(directory.path()),
         0,
@@ -475,19 +481,7 @@ fn an_otlp_endpoint_other_than_http_is_refused_by_name() {
 #[test]
 fn a_worker_killed_mid_delivery_leaves_its_email_to_another_after_the_lease() {
     let directory = tempfile::tempdir().unwrap();
-    let mut server = backend(directory.path())
-        .env("JOB_WORKERS", "0")
-        .spawn()
-        .map(Running)
-        .unwrap();
-    let url = wait_for_url(&mut server);
-    let registered = http_post_json(
-        &url,
-        "/api/v1/auth/register",
-        r#"{"email":"ann@example.com","password":"long enough password"}"#,
-    );
-    assert!(registered.starts_with("HTTP/1.1 201"), "{registered}");
-    assert!(terminate(&mut server).success());
+    queue_a_welcome_email(directory.path());
 
     // A mail server that accepts and never speaks: the first worker's delivery hangs in
     // the greeting, mid-attempt, holding the job's lease.
