@@ -143,16 +143,6 @@ pub(crate) fn router(
     };
     let (document, paths) = crate::openapi::document(&api, body_limit);
     let docs = crate::openapi::swagger_html(&api, &document);
-    let fixed_paths = [SPEC_PATH, DOCS_PATH]
-        .into_iter()
-        .chain(config.metrics.is_some().then_some(METRICS_PATH));
-    let allowed = RouteTable::new(
-        paths
-            .into_iter()
-            .chain(fixed_paths.map(|path| (path.to_owned(), vec!["GET".to_owned()]))),
-        &[SOCKET_IO_PATH],
-    );
-
     let mut fixed = vec![
         (
             SPEC_PATH,
@@ -175,6 +165,16 @@ pub(crate) fn router(
                 .boxed(),
         ));
     }
+
+    // The fixed documents answer GET (and HEAD) only.
+    let allowed = RouteTable::new(
+        paths.into_iter().chain(
+            fixed
+                .iter()
+                .map(|(path, _)| ((*path).to_owned(), vec!["GET".to_owned()])),
+        ),
+        &[SOCKET_IO_PATH],
+    );
 
     Mount {
         prefix: SOCKET_IO_PATH,

@@ -54,15 +54,12 @@ impl std::fmt::Display for Timestamp {
     /// of a `GET /health`); chrono's own writing for any other year and for leap seconds.
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (date, time) = (self.0.date_naive(), self.0.time());
-        let (Ok(year), true) = (
-            u32::try_from(date.year()),
-            time.nanosecond() < 1_000_000_000,
-        ) else {
+        let year = u32::try_from(date.year())
+            .ok()
+            .filter(|year| *year <= 9999 && time.nanosecond() < 1_000_000_000);
+        let Some(year) = year else {
             return formatter.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true));
         };
-        if year > 9999 {
-            return formatter.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true));
-        }
         let mut text = *b"0000-00-00T00:00:00.000Z";
         let fields = [
             (0, 4, year),

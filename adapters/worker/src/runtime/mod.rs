@@ -15,6 +15,7 @@ use domain::{Job, JobId, JobKind};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::{Observers, ShutdownReport, WorkerConfig};
 
@@ -86,7 +87,7 @@ impl Runtime {
         let prefetch = self.config.concurrency;
         // Renews the leases of every held job while this loop and the stop that follows run;
         // aborted when they end (or when this future is dropped).
-        let _heartbeat = AbortOnDrop(tokio::spawn(Arc::clone(&self).heartbeat()));
+        let _heartbeat = AbortOnDropHandle::new(tokio::spawn(Arc::clone(&self).heartbeat()));
         let maintenance_interval = self.config.maintenance_interval.min(self.config.lease / 2);
         let mut next_maintenance = Instant::now();
         let grace = loop {
@@ -192,15 +193,6 @@ impl Runtime {
 
     fn hold(&self, id: JobId) {
         self.held().insert(id);
-    }
-}
-
-/// Aborts its task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
