@@ -1,38 +1,29 @@
-//! A short-lived cache of users' auth states (role and session version), read on every
-//! authenticated request.
+//! Short-lived caches of what is read on every authenticated request: users' auth states
+//! (role and session version) and whether sessions are live.
 //!
-//! Entries live for at most `ttl` (1 s in the service): a role change, password reset or
-//! deletion made through this process invalidates its entry at once; one made by another
-//! process is seen within `ttl`. The cache turns one database read per request into one per
-//! user per second.
+//! Entries live for at most `ttl` (1 s in the service): a role change, password reset,
+//! logout or deletion made through this process invalidates its entry at once; one made by
+//! another process is seen within `ttl`. Each cache turns one database read per request
+//! into one per user (or session) per second.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
-use domain::ports::{Clock, RepositoryError, UserRepository};
-use domain::{AuthState, UserId};
+use chrono::Duration;
+use domain::ports::{Clock, RepositoryError, SessionRepository, UserRepository};
+use domain::{AuthState, SessionId, UserId};
 
-/// Above this many entries the cache starts over rather than grow without bound.
-const MAX_ENTRIES: usize = 100_000;
+use crate::cache::TtlCache;
 
-/// A user's state (`None`: no such user) and when it was read.
-type CachedState = (Option<AuthState>, DateTime<Utc>);
-
-/// See the module documentation.
+/// Users' auth states (`None`: no such user). See the module documentation.
 pub struct AuthStates {
     users: Arc<dyn UserRepository>,
     clock: Arc<dyn Clock>,
-    ttl: Duration,
-    entries: RwLock<HashMap<UserId, CachedState>>,
+    entries: TtlCache<UserId, Option<AuthState>>,
 }
 
 impl std::fmt::Debug for AuthStates {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("AuthStates")
-            .field("ttl", &self.ttl)
-            .finish_non_exhaustive()
+        formatter.debug_struct("AuthStates").finish_non_exhaustive()
     }
 }
 
@@ -41,30 +32,64 @@ impl AuthStates {
         Self {
             users,
             clock,
-            ttl,
-            entries: RwLock::new(HashMap::new()),
+            entries: TtlCache::new(ttl),
         }
     }
 
     /// The user's current auth state (`None`: no such user).
     pub async fn get(&self, id: UserId) -> Result<Option<AuthState>, RepositoryError> {
         let now = self.clock.now();
-        if let Some((state, read_at)) = self.entries.read().expect("cache lock").get(&id)
-            && now - *read_at < self.ttl
-        {
-            return Ok(*state);
+        if let Some(state) = self.entries.get(&id, now) {
+            return Ok(state);
         }
         let state = self.users.find_auth_state(id).await?;
-        let mut entries = self.entries.write().expect("cache lock");
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(id, (state, now));
+        self.entries.put(id, state, now);
         Ok(state)
     }
 
     /// Forgets the user's entry: the next request reads the database.
     pub fn invalidate(&self, id: UserId) {
-        self.entries.write().expect("cache lock").remove(&id);
+        self.entries.remove(&id);
+    }
+}
+
+/// Whether sessions are live (not revoked). See the module documentation.
+pub struct SessionStates {
+    sessions: Arc<dyn SessionRepository>,
+    clock: Arc<dyn Clock>,
+    entries: TtlCache<SessionId, bool>,
+}
+
+impl std::fmt::Debug for SessionStates {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SessionStates")
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionStates {
+    pub fn new(sessions: Arc<dyn SessionRepository>, clock: Arc<dyn Clock>, ttl: Duration) -> Self {
+        Self {
+            sessions,
+            clock,
+            entries: TtlCache::new(ttl),
+        }
+    }
+
+    /// Whether the session exists and is not revoked.
+    pub async fn is_live(&self, id: SessionId) -> Result<bool, RepositoryError> {
+        let now = self.clock.now();
+        if let Some(live) = self.entries.get(&id, now) {
+            return Ok(live);
+        }
+        let live = self.sessions.is_live(id).await?;
+        self.entries.put(id, live, now);
+        Ok(live)
+    }
+
+    /// Forgets the session's entry: the next request reads the database.
+    pub fn invalidate(&self, id: SessionId) {
+        self.entries.remove(&id);
     }
 }

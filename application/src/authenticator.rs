@@ -1,15 +1,16 @@
-//! Authentication of API callers: from a bearer token to an [`Actor`].
+//! Authentication of API callers: from a bearer token to a [`Caller`].
 //!
 //! A token must verify (signature, algorithm, issuer, audience, time) *and* still match
-//! its user: the user must exist and have the session version the token was issued at.
-//! Role changes and password resets increment the version, so older tokens stop working.
+//! its user and session: the user must exist and have the session version the token was
+//! issued at (role changes, password changes and resets, logout-all increment it), and the
+//! token's session must not be revoked (logout, a deleted session).
 
 use std::sync::Arc;
 
-use domain::Actor;
 use domain::ports::{Clock, TokenVerifier};
+use domain::{Actor, SessionId};
 
-use crate::auth_states::AuthStates;
+use crate::auth_states::{AuthStates, SessionStates};
 
 /// Why a bearer token does not authenticate anyone.
 #[derive(Debug, thiserror::Error)]
@@ -20,11 +21,19 @@ pub enum AuthenticateError {
     Unexpected(#[source] anyhow::Error),
 }
 
-/// Turns bearer tokens into actors.
+/// An authenticated caller: who acts, and in which session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub actor: Actor,
+    pub session_id: SessionId,
+}
+
+/// Turns bearer tokens into callers.
 #[derive(Clone)]
 pub struct Authenticator {
     verifier: Arc<dyn TokenVerifier>,
     auth_states: Arc<AuthStates>,
+    session_states: Arc<SessionStates>,
     clock: Arc<dyn Clock>,
 }
 
@@ -40,18 +49,21 @@ impl Authenticator {
     pub fn new(
         verifier: Arc<dyn TokenVerifier>,
         auth_states: Arc<AuthStates>,
+        session_states: Arc<SessionStates>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             verifier,
             auth_states,
+            session_states,
             clock,
         }
     }
 
-    /// The actor a bearer token stands for, with the user's current role.
+    /// The caller a bearer token stands for, with the user's current role.
     #[tracing::instrument(name = "Authenticator.authenticate", level = "debug", skip_all)]
-    pub async fn authenticate(&self, token: &str) -> Result<Actor, AuthenticateError> {
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, AuthenticateError> {
+        let unexpected = |error| AuthenticateError::Unexpected(anyhow::Error::new(error));
         let claims = self
             .verifier
             .verify(token, self.clock.now())
@@ -60,14 +72,25 @@ impl Authenticator {
             .auth_states
             .get(claims.user_id)
             .await
-            .map_err(|error| AuthenticateError::Unexpected(error.into()))?
+            .map_err(unexpected)?
             .ok_or(AuthenticateError::InvalidToken)?;
         if state.session_version != claims.session_version {
             return Err(AuthenticateError::InvalidToken);
         }
-        Ok(Actor {
-            user_id: claims.user_id,
-            role: state.role,
+        if !self
+            .session_states
+            .is_live(claims.session_id)
+            .await
+            .map_err(unexpected)?
+        {
+            return Err(AuthenticateError::InvalidToken);
+        }
+        Ok(Caller {
+            actor: Actor {
+                user_id: claims.user_id,
+                role: state.role,
+            },
+            session_id: claims.session_id,
         })
     }
 }
@@ -76,10 +99,10 @@ impl Authenticator {
 mod tests {
     use chrono::{Duration, TimeZone, Utc};
     use domain::ports::{
-        AccessClaims, InvalidToken, MockClock, MockTokenVerifier, MockUserRepository,
-        RepositoryError,
+        AccessClaims, InvalidToken, MockClock, MockSessionRepository, MockTokenVerifier,
+        MockUserRepository, RepositoryError,
     };
-    use domain::{AuthState, Role, UserId};
+    use domain::{AuthState, Role, SessionId, UserId};
 
     use super::*;
 
@@ -98,6 +121,7 @@ mod tests {
                 Ok(AccessClaims {
                     user_id,
                     role: Role::User,
+                    session_id: session(),
                     session_version,
                     issued_at: now,
                     expires_at: now + Duration::minutes(15),
@@ -109,13 +133,38 @@ mod tests {
         Arc::new(verifier)
     }
 
+    fn session() -> SessionId {
+        SessionId::from_uuid(uuid::Uuid::from_u128(7))
+    }
+
+    fn live_sessions(live: bool) -> Arc<SessionStates> {
+        let mut sessions = MockSessionRepository::new();
+        sessions
+            .expect_is_live()
+            .withf(|id| *id == session())
+            .returning(move |_| Ok(live));
+        Arc::new(SessionStates::new(
+            Arc::new(sessions),
+            clock(),
+            Duration::seconds(1),
+        ))
+    }
+
     fn authenticator(verifier: Arc<MockTokenVerifier>, users: MockUserRepository) -> Authenticator {
+        authenticator_with(verifier, users, live_sessions(true))
+    }
+
+    fn authenticator_with(
+        verifier: Arc<MockTokenVerifier>,
+        users: MockUserRepository,
+        sessions: Arc<SessionStates>,
+    ) -> Authenticator {
         let states = Arc::new(AuthStates::new(
             Arc::new(users),
             clock(),
             Duration::seconds(1),
         ));
-        Authenticator::new(verifier, states, clock())
+        Authenticator::new(verifier, states, sessions, clock())
     }
 
     fn users_with(state: Option<AuthState>) -> MockUserRepository {
@@ -132,18 +181,51 @@ mod tests {
             session_version: 3,
         }));
 
-        let actor = authenticator(verifier_for(user_id, 3), users)
+        let caller = authenticator(verifier_for(user_id, 3), users)
             .authenticate("good")
             .await
             .unwrap();
 
         assert_eq!(
-            actor,
-            Actor {
-                user_id,
-                role: Role::Admin
+            caller,
+            Caller {
+                actor: Actor {
+                    user_id,
+                    role: Role::Admin
+                },
+                session_id: session(),
             }
         );
+    }
+
+    #[tokio::test]
+    async fn a_token_of_a_revoked_session_is_invalid() {
+        let users = users_with(Some(AuthState {
+            role: Role::User,
+            session_version: 0,
+        }));
+
+        let result = authenticator_with(
+            verifier_for(UserId::generate(), 0),
+            users,
+            live_sessions(false),
+        )
+        .authenticate("good")
+        .await;
+
+        assert!(matches!(result, Err(AuthenticateError::InvalidToken)));
+    }
+
+    #[tokio::test]
+    async fn session_states_are_read_once_per_ttl_and_invalidation_forces_a_read() {
+        let mut sessions = MockSessionRepository::new();
+        sessions.expect_is_live().times(2).returning(|_| Ok(true));
+        let states = SessionStates::new(Arc::new(sessions), clock(), Duration::seconds(1));
+
+        assert!(states.is_live(session()).await.unwrap());
+        assert!(states.is_live(session()).await.unwrap());
+        states.invalidate(session());
+        assert!(states.is_live(session()).await.unwrap());
     }
 
     #[tokio::test]
@@ -210,8 +292,12 @@ mod tests {
             clock(),
             Duration::seconds(1),
         ));
-        let authenticator =
-            Authenticator::new(verifier_for(user_id, 0), Arc::clone(&states), clock());
+        let authenticator = Authenticator::new(
+            verifier_for(user_id, 0),
+            Arc::clone(&states),
+            live_sessions(true),
+            clock(),
+        );
 
         authenticator.authenticate("good").await.unwrap();
         authenticator.authenticate("good").await.unwrap();

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod auth;
 pub mod auth_states;
 pub mod authenticator;
+mod cache;
 pub mod health;
 pub mod jobs;
 pub mod posts;
@@ -19,8 +20,8 @@ pub use accounts::{
     OpenAccountError, TransferReceipt,
 };
 pub use auth::{AuthConfig, AuthPorts, AuthService, IssuedSession, Register};
-pub use auth_states::AuthStates;
-pub use authenticator::{AuthenticateError, Authenticator};
+pub use auth_states::{AuthStates, SessionStates};
+pub use authenticator::{AuthenticateError, Authenticator, Caller};
 pub use health::{HealthService, ReadinessReport};
 pub use jobs::{JobAdminService, JobFailure, JobHandler, ListJobsError, MailJobs, RetryJobError};
 pub use posts::{
@@ -29,5 +30,5 @@ pub use posts::{
 };
 pub use users::{
     AdminProvisioning, CreateUser, CreateUserError, DeleteUserError, EnsureAdminError,
-    GetUserError, ListUsersError, UpdateUserError, UserService,
+    GetUserError, ListUsersError, UpdateUserError, UserPorts, UserService,
 };

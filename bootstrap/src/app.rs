@@ -19,7 +19,8 @@ use adapter_tracing::SpanTraces;
 use anyhow::Context as _;
 use application::{
     AccountService, AdminProvisioning, AuthConfig, AuthPorts, AuthService, AuthStates,
-    Authenticator, HealthService, JobAdminService, PostService, UserService,
+    Authenticator, HealthService, JobAdminService, PostService, SessionStates, UserPorts,
+    UserService,
 };
 use domain::ports::{Clock, EventPublisher, RateLimiter, RatePolicy, SystemClock, UserRepository};
 use domain::{Email, Password};
@@ -87,40 +88,20 @@ impl App {
             Arc::clone(&clock),
             AUTH_STATE_TTL,
         ));
+        let session_states = Arc::new(SessionStates::new(
+            sessions.clone(),
+            Arc::clone(&clock),
+            AUTH_STATE_TTL,
+        ));
         let rate_limiter: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
         let jobs = JobRuntime::build(settings, &database, Arc::clone(&clock), metrics.port())?;
         let window = Duration::from_secs(settings.rate_limit_window_seconds);
-        let users = UserService::new(
-            Arc::clone(&user_repository),
-            hasher.clone(),
-            Arc::clone(&clock),
+        let authenticator = Authenticator::new(
+            tokens.clone(),
             Arc::clone(&auth_states),
+            Arc::clone(&session_states),
+            Arc::clone(&clock),
         );
-        provision_admin(settings, &users).await?;
-        let auth = AuthService::new(
-            AuthPorts {
-                users: user_repository,
-                sessions: sessions.clone(),
-                resets: sessions,
-                hasher,
-                issuer: tokens.clone(),
-                opaque_tokens: Arc::new(RandomTokens),
-                rate_limiter: Arc::clone(&rate_limiter),
-                clock: Arc::clone(&clock),
-                auth_states: Arc::clone(&auth_states),
-            },
-            AuthConfig {
-                refresh_token_ttl: Duration::from_secs(settings.jwt_refresh_ttl_seconds),
-                reset_token_ttl: RESET_TOKEN_TTL,
-                failed_login_policy: RatePolicy {
-                    limit: MAX_FAILED_LOGINS,
-                    window,
-                },
-                reset_request_policy: RESET_REQUEST_POLICY,
-            },
-        );
-
-        let authenticator = Authenticator::new(tokens, auth_states, Arc::clone(&clock));
         // The use cases' events go to the socket.io gateway's clients.
         let realtime = Realtime::new(
             authenticator.clone(),
@@ -132,6 +113,46 @@ impl App {
             },
         );
         let events: Arc<dyn EventPublisher> = realtime.publisher();
+        let verification_ttl = Duration::from_secs(settings.email_verification_ttl_seconds);
+        let users = UserService::new(
+            UserPorts {
+                users: Arc::clone(&user_repository),
+                hasher: hasher.clone(),
+                clock: Arc::clone(&clock),
+                auth_states: Arc::clone(&auth_states),
+                opaque_tokens: Arc::new(RandomTokens),
+                events: Arc::clone(&events),
+            },
+            verification_ttl,
+        );
+        provision_admin(settings, &users).await?;
+        let auth = AuthService::new(
+            AuthPorts {
+                users: user_repository,
+                sessions: sessions.clone(),
+                resets: sessions.clone(),
+                verifications: sessions,
+                hasher,
+                issuer: tokens,
+                opaque_tokens: Arc::new(RandomTokens),
+                rate_limiter: Arc::clone(&rate_limiter),
+                clock: Arc::clone(&clock),
+                auth_states,
+                session_states,
+                events: Arc::clone(&events),
+            },
+            AuthConfig {
+                refresh_token_ttl: Duration::from_secs(settings.jwt_refresh_ttl_seconds),
+                reset_token_ttl: RESET_TOKEN_TTL,
+                verification_token_ttl: verification_ttl,
+                require_verified_email: settings.require_verified_email,
+                failed_login_policy: RatePolicy {
+                    limit: MAX_FAILED_LOGINS,
+                    window,
+                },
+                reset_request_policy: RESET_REQUEST_POLICY,
+            },
+        );
         let services = Services {
             auth,
             users,

@@ -76,6 +76,7 @@ mod tests {
             email: Email::parse("ann@example.com").unwrap(),
             name: None,
             role,
+            email_verified: false,
             created_at: now,
             updated_at: now,
         }

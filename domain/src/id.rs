@@ -73,6 +73,11 @@ define_id!(
     /// Identifies a [`crate::Job`].
     JobId
 );
+define_id!(
+    /// Identifies a session: one login and the refresh tokens rotated from it (its
+    /// "family"). Access tokens carry it, so that ending a session ends them too.
+    SessionId
+);
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,7 @@ pub mod user;
 
 pub use account::{Account, Transfer, TransferRuleError, check_transfer};
 pub use actor::Actor;
-pub use id::{AccountId, InvalidId, JobId, PostId, TransferId, UserId};
+pub use id::{AccountId, InvalidId, JobId, PostId, SessionId, TransferId, UserId};
 pub use job::{
     AfterFailure, DEFAULT_MAX_ATTEMPTS, Job, JobKind, JobNameError, JobPayload, JobQuery,
     JobStatus, JobStatusError, NewJob, QueueName, RetryPolicy,
@@ -33,7 +33,9 @@ pub use post::{
 };
 pub use realtime::{ChatMessage, ChatMessageError, RoomName, RoomNameError};
 pub use session::{
-    AuthState, ConsumedRefreshToken, NewRefreshToken, NewResetToken, OpaqueToken, TokenHash,
+    AuthState, ClientInfo, ConsumedRefreshToken, MAX_USER_AGENT_CHARS, NewRefreshToken,
+    NewResetToken, NewSession, NewVerificationToken, OpaqueToken, PasswordChange, RevocationReason,
+    Session, TokenHash,
 };
 pub use trace::{InvalidTraceParent, TraceIdHex, TraceParent};
 pub use user::{

@@ -1,14 +1,19 @@
-//! Sessions: what authenticates a caller beyond a single access token. Refresh tokens
-//! (rotated, in families) and password-reset tokens are opaque random strings that are
-//! stored only as hashes; the session version of a user invalidates all their access
-//! tokens at once when it changes.
+//! Sessions: what authenticates a caller beyond a single access token. A session is one
+//! login: its refresh tokens (rotated, one "family") and the access tokens issued with them,
+//! which carry the session's id. Refresh, password-reset and email-verification tokens are
+//! opaque random strings stored only as hashes; the session version of a user invalidates
+//! all their access tokens at once when it changes.
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret as _, SecretString};
 use uuid::Uuid;
 
-use crate::id::UserId;
-use crate::user::Role;
+use crate::id::{SessionId, UserId};
+use crate::job::NewJob;
+use crate::user::{Email, PasswordHash, Role};
+
+/// The longest user agent kept with a session; longer ones are cut (it is for display).
+pub const MAX_USER_AGENT_CHARS: usize = 512;
 
 /// What the authenticator needs to know about a user on every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +69,7 @@ impl TokenHash {
 pub struct NewRefreshToken {
     pub id: Uuid,
     pub user_id: UserId,
-    pub family_id: Uuid,
+    pub family_id: SessionId,
     pub token_hash: TokenHash,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -74,7 +79,7 @@ pub struct NewRefreshToken {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsumedRefreshToken {
     pub user_id: UserId,
-    pub family_id: Uuid,
+    pub family_id: SessionId,
 }
 
 /// A password-reset token to store.
@@ -85,4 +90,134 @@ pub struct NewResetToken {
     pub token_hash: TokenHash,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Where a request comes from, as far as the service can tell: shown to the user in their
+/// list of sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// At most [`MAX_USER_AGENT_CHARS`] characters.
+    user_agent: Option<String>,
+    /// The client's address (after the trusted-proxy rule), as text.
+    pub ip: Option<String>,
+}
+
+impl ClientInfo {
+    /// Client information with the user agent cut to [`MAX_USER_AGENT_CHARS`] characters
+    /// and without control characters (it is shown in a list, and may reach logs).
+    #[must_use]
+    pub fn new(user_agent: Option<&str>, ip: Option<String>) -> Self {
+        let user_agent = user_agent
+            .map(|agent| {
+                agent
+                    .chars()
+                    .filter(|character| !character.is_control())
+                    .take(MAX_USER_AGENT_CHARS)
+                    .collect::<String>()
+            })
+            .filter(|agent| !agent.is_empty());
+        Self { user_agent, ip }
+    }
+
+    #[must_use]
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
+    }
+}
+
+/// A session to start, stored together with its first refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub client: ClientInfo,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A live session as its user sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When a refresh token of the session was last exchanged (its start, if never).
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a user's sessions (or one of them) ended: told to their sockets as they are
+/// disconnected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationReason {
+    LoggedOut,
+    SessionDeleted,
+    LoggedOutEverywhere,
+    PasswordChanged,
+    PasswordReset,
+    RoleChanged,
+    UserDeleted,
+}
+
+impl RevocationReason {
+    /// The reason as clients read it (`session-revoked` event).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::LoggedOut => "logged-out",
+            Self::SessionDeleted => "session-deleted",
+            Self::LoggedOutEverywhere => "logged-out-everywhere",
+            Self::PasswordChanged => "password-changed",
+            Self::PasswordReset => "password-reset",
+            Self::RoleChanged => "role-changed",
+            Self::UserDeleted => "user-deleted",
+        }
+    }
+}
+
+/// A password change, applied in one transaction: the new hash, a new session version
+/// (every earlier access token stops working), every other session revoked, the current
+/// session's refresh tokens replaced by `next_token`, and `jobs` (the notice) enqueued.
+#[derive(Debug)]
+pub struct PasswordChange {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub password_hash: PasswordHash,
+    pub next_token: NewRefreshToken,
+    pub jobs: Vec<NewJob>,
+    pub now: DateTime<Utc>,
+}
+
+/// An email-verification token to store: it verifies `email` for `user_id` once, before
+/// `expires_at`, unless a newer one for the same user supersedes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVerificationToken {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub email: Email,
+    pub token_hash: TokenHash,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_agent_is_cut_and_cleaned() {
+        let long = "a".repeat(MAX_USER_AGENT_CHARS + 10);
+        assert_eq!(
+            ClientInfo::new(Some(&long), None)
+                .user_agent()
+                .map(str::len),
+            Some(MAX_USER_AGENT_CHARS)
+        );
+        assert_eq!(
+            ClientInfo::new(Some("curl/8\r\nX: y"), None).user_agent(),
+            Some("curl/8X: y")
+        );
+        assert_eq!(ClientInfo::new(Some("\n"), None).user_agent(), None);
+    }
 }

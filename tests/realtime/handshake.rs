@@ -28,7 +28,7 @@ socket_test! {
 socket_test! {
     async fn a_handshake_with_a_bad_token_is_refused_with_invalid_token(app, sockets, transport) {
         let ann = app.create_user(Role::User).await;
-        let expired = app.token_issued_at(ann.user.id, Role::User, chrono::Utc::now() - chrono::Duration::hours(1));
+        let expired = app.token_issued_at(&ann, chrono::Utc::now() - chrono::Duration::hours(1));
         let unknown_user = app.token_for(UserId::generate(), Role::User);
         let tampered = format!("{}x", ann.token);
 

@@ -7,4 +7,5 @@ mod broadcasts;
 mod handshake;
 mod http;
 mod messages;
+mod revocation;
 mod rooms;

@@ -2,17 +2,18 @@
 
 use std::collections::HashMap;
 
-use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens};
+use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
 use adapter_persistence::testing::TestDatabase;
-use adapter_persistence::{DieselJobRepository, DieselUserRepository};
+use adapter_persistence::{DieselJobRepository, DieselSessionRepository, DieselUserRepository};
 use bootstrap::{App, Settings};
 use chrono::Utc;
 use domain::ports::{
-    JobRepository as _, PasswordHasher as _, TokenIssuer as _, UserRepository as _,
+    JobRepository as _, OpaqueTokenGenerator as _, PasswordHasher as _, SessionRepository as _,
+    TokenIssuer as _, UserRepository as _,
 };
 use domain::{
-    Actor, Email, Job, JobQuery, NewUser, PageRequest, Password, PasswordHash, Role, User, UserId,
-    UserName,
+    Actor, ClientInfo, Email, Job, JobQuery, NewRefreshToken, NewSession, NewUser, PageRequest,
+    Password, PasswordHash, Role, SessionId, User, UserId, UserName,
 };
 use reqwest::Method;
 use secrecy::SecretSlice;
@@ -42,6 +43,8 @@ pub enum Backend {
 pub struct TestUser {
     pub user: User,
     pub token: String,
+    /// The session the token belongs to.
+    pub session: SessionId,
 }
 
 impl TestUser {
@@ -58,6 +61,7 @@ pub struct TestApp {
     pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     users: DieselUserRepository,
+    sessions: DieselSessionRepository,
     jobs: DieselJobRepository,
     tokens: JwtTokens,
     shutdown: Option<oneshot::Sender<()>>,
@@ -127,6 +131,7 @@ impl TestApp {
             .metrics_address()
             .map(|address| format!("http://{address}"));
         let users = DieselUserRepository::new(app.database().clone());
+        let sessions = DieselSessionRepository::new(app.database().clone());
         let jobs = DieselJobRepository::new(app.database().clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
         let running = tokio::spawn(app.run_until(async {
@@ -140,6 +145,7 @@ impl TestApp {
                 .build()
                 .expect("build an HTTP client"),
             users,
+            sessions,
             jobs,
             tokens: JwtTokens::new(&JwtConfig {
                 secret: SecretSlice::from(JWT_SECRET.as_bytes().to_vec()),
@@ -184,37 +190,76 @@ impl TestApp {
                     role,
                     password_hash,
                     created_at: domain::ports::Clock::now(&domain::ports::SystemClock),
+                    email_verified: false,
+                    email_verification: None,
                 },
                 Vec::new(),
             )
             .await
             .expect("insert the test user");
-        let token = self.token_for(user.id, role);
-        TestUser { user, token }
+        let session = self.start_session(user.id).await;
+        let token = self.sign(user.id, role, session, Utc::now());
+        TestUser {
+            user,
+            token,
+            session,
+        }
     }
 
-    /// A correctly signed access token issued at `issued_at` (to test expiry).
-    #[must_use]
-    pub fn token_issued_at(
+    /// Stores a live session for the user (as a login would), without a usable refresh
+    /// token.
+    async fn start_session(&self, user_id: UserId) -> SessionId {
+        let now = Utc::now();
+        let session = SessionId::generate();
+        let (_, token_hash) = RandomTokens.generate();
+        self.sessions
+            .start(
+                NewSession {
+                    id: session,
+                    user_id,
+                    client: ClientInfo::default(),
+                    created_at: now,
+                    expires_at: now + chrono::Duration::days(1),
+                },
+                NewRefreshToken {
+                    id: uuid::Uuid::now_v7(),
+                    user_id,
+                    family_id: session,
+                    token_hash,
+                    created_at: now,
+                    expires_at: now + chrono::Duration::days(1),
+                },
+            )
+            .await
+            .expect("start a test session");
+        session
+    }
+
+    fn sign(
         &self,
         user_id: UserId,
         role: Role,
+        session: SessionId,
         issued_at: chrono::DateTime<Utc>,
     ) -> String {
         self.tokens
-            .issue(Actor { user_id, role }, 0, issued_at)
+            .issue(Actor { user_id, role }, session, 0, issued_at)
             .expect("sign a test token")
             .token
     }
 
-    /// A correctly signed access token for any id and role at session version 0 (it
-    /// authenticates only if such a user exists at that version).
+    /// A correctly signed access token of `user`'s session issued at `issued_at` (to test
+    /// expiry).
+    #[must_use]
+    pub fn token_issued_at(&self, user: &TestUser, issued_at: chrono::DateTime<Utc>) -> String {
+        self.sign(user.user.id, user.user.role, user.session, issued_at)
+    }
+
+    /// A correctly signed access token for any id and role, in a session that does not
+    /// exist, at session version 0 (it never authenticates: for unknown users).
     #[must_use]
     pub fn token_for(&self, user_id: UserId, role: Role) -> String {
-        self.tokens
-            .issue(Actor { user_id, role }, 0, Utc::now())
-            .expect("sign a test token")
-            .token
+        self.sign(user_id, role, SessionId::generate(), Utc::now())
     }
 
     /// Makes the database unreachable for the running app (PostgreSQL only): the database
@@ -555,7 +600,13 @@ fn init_logging() {
 /// What a mail client shows of a quoted-printable body: soft breaks joined, `=XX` decoded.
 /// The token of the reset link in `message`, if it has one.
 pub fn reset_token_in(message: &str) -> Option<String> {
-    let start = message.find("reset-password?token=")? + "reset-password?token=".len();
+    link_token_in(message, "reset-password")
+}
+
+/// The token of the link to `page` (`.../<page>?token=...`) in `message`, if it has one.
+pub(crate) fn link_token_in(message: &str, page: &str) -> Option<String> {
+    let marker = format!("{page}?token=");
+    let start = message.find(&marker)? + marker.len();
     Some(
         message[start..]
             .chars()

@@ -15,6 +15,7 @@
 //! - [`FaultProxy`] puts network faults (blackhole, reset, latency) between the app and a
 //!   dependency.
 
+mod account;
 mod app;
 mod fault_proxy;
 mod metrics;
@@ -23,6 +24,7 @@ mod schemathesis;
 mod smtp;
 mod socket;
 
+pub use account::text;
 pub use app::{
     Backend, JWT_SECRET, PASSWORD, TestApp, TestUser, decode_quoted_printable, eventually,
     reset_token_in,
@@ -70,8 +72,29 @@ macro_rules! smtp_test {
 
 /// One test body, run once on SQLite (`<name>::on_sqlite`) and once on PostgreSQL
 /// (`<name>::on_postgres`, skipped with a loud notice when `TEST_DATABASE_URL` is unset).
+/// With `with [(NAME, value), ..]` in front, the apps get those configuration variables.
 #[macro_export]
 macro_rules! api_test {
+    (with $variables:tt $(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                let $app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, &$variables).await.expect("SQLite is always available");
+                $body
+            }
+
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                let Some($app) = $crate::TestApp::spawn_with($crate::Backend::Postgres, &$variables).await else { return };
+                $body
+            }
+        }
+    };
     ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
         mod $name {
             #[allow(unused_imports)]

@@ -14,7 +14,7 @@ use poem::{Endpoint, EndpointExt, Response, get};
 use poem_openapi::OpenApiService;
 
 use crate::api::accounts::AccountsApi;
-use crate::api::auth::AuthApi;
+use crate::api::auth::{AccountSecurityApi, AuthApi};
 use crate::api::health::HealthApi;
 use crate::api::jobs::JobsApi;
 use crate::api::posts::PostsApi;
@@ -124,7 +124,8 @@ pub(crate) fn router(
     let api = OpenApiService::new(
         (
             HealthApi { health: services.health },
-            AuthApi { auth: services.auth, users: services.users.clone() },
+            AuthApi { auth: services.auth.clone(), users: services.users.clone() },
+            AccountSecurityApi { auth: services.auth },
             UsersApi { users: services.users },
             PostsApi { posts: services.posts },
             AccountsApi { accounts: services.accounts },

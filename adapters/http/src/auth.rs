@@ -4,8 +4,7 @@
 //! checker runs (401 `Authentication required`); a bearer token that does not verify is
 //! rejected by the checker (401 `Invalid token`).
 
-use application::{AuthenticateError, Authenticator};
-use domain::Actor;
+use application::{AuthenticateError, Authenticator, Caller};
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
@@ -13,16 +12,16 @@ use poem_openapi::auth::Bearer;
 use crate::errors::InvalidTokenError;
 use crate::request_context::record_user;
 
-/// The authenticated caller of an operation.
+/// The authenticated caller of an operation (who, and in which session).
 #[derive(Debug, SecurityScheme)]
 #[oai(ty = "bearer", bearer_format = "JWT", checker = "authenticate")]
-pub(crate) struct BearerAuth(pub(crate) Actor);
+pub(crate) struct BearerAuth(pub(crate) Caller);
 
-async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Actor> {
+async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Caller> {
     let authenticator = request
         .data::<Authenticator>()
         .expect("the router installs the authenticator");
-    let actor = authenticator
+    let caller = authenticator
         .authenticate(&bearer.token)
         .await
         .map_err(|error| match error {
@@ -32,6 +31,6 @@ async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Actor> 
                 poem::http::StatusCode::INTERNAL_SERVER_ERROR,
             ),
         })?;
-    record_user(actor.user_id);
-    Ok(actor)
+    record_user(caller.actor.user_id);
+    Ok(caller)
 }

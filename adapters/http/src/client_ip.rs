@@ -6,8 +6,31 @@
 
 use std::net::IpAddr;
 
+use domain::ClientInfo;
 use ipnet::IpNet;
-use poem::Request;
+use poem::{FromRequest, Request, RequestBody};
+
+/// The client's address as the rate limiter resolved it, left in the request's extensions
+/// for the handlers that record it (sessions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClientAddress(pub(crate) IpAddr);
+
+/// The client as a session records it: its resolved address and its `User-Agent`.
+pub(crate) struct Client(pub(crate) ClientInfo);
+
+impl<'a> FromRequest<'a> for Client {
+    async fn from_request(request: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let user_agent = request
+            .headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok());
+        let address = request
+            .extensions()
+            .get::<ClientAddress>()
+            .map(|address| address.0.to_string());
+        Ok(Self(ClientInfo::new(user_agent, address)))
+    }
+}
 
 /// Which peers may tell us the client's address.
 #[derive(Debug, Clone, Default)]

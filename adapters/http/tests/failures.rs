@@ -10,15 +10,15 @@ use adapter_http::{
 };
 use application::{
     AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
-    JobAdminService, PostService, UserService,
+    JobAdminService, PostService, SessionStates, UserPorts, UserService,
 };
 use domain::ports::{
-    AccessClaims, MockAccountRepository, MockJobRepository, MockOpaqueTokenGenerator,
-    MockPasswordHasher, MockPasswordResetRepository, MockPostRepository, MockRateLimiter,
-    MockSessionRepository, MockTokenIssuer, MockTokenVerifier, MockUserRepository, NoEvents,
-    NoTelemetry, RateDecision, RatePolicy, RepositoryError, SystemClock,
+    AccessClaims, MockAccountRepository, MockEmailVerificationRepository, MockJobRepository,
+    MockOpaqueTokenGenerator, MockPasswordHasher, MockPasswordResetRepository, MockPostRepository,
+    MockRateLimiter, MockSessionRepository, MockTokenIssuer, MockTokenVerifier, MockUserRepository,
+    NoEvents, NoTelemetry, RateDecision, RatePolicy, RepositoryError, SystemClock,
 };
-use domain::{AuthState, Role, UserId};
+use domain::{AuthState, Role, SessionId, UserId};
 use serde_json::{Value, json};
 
 /// Serves the router on a free port with `users` as the repository; every bearer token is
@@ -29,6 +29,7 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
         Ok(AccessClaims {
             user_id: UserId::generate(),
             role: Role::Admin,
+            session_id: SessionId::generate(),
             session_version: 0,
             issued_at: now,
             expires_at: now,
@@ -55,6 +56,14 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
         reset_after: policy.window,
     });
     let limiter = Arc::new(limiter);
+    let mut sessions = MockSessionRepository::new();
+    sessions.expect_is_live().returning(|_| Ok(true));
+    let sessions = Arc::new(sessions);
+    let session_states = Arc::new(SessionStates::new(
+        sessions.clone(),
+        Arc::new(SystemClock),
+        chrono::Duration::seconds(1),
+    ));
     let policy = RatePolicy {
         limit: 100,
         window: Duration::from_mins(1),
@@ -62,18 +71,23 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
     let auth = AuthService::new(
         AuthPorts {
             users: users.clone(),
-            sessions: Arc::new(MockSessionRepository::new()),
+            sessions,
             resets: Arc::new(MockPasswordResetRepository::new()),
+            verifications: Arc::new(MockEmailVerificationRepository::new()),
             hasher: Arc::new(MockPasswordHasher::new()),
             issuer: Arc::new(MockTokenIssuer::new()),
             opaque_tokens: Arc::new(MockOpaqueTokenGenerator::new()),
             rate_limiter: limiter.clone(),
             clock: Arc::new(SystemClock),
             auth_states: auth_states.clone(),
+            session_states: session_states.clone(),
+            events: Arc::new(NoEvents),
         },
         AuthConfig {
             refresh_token_ttl: Duration::from_mins(1),
             reset_token_ttl: Duration::from_mins(1),
+            verification_token_ttl: Duration::from_mins(1),
+            require_verified_email: false,
             failed_login_policy: policy,
             reset_request_policy: policy,
         },
@@ -81,6 +95,7 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
     let authenticator = Authenticator::new(
         Arc::new(verifier),
         auth_states.clone(),
+        session_states,
         Arc::new(SystemClock),
     );
     let services = Services {
@@ -96,10 +111,15 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
             Arc::new(SystemClock),
         ),
         users: UserService::new(
-            users,
-            Arc::new(MockPasswordHasher::new()),
-            Arc::new(SystemClock),
-            auth_states.clone(),
+            UserPorts {
+                users,
+                hasher: Arc::new(MockPasswordHasher::new()),
+                clock: Arc::new(SystemClock),
+                auth_states: auth_states.clone(),
+                opaque_tokens: Arc::new(MockOpaqueTokenGenerator::new()),
+                events: Arc::new(NoEvents),
+            },
+            Duration::from_mins(1),
         ),
         jobs: JobAdminService::new(Arc::new(MockJobRepository::new()), Arc::new(SystemClock)),
         authenticator: authenticator.clone(),

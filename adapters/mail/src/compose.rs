@@ -3,10 +3,16 @@
 //! the build).
 
 use askama::Template;
-use domain::User;
-use domain::ports::AccountEmail;
+use chrono::{DateTime, Utc};
+use domain::ports::{AccountEmail, EmailLink};
+use domain::{OpaqueToken, User};
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
+
+/// The pages of the client application that links point to (under `PUBLIC_URL`).
+const VERIFY_PAGE: &str = "verify-email";
+const RESET_PAGE: &str = "reset-password";
+const FORGOT_PASSWORD_PAGE: &str = "forgot-password";
 
 /// What every message needs beyond its content.
 #[derive(Debug, Clone)]
@@ -17,47 +23,52 @@ pub struct MailSettings {
     pub public_url: String,
 }
 
-#[derive(Template)]
-#[template(path = "welcome.txt")]
-struct WelcomeText<'a> {
-    name: &'a str,
+/// Declares one template struct per file; the HTML ones escape every value (askama escapes
+/// `.html` templates), links included.
+macro_rules! templates {
+    ($($name:ident = $path:literal { $($field:ident: $type:ty),* })+) => {$(
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name<'a> {
+            $($field: $type,)*
+        }
+    )+};
 }
 
-#[derive(Template)]
-#[template(path = "welcome.html")]
-struct WelcomeHtml<'a> {
-    name: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "password_reset.txt")]
-struct PasswordResetText<'a> {
-    name: &'a str,
-    link: &'a str,
-    until: &'a str,
-}
-
-/// Escapes every value (askama escapes `.html` templates), the link included.
-#[derive(Template)]
-#[template(path = "password_reset.html")]
-struct PasswordResetHtml<'a> {
-    name: &'a str,
-    link: &'a str,
-    until: &'a str,
+templates! {
+    WelcomeText = "welcome.txt" { name: &'a str, link: Option<&'a str>, until: &'a str }
+    WelcomeHtml = "welcome.html" { name: &'a str, link: Option<&'a str>, until: &'a str }
+    PasswordResetText = "password_reset.txt" { name: &'a str, link: &'a str, until: &'a str }
+    PasswordResetHtml = "password_reset.html" { name: &'a str, link: &'a str, until: &'a str }
+    VerificationText = "email_verification.txt" { name: &'a str, link: &'a str, until: &'a str }
+    VerificationHtml = "email_verification.html" { name: &'a str, link: &'a str, until: &'a str }
+    PasswordChangedText = "password_changed.txt" { name: &'a str, link: &'a str }
+    PasswordChangedHtml = "password_changed.html" { name: &'a str, link: &'a str }
 }
 
 /// The message for `email`, addressed to its user: a subject per kind, text and HTML
 /// parts from the templates in `templates/`, a Message-ID and a Date.
 pub fn compose(email: &AccountEmail, settings: &MailSettings) -> anyhow::Result<Message> {
+    let base = settings.public_url.trim_end_matches('/');
+    let link_to = |page: &str, token: &OpaqueToken, expires_at: &DateTime<Utc>| {
+        (
+            format!("{base}/{page}?token={}", token.expose()),
+            expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    };
     let (user, subject, text, html) = match email {
-        AccountEmail::Welcome { user } => {
-            let name = greeting_name(user);
-            let name = name.as_str();
+        AccountEmail::Welcome { user, verification } => {
+            let name = &greeting_name(user);
+            let (link, until) = verification
+                .as_ref()
+                .map(|EmailLink { token, expires_at }| link_to(VERIFY_PAGE, token, expires_at))
+                .unzip();
+            let (link, until) = (link.as_deref(), until.as_deref().unwrap_or_default());
             (
                 user,
                 "Welcome!",
-                WelcomeText { name }.render()?,
-                WelcomeHtml { name }.render()?,
+                WelcomeText { name, link, until }.render()?,
+                WelcomeHtml { name, link, until }.render()?,
             )
         }
         AccountEmail::PasswordReset {
@@ -65,19 +76,36 @@ pub fn compose(email: &AccountEmail, settings: &MailSettings) -> anyhow::Result<
             token,
             expires_at,
         } => {
-            let link = format!(
-                "{}/reset-password?token={}",
-                settings.public_url.trim_end_matches('/'),
-                token.expose()
-            );
-            let until = expires_at.format("%Y-%m-%d %H:%M UTC").to_string();
-            let name = greeting_name(user);
-            let (name, link, until) = (name.as_str(), link.as_str(), until.as_str());
+            let name = &greeting_name(user);
+            let (link, until) = &link_to(RESET_PAGE, token, expires_at);
             (
                 user,
                 "Reset your password",
                 PasswordResetText { name, link, until }.render()?,
                 PasswordResetHtml { name, link, until }.render()?,
+            )
+        }
+        AccountEmail::EmailVerification {
+            user,
+            link: EmailLink { token, expires_at },
+        } => {
+            let name = &greeting_name(user);
+            let (link, until) = &link_to(VERIFY_PAGE, token, expires_at);
+            (
+                user,
+                "Confirm your email address",
+                VerificationText { name, link, until }.render()?,
+                VerificationHtml { name, link, until }.render()?,
+            )
+        }
+        AccountEmail::PasswordChanged { user } => {
+            let name = &greeting_name(user);
+            let link = &format!("{base}/{FORGOT_PASSWORD_PAGE}");
+            (
+                user,
+                "Your password was changed",
+                PasswordChangedText { name, link }.render()?,
+                PasswordChangedHtml { name, link }.render()?,
             )
         }
     };
@@ -126,6 +154,7 @@ pub(crate) mod tests {
             email: Email::parse("ann@example.com").unwrap(),
             name: name.map(|name| UserName::parse(name).unwrap()),
             role: Role::User,
+            email_verified: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
@@ -165,6 +194,7 @@ pub(crate) mod tests {
         let message = compose(
             &AccountEmail::Welcome {
                 user: user(Some("Ann <Lee>")),
+                verification: None,
             },
             &settings(),
         )
@@ -185,7 +215,14 @@ pub(crate) mod tests {
 
     #[test]
     fn without_a_name_the_greeting_uses_the_email_local_part() {
-        let message = compose(&AccountEmail::Welcome { user: user(None) }, &settings()).unwrap();
+        let message = compose(
+            &AccountEmail::Welcome {
+                user: user(None),
+                verification: None,
+            },
+            &settings(),
+        )
+        .unwrap();
 
         assert!(text_of(&message).contains("Hello ann,"));
     }
@@ -203,5 +240,54 @@ pub(crate) mod tests {
         assert!(text.contains("Subject: Reset your password"));
         assert!(text.contains("https://app.example.com/reset-password?token=tok_123"));
         assert!(text.contains("2026-11-24 12:30 UTC"));
+    }
+
+    fn link(token: &str) -> EmailLink {
+        EmailLink {
+            token: OpaqueToken::new(token.to_owned()),
+            expires_at: Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_welcome_mail_carries_the_verification_link_in_both_parts() {
+        let email = AccountEmail::Welcome {
+            user: user(None),
+            verification: Some(link("tok_456")),
+        };
+
+        let text = text_of(&compose(&email, &settings()).unwrap());
+
+        let url = "https://app.example.com/verify-email?token=tok_456";
+        assert_eq!(text.matches(url).count(), 2, "{text}");
+        assert!(text.contains("2026-11-25 08:00 UTC"));
+    }
+
+    #[test]
+    fn the_verification_mail_links_to_the_verify_page() {
+        let email = AccountEmail::EmailVerification {
+            user: user(None),
+            link: link("tok_789"),
+        };
+
+        let text = text_of(&compose(&email, &settings()).unwrap());
+
+        assert!(text.contains("Subject: Confirm your email address"));
+        assert_eq!(
+            text.matches("https://app.example.com/verify-email?token=tok_789")
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn the_password_changed_mail_points_to_the_reset_page() {
+        let email = AccountEmail::PasswordChanged { user: user(None) };
+
+        let text = text_of(&compose(&email, &settings()).unwrap());
+
+        assert!(text.contains("Subject: Your password was changed"));
+        assert!(text.contains("https://app.example.com/forgot-password"));
+        assert!(text.contains("every other session was signed out"));
     }
 }

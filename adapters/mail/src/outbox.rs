@@ -32,6 +32,8 @@ impl AccountMailer for OutboxMailer {
         let kind = match &email {
             AccountEmail::Welcome { .. } => "welcome",
             AccountEmail::PasswordReset { .. } => "password-reset",
+            AccountEmail::EmailVerification { .. } => "email-verification",
+            AccountEmail::PasswordChanged { .. } => "password-changed",
         };
         let message = compose(&email, &self.settings).map_err(MailError::Permanent)?;
         let name = format!(
@@ -77,15 +79,25 @@ mod tests {
             email: Email::parse("ann@example.com").unwrap(),
             name: None,
             role: Role::User,
+            email_verified: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
 
         mailer
-            .send(AccountEmail::Welcome { user: user.clone() })
+            .send(AccountEmail::Welcome {
+                user: user.clone(),
+                verification: None,
+            })
             .await
             .unwrap();
-        mailer.send(AccountEmail::Welcome { user }).await.unwrap();
+        mailer
+            .send(AccountEmail::Welcome {
+                user,
+                verification: None,
+            })
+            .await
+            .unwrap();
 
         let files: Vec<_> = std::fs::read_dir(directory.path().join("outbox"))
             .unwrap()

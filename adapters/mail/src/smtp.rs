@@ -212,6 +212,7 @@ mod tests {
         .unwrap();
         let welcome = || AccountEmail::Welcome {
             user: crate::compose::tests::user(None),
+            verification: None,
         };
 
         for _ in 0..2 {

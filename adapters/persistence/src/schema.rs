@@ -14,6 +14,7 @@ diesel::table! {
         created_at -> UtcTime,
         updated_at -> UtcTime,
         session_version -> BigInt,
+        email_verified_at -> Nullable<UtcTime>,
         /// Generated: lower(name) || '\n' || email. Read-only.
         search_text -> Text,
     }
@@ -49,9 +50,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::{Nullable, Text};
+    use crate::sql_types::{Id, UtcTime};
+
+    sessions (id) {
+        id -> Id,
+        user_id -> Id,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        created_at -> UtcTime,
+        last_used_at -> UtcTime,
+        expires_at -> UtcTime,
+        revoked_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{Nullable, Text};
+    use crate::sql_types::{Id, UtcTime};
+
+    email_verification_tokens (id) {
+        id -> Id,
+        user_id -> Id,
+        email -> Text,
+        token_hash -> Text,
+        created_at -> UtcTime,
+        expires_at -> UtcTime,
+        used_at -> Nullable<UtcTime>,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(password_reset_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, password_reset_tokens);
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(email_verification_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    refresh_tokens,
+    password_reset_tokens,
+    sessions,
+    email_verification_tokens
+);
 
 diesel::table! {
     use diesel::sql_types::{Bool, Nullable, Text};

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use domain::ports::{PasswordHashError, RepositoryError};
+use domain::{SessionId, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
@@ -20,6 +21,9 @@ pub enum LoginError {
     /// Too many failed logins for this account recently.
     #[error("Too many requests")]
     TooManyAttempts { retry_after: Duration },
+    /// The password is right, but `REQUIRE_VERIFIED_EMAIL` is on and the address is not.
+    #[error("Email not verified")]
+    EmailNotVerified,
     #[error("unexpected failure while logging in")]
     Unexpected(#[source] anyhow::Error),
 }
@@ -29,6 +33,8 @@ pub enum RefreshError {
     /// Unknown, expired, revoked or reused (reuse also revokes the token's family).
     #[error("Invalid token")]
     InvalidToken,
+    #[error("Email not verified")]
+    EmailNotVerified,
     #[error("unexpected failure while refreshing a session")]
     Unexpected(#[source] anyhow::Error),
 }
@@ -50,6 +56,54 @@ pub enum ConfirmResetError {
     #[error("Invalid or expired token")]
     InvalidToken,
     #[error("unexpected failure while resetting a password")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyEmailError {
+    /// Unknown, expired, used, superseded, or sent to an address the user no longer has.
+    #[error("Invalid or expired token")]
+    InvalidToken,
+    #[error("unexpected failure while verifying an email address")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResendVerificationError {
+    #[error("Email already verified")]
+    AlreadyVerified,
+    /// The caller's account was deleted since their token was checked.
+    #[error("User with ID {0} not found")]
+    NotFound(UserId),
+    #[error("unexpected failure while sending a verification email")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error("Current password is incorrect")]
+    IncorrectPassword,
+    /// Too many wrong current passwords (counted with failed logins).
+    #[error("Too many requests")]
+    TooManyAttempts { retry_after: Duration },
+    #[error("User with ID {0} not found")]
+    NotFound(UserId),
+    #[error("unexpected failure while changing a password")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionsError {
+    #[error("unexpected failure while reading or ending sessions")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteSessionError {
+    /// No live session of the caller has this id (another user's is not told apart).
+    #[error("Session with ID {0} not found")]
+    NotFound(SessionId),
+    #[error("unexpected failure while ending a session")]
     Unexpected(#[source] anyhow::Error),
 }
 
@@ -79,5 +133,10 @@ unexpected_from_infrastructure!(
     RefreshError,
     LogoutError,
     RequestResetError,
-    ConfirmResetError
+    ConfirmResetError,
+    VerifyEmailError,
+    ResendVerificationError,
+    ChangePasswordError,
+    SessionsError,
+    DeleteSessionError
 );

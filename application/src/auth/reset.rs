@@ -1,7 +1,7 @@
 //! Password reset: asking for a link by email, and setting a new password with it.
 
 use domain::ports::ResetPasswordError;
-use domain::{Email, NewResetToken, Password};
+use domain::{Email, NewResetToken, Password, RevocationReason};
 use uuid::Uuid;
 
 use super::errors::{ConfirmResetError, RequestResetError};
@@ -70,7 +70,8 @@ impl AuthService {
                 ResetPasswordError::InvalidToken => ConfirmResetError::InvalidToken,
                 ResetPasswordError::Unexpected(error) => error.into(),
             })?;
-        self.ports.auth_states.invalidate(user_id);
+        self.ended(user_id, None, RevocationReason::PasswordReset)
+            .await;
         tracing::info!(%user_id, "password reset; all sessions revoked");
         Ok(())
     }

@@ -4,19 +4,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use domain::ports::{
-    AccessToken, Clock, ConsumeRefreshTokenError, InsertUserError, OpaqueTokenGenerator,
-    PasswordHashError, PasswordHasher, PasswordResetRepository, RateLimiter, RatePolicy,
-    SessionRepository, TokenIssuer, UserRepository,
+    AccessToken, Clock, ConsumeRefreshTokenError, DomainEvent, EmailVerificationRepository,
+    EventPublisher, InsertUserError, OpaqueTokenGenerator, PasswordHashError, PasswordHasher,
+    PasswordResetRepository, RateLimiter, RatePolicy, SessionRepository, TokenIssuer,
+    UserRepository,
 };
 use domain::{
-    Actor, AuthState, Email, NewRefreshToken, NewUser, OpaqueToken, Password, PasswordHash, Role,
+    Actor, AuthState, ClientInfo, Email, NewRefreshToken, NewSession, NewUser,
+    NewVerificationToken, OpaqueToken, Password, PasswordHash, RevocationReason, Role, SessionId,
     User, UserId, UserName,
 };
 use uuid::Uuid;
 
 use super::errors::{LoginError, LogoutError, RefreshError, RegisterError};
-use crate::auth_states::AuthStates;
+use super::verification::verification_token;
+use crate::auth_states::{AuthStates, SessionStates};
 use crate::jobs::welcome_email_job;
 
 /// Lifetimes and limits of the authentication flows.
@@ -24,10 +28,15 @@ use crate::jobs::welcome_email_job;
 pub struct AuthConfig {
     pub refresh_token_ttl: Duration,
     pub reset_token_ttl: Duration,
+    /// How long an email-verification link works.
+    pub verification_token_ttl: Duration,
+    /// Refuse login and refresh to users whose address is not verified.
+    pub require_verified_email: bool,
     /// Failed logins allowed per account within the window, before 429.
     pub failed_login_policy: RatePolicy,
-    /// Reset emails sent per address within the window; requests past it are answered
-    /// like any other and send nothing (a mailbox cannot be flooded through this API).
+    /// Reset (and verification) emails sent per address within the window; requests past
+    /// it are answered like any other and send nothing (a mailbox cannot be flooded through
+    /// this API).
     pub reset_request_policy: RatePolicy,
 }
 
@@ -38,12 +47,16 @@ pub struct AuthPorts {
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub resets: Arc<dyn PasswordResetRepository>,
+    pub verifications: Arc<dyn EmailVerificationRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub issuer: Arc<dyn TokenIssuer>,
     pub opaque_tokens: Arc<dyn OpaqueTokenGenerator>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub clock: Arc<dyn Clock>,
     pub auth_states: Arc<AuthStates>,
+    pub session_states: Arc<SessionStates>,
+    /// Tells the realtime gateway which sessions ended, to disconnect their sockets.
+    pub events: Arc<dyn EventPublisher>,
 }
 
 /// A new self-service account, already parsed.
@@ -94,10 +107,16 @@ impl AuthService {
     /// same transaction as the user: no user without their email, no email for a user that
     /// was rolled back.
     #[tracing::instrument(name = "AuthService.register", skip_all)]
-    pub async fn register(&self, command: Register) -> Result<IssuedSession, RegisterError> {
+    pub async fn register(
+        &self,
+        command: Register,
+        client: ClientInfo,
+    ) -> Result<IssuedSession, RegisterError> {
         let password_hash = self.ports.hasher.hash(&command.password).await?;
         let now = self.ports.clock.now();
         let id = UserId::generate();
+        let (token, verification) = self.verification_token(id, &command.email, now)?;
+        let welcome = welcome_email_job(id, &token, verification.expires_at, now);
         let user = self
             .ports
             .users
@@ -109,8 +128,10 @@ impl AuthService {
                     role: Role::User,
                     password_hash,
                     created_at: now,
+                    email_verified: false,
+                    email_verification: Some(verification),
                 },
-                vec![welcome_email_job(id, now)],
+                vec![welcome],
             )
             .await
             .map_err(|error| match error {
@@ -122,7 +143,7 @@ impl AuthService {
             role: user.role,
             session_version: 0,
         };
-        Ok(self.start_session(user, state, Uuid::now_v7()).await?)
+        Ok(self.start_session(user, state, client).await?)
     }
 
     /// Password login. An unknown email and a wrong password take the same time and give
@@ -133,6 +154,7 @@ impl AuthService {
         &self,
         email: &Email,
         password: &Password,
+        client: ClientInfo,
     ) -> Result<IssuedSession, LoginError> {
         // The attempt is counted before the password is checked, atomically, and only a
         // success takes it back: parallel guesses cannot all read "under the limit" first
@@ -161,26 +183,36 @@ impl AuthService {
         };
         self.ports.rate_limiter.reset(&failures_key).await;
         let user = credentials.user;
+        // Told only to whoever knows the password: no enumeration of unverified accounts.
+        if self.config.require_verified_email && !user.email_verified {
+            return Err(LoginError::EmailNotVerified);
+        }
         let state = self
             .ports
             .users
             .find_auth_state(user.id)
             .await?
             .ok_or(LoginError::InvalidCredentials)?;
-        Ok(self.start_session(user, state, Uuid::now_v7()).await?)
+        Ok(self.start_session(user, state, client).await?)
     }
 
     /// Exchanges a refresh token for a new pair. The presented token is spent; presenting a
     /// spent token again revokes its whole family (someone holds a stolen copy).
     #[tracing::instrument(name = "AuthService.refresh", skip_all)]
-    pub async fn refresh(&self, presented: &str) -> Result<IssuedSession, RefreshError> {
+    pub async fn refresh(
+        &self,
+        presented: &str,
+        client: ClientInfo,
+    ) -> Result<IssuedSession, RefreshError> {
         let now = self.ports.clock.now();
         let hash = self.ports.opaque_tokens.hash(presented);
         let consumed = match self.ports.sessions.consume_refresh_token(&hash, now).await {
             Ok(consumed) => consumed,
             Err(ConsumeRefreshTokenError::AlreadyUsed { user_id, family_id }) => {
                 tracing::warn!(%user_id, %family_id, "refresh token reused: revoking its family");
-                self.ports.sessions.revoke_family(family_id, now).await?;
+                self.ports.sessions.revoke(family_id, now).await?;
+                self.ended(user_id, Some(family_id), RevocationReason::LoggedOut)
+                    .await;
                 return Err(RefreshError::InvalidToken);
             }
             Err(
@@ -196,55 +228,142 @@ impl AuthService {
             .find_by_id(consumed.user_id)
             .await?
             .ok_or(RefreshError::InvalidToken)?;
+        if self.config.require_verified_email && !user.email_verified {
+            return Err(RefreshError::EmailNotVerified);
+        }
         let state = self
             .ports
             .users
             .find_auth_state(user.id)
             .await?
             .ok_or(RefreshError::InvalidToken)?;
-        Ok(self.start_session(user, state, consumed.family_id).await?)
+        let (session, token) = self.next_refresh_token(user.id, consumed.family_id)?;
+        self.ports.sessions.rotate(token, client).await?;
+        Ok(self.issue(user, state, consumed.family_id, session)?)
     }
 
-    /// Ends the session the refresh token belongs to (if it is the caller's).
+    /// Ends the session the refresh token belongs to (if it is the caller's): its refresh
+    /// token and its access tokens stop working.
     #[tracing::instrument(name = "AuthService.logout", skip_all, fields(actor = %actor.user_id))]
     pub async fn logout(&self, actor: Actor, presented: &str) -> Result<(), LogoutError> {
         let hash = self.ports.opaque_tokens.hash(presented);
-        self.ports
+        let ended = self
+            .ports
             .sessions
-            .revoke_family_of(&hash, actor.user_id, self.ports.clock.now())
+            .revoke_by_token(&hash, actor.user_id, self.ports.clock.now())
             .await?;
+        if let Some(session) = ended {
+            self.ended(actor.user_id, Some(session), RevocationReason::LoggedOut)
+                .await;
+        }
         Ok(())
     }
 
+    /// A new session for `user`: stored with its first refresh token, then a token pair.
     async fn start_session(
         &self,
         user: User,
         state: AuthState,
-        family_id: Uuid,
+        client: ClientInfo,
     ) -> anyhow::Result<IssuedSession> {
+        let session_id = SessionId::generate();
+        let (refresh, token) = self.next_refresh_token(user.id, session_id)?;
+        self.ports
+            .sessions
+            .start(
+                NewSession {
+                    id: session_id,
+                    user_id: user.id,
+                    client,
+                    created_at: token.created_at,
+                    expires_at: token.expires_at,
+                },
+                token,
+            )
+            .await?;
+        self.issue(user, state, session_id, refresh)
+    }
+
+    /// The next refresh token of a session (to store) and its text (for the client).
+    pub(super) fn next_refresh_token(
+        &self,
+        user_id: UserId,
+        session: SessionId,
+    ) -> anyhow::Result<(OpaqueToken, NewRefreshToken)> {
         let now = self.ports.clock.now();
+        let (refresh, token_hash) = self.ports.opaque_tokens.generate();
+        let token = NewRefreshToken {
+            id: Uuid::now_v7(),
+            user_id,
+            family_id: session,
+            token_hash,
+            created_at: now,
+            expires_at: now + chrono::Duration::from_std(self.config.refresh_token_ttl)?,
+        };
+        Ok((refresh, token))
+    }
+
+    /// An access token for `user` in `session`, issued with its refresh token.
+    pub(super) fn issue(
+        &self,
+        user: User,
+        state: AuthState,
+        session: SessionId,
+        refresh: OpaqueToken,
+    ) -> anyhow::Result<IssuedSession> {
         let actor = Actor {
             user_id: user.id,
             role: state.role,
         };
-        let access = self.ports.issuer.issue(actor, state.session_version, now)?;
-        let (refresh, token_hash) = self.ports.opaque_tokens.generate();
-        self.ports
-            .sessions
-            .insert_refresh_token(NewRefreshToken {
-                id: Uuid::now_v7(),
-                user_id: user.id,
-                family_id,
-                token_hash,
-                created_at: now,
-                expires_at: now + chrono::Duration::from_std(self.config.refresh_token_ttl)?,
-            })
-            .await?;
+        let access = self.ports.issuer.issue(
+            actor,
+            session,
+            state.session_version,
+            self.ports.clock.now(),
+        )?;
         Ok(IssuedSession {
             user,
             access,
             refresh,
         })
+    }
+
+    /// Forgets what this process cached about the ended sessions (one session, or every
+    /// session of the user) and tells the realtime gateway to disconnect their sockets.
+    pub(super) async fn ended(
+        &self,
+        user: UserId,
+        session: Option<SessionId>,
+        reason: RevocationReason,
+    ) {
+        match session {
+            Some(session) => self.ports.session_states.invalidate(session),
+            None => self.ports.auth_states.invalidate(user),
+        }
+        self.ports
+            .events
+            .publish(DomainEvent::SessionsRevoked {
+                user,
+                session,
+                reason,
+            })
+            .await;
+    }
+
+    /// A verification token for `email` (to store) and its text (for the link).
+    pub(super) fn verification_token(
+        &self,
+        user_id: UserId,
+        email: &Email,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(OpaqueToken, NewVerificationToken)> {
+        verification_token(
+            self.ports.opaque_tokens.as_ref(),
+            self.config.verification_token_ttl,
+            user_id,
+            email,
+            now,
+        )
     }
 
     async fn dummy_hash(&self) -> Result<PasswordHash, PasswordHashError> {

@@ -6,18 +6,18 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::ports::{
-    AccessToken, ConsumeRefreshTokenError, InsertUserError, MockClock, MockOpaqueTokenGenerator,
+    AccessToken, ConsumeRefreshTokenError, DomainEvent, InsertUserError, MockClock,
+    MockEmailVerificationRepository, MockEventPublisher, MockOpaqueTokenGenerator,
     MockPasswordHasher, MockPasswordResetRepository, MockRateLimiter, MockSessionRepository,
     MockTokenIssuer, MockUserRepository, RateDecision, RatePolicy, ResetPasswordError,
 };
 use domain::{
-    AuthState, ConsumedRefreshToken, Email, OpaqueToken, Password, PasswordHash, Role, TokenHash,
-    User, UserCredentials, UserId,
+    AuthState, ClientInfo, ConsumedRefreshToken, Email, OpaqueToken, Password, PasswordHash, Role,
+    SessionId, TokenHash, User, UserCredentials, UserId,
 };
-use uuid::Uuid;
 
 use super::*;
-use crate::auth_states::AuthStates;
+use crate::auth_states::{AuthStates, SessionStates};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
@@ -32,23 +32,26 @@ fn config() -> AuthConfig {
     AuthConfig {
         refresh_token_ttl: Duration::from_hours(1),
         reset_token_ttl: Duration::from_mins(30),
+        verification_token_ttl: Duration::from_hours(24),
+        require_verified_email: false,
         failed_login_policy: POLICY,
         reset_request_policy: POLICY,
     }
 }
 
-fn user(role: Role) -> User {
+pub(super) fn user(role: Role) -> User {
     User {
         id: UserId::generate(),
         email: Email::parse("ann@example.com").unwrap(),
         name: None,
         role,
+        email_verified: false,
         created_at: now(),
         updated_at: now(),
     }
 }
 
-fn decision(remaining: u32) -> RateDecision {
+pub(super) fn decision(remaining: u32) -> RateDecision {
     RateDecision {
         allowed: remaining > 0,
         limit: 5,
@@ -59,20 +62,22 @@ fn decision(remaining: u32) -> RateDecision {
 
 /// Every port as a mock; tests set expectations, then `build`.
 #[derive(Default)]
-struct Mocks {
-    users: MockUserRepository,
-    sessions: MockSessionRepository,
-    resets: MockPasswordResetRepository,
-    hasher: MockPasswordHasher,
-    issuer: MockTokenIssuer,
-    opaque_tokens: MockOpaqueTokenGenerator,
-    rate_limiter: MockRateLimiter,
+pub(super) struct Mocks {
+    pub(super) users: MockUserRepository,
+    pub(super) sessions: MockSessionRepository,
+    pub(super) resets: MockPasswordResetRepository,
+    pub(super) hasher: MockPasswordHasher,
+    pub(super) issuer: MockTokenIssuer,
+    pub(super) opaque_tokens: MockOpaqueTokenGenerator,
+    pub(super) rate_limiter: MockRateLimiter,
+    pub(super) verifications: MockEmailVerificationRepository,
+    pub(super) events: MockEventPublisher,
 }
 
 impl Mocks {
     /// Expectations of a successful session start: an access token, a refresh token.
-    fn expect_session_start(&mut self) {
-        self.issuer.expect_issue().returning(|_, _, _| {
+    pub(super) fn expect_session_start(&mut self) {
+        self.issuer.expect_issue().returning(|_, _, _, _| {
             Ok(AccessToken {
                 token: "access".to_owned(),
                 expires_in_seconds: 900,
@@ -84,12 +89,27 @@ impl Mocks {
                 TokenHash::from_hex("refresh-hash".to_owned()),
             )
         });
-        self.sessions
-            .expect_insert_refresh_token()
-            .returning(|_| Ok(()));
+        self.sessions.expect_start().returning(|_, _| Ok(()));
     }
 
-    fn build(self) -> AuthService {
+    /// The verification token a registration makes before it stores the user.
+    fn expect_verification_token(&mut self) {
+        self.opaque_tokens.expect_generate().returning(|| {
+            (
+                OpaqueToken::new("verify".to_owned()),
+                TokenHash::from_hex("verify-hash".to_owned()),
+            )
+        });
+    }
+
+    pub(super) fn build(self) -> AuthService {
+        self.build_with(|_| ())
+    }
+
+    /// Builds with the test configuration changed by `configure`.
+    pub(super) fn build_with(self, configure: impl FnOnce(&mut AuthConfig)) -> AuthService {
+        let mut config = config();
+        configure(&mut config);
         let mut clock = MockClock::new();
         clock.expect_now().returning(now);
         let clock = Arc::new(clock);
@@ -99,10 +119,17 @@ impl Mocks {
             clock.clone(),
             chrono::Duration::seconds(1),
         ));
+        let sessions = Arc::new(self.sessions);
+        let session_states = Arc::new(SessionStates::new(
+            sessions.clone(),
+            clock.clone(),
+            chrono::Duration::seconds(1),
+        ));
         AuthService::new(
             AuthPorts {
                 users,
-                sessions: Arc::new(self.sessions),
+                sessions,
+                verifications: Arc::new(self.verifications),
                 resets: Arc::new(self.resets),
                 hasher: Arc::new(self.hasher),
                 issuer: Arc::new(self.issuer),
@@ -110,8 +137,10 @@ impl Mocks {
                 rate_limiter: Arc::new(self.rate_limiter),
                 clock,
                 auth_states,
+                session_states,
+                events: Arc::new(self.events),
             },
-            config(),
+            config,
         )
     }
 }
@@ -130,6 +159,7 @@ fn stored(new: domain::NewUser) -> User {
         email: new.email,
         name: new.name,
         role: new.role,
+        email_verified: false,
         created_at: new.created_at,
         updated_at: new.created_at,
     }
@@ -157,7 +187,11 @@ async fn registration_creates_a_plain_user_with_its_welcome_email_job_and_starts
         .returning(|new, _| Ok(stored(new)));
     mocks.expect_session_start();
 
-    let session = mocks.build().register(register_command()).await.unwrap();
+    let session = mocks
+        .build()
+        .register(register_command(), ClientInfo::default())
+        .await
+        .unwrap();
 
     assert_eq!(session.user.role, Role::User);
     assert_eq!(session.access.token, "access");
@@ -171,13 +205,17 @@ async fn registration_fails_without_a_session_when_the_user_and_its_email_cannot
         .hasher
         .expect_hash()
         .returning(|_| Ok(PasswordHash::from_phc("$argon2id$h".to_owned())));
+    mocks.expect_verification_token();
     mocks.users.expect_insert().returning(|_, _| {
         Err(InsertUserError::Unexpected(domain::ports::RepositoryError(
             anyhow::anyhow!("database down"),
         )))
     });
 
-    let result = mocks.build().register(register_command()).await;
+    let result = mocks
+        .build()
+        .register(register_command(), ClientInfo::default())
+        .await;
 
     assert!(matches!(result, Err(RegisterError::Unexpected(_))));
 }
@@ -189,24 +227,28 @@ async fn registration_with_a_taken_email_is_a_conflict_and_sends_nothing() {
         .hasher
         .expect_hash()
         .returning(|_| Ok(PasswordHash::from_phc("$argon2id$h".to_owned())));
+    mocks.expect_verification_token();
     mocks
         .users
         .expect_insert()
         .returning(|_, _| Err(InsertUserError::EmailTaken));
 
-    let result = mocks.build().register(register_command()).await;
+    let result = mocks
+        .build()
+        .register(register_command(), ClientInfo::default())
+        .await;
 
     assert!(matches!(result, Err(RegisterError::EmailTaken)));
 }
 
-fn credentials() -> UserCredentials {
+pub(super) fn credentials() -> UserCredentials {
     UserCredentials {
         user: user(Role::User),
         password_hash: PasswordHash::from_phc("$argon2id$real".to_owned()),
     }
 }
 
-fn login_args() -> (Email, Password) {
+pub(super) fn login_args() -> (Email, Password) {
     (
         Email::parse("ann@example.com").unwrap(),
         Password::parse("long enough password").unwrap(),
@@ -238,7 +280,10 @@ async fn an_unknown_email_costs_a_verify_against_a_dummy_hash_and_fails_like_a_w
         .returning(|_, _| decision(4));
     let (email, password) = login_args();
 
-    let result = mocks.build().login(&email, &password).await;
+    let result = mocks
+        .build()
+        .login(&email, &password, ClientInfo::default())
+        .await;
 
     assert!(matches!(result, Err(LoginError::InvalidCredentials)));
 }
@@ -259,7 +304,10 @@ async fn a_wrong_password_is_invalid_credentials_and_counts_a_failure_for_the_ac
         .returning(|_, _| decision(4));
     let (email, password) = login_args();
 
-    let result = mocks.build().login(&email, &password).await;
+    let result = mocks
+        .build()
+        .login(&email, &password, ClientInfo::default())
+        .await;
 
     assert!(matches!(result, Err(LoginError::InvalidCredentials)));
 }
@@ -273,7 +321,10 @@ async fn an_attempt_over_the_accounts_limit_is_refused_before_any_hashing() {
         .returning(|_, _| decision(0));
     let (email, password) = login_args();
 
-    let result = mocks.build().login(&email, &password).await;
+    let result = mocks
+        .build()
+        .login(&email, &password, ClientInfo::default())
+        .await;
 
     assert!(
         matches!(result, Err(LoginError::TooManyAttempts { retry_after }) if retry_after == Duration::from_mins(10))
@@ -303,8 +354,8 @@ async fn a_successful_login_clears_the_failures_and_issues_tokens_at_the_current
     mocks
         .issuer
         .expect_issue()
-        .withf(|_, version, _| *version == 4)
-        .returning(|_, _, _| {
+        .withf(|_, _, version, _| *version == 4)
+        .returning(|_, _, _, _| {
             Ok(AccessToken {
                 token: "access".to_owned(),
                 expires_in_seconds: 900,
@@ -318,19 +369,23 @@ async fn a_successful_login_clears_the_failures_and_issues_tokens_at_the_current
     });
     mocks
         .sessions
-        .expect_insert_refresh_token()
+        .expect_start()
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let (email, password) = login_args();
 
-    let session = mocks.build().login(&email, &password).await.unwrap();
+    let session = mocks
+        .build()
+        .login(&email, &password, ClientInfo::default())
+        .await
+        .unwrap();
 
     assert_eq!(session.access.token, "access");
 }
 
 #[tokio::test]
 async fn a_reused_refresh_token_revokes_its_whole_family() {
-    let family = Uuid::now_v7();
+    let family = SessionId::generate();
     let mut mocks = Mocks::default();
     mocks
         .opaque_tokens
@@ -347,12 +402,20 @@ async fn a_reused_refresh_token_revokes_its_whole_family() {
         });
     mocks
         .sessions
-        .expect_revoke_family()
+        .expect_revoke()
         .withf(move |id, _| *id == family)
         .times(1)
         .returning(|_, _| Ok(()));
+    mocks
+        .events
+        .expect_publish()
+        .withf(move |event| {
+            matches!(event, DomainEvent::SessionsRevoked { session: Some(ended), .. } if *ended == family)
+        })
+        .times(1)
+        .returning(|_| ());
 
-    let result = mocks.build().refresh("stolen").await;
+    let result = mocks.build().refresh("stolen", ClientInfo::default()).await;
 
     assert!(matches!(result, Err(RefreshError::InvalidToken)));
 }
@@ -375,7 +438,7 @@ async fn unknown_expired_and_revoked_refresh_tokens_are_invalid() {
             .expect_consume_refresh_token()
             .returning(move |_, _| Err(error.lock().unwrap().take().unwrap()));
 
-        let result = mocks.build().refresh("token").await;
+        let result = mocks.build().refresh("token", ClientInfo::default()).await;
 
         assert!(matches!(result, Err(RefreshError::InvalidToken)));
     }
@@ -383,7 +446,7 @@ async fn unknown_expired_and_revoked_refresh_tokens_are_invalid() {
 
 #[tokio::test]
 async fn a_refresh_continues_the_same_family() {
-    let family = Uuid::now_v7();
+    let family = SessionId::generate();
     let ann = user(Role::User);
     let (ann_id, found) = (ann.id, ann.clone());
     let mut mocks = Mocks::default();
@@ -410,7 +473,7 @@ async fn a_refresh_continues_the_same_family() {
             session_version: 0,
         }))
     });
-    mocks.issuer.expect_issue().returning(|_, _, _| {
+    mocks.issuer.expect_issue().returning(|_, _, _, _| {
         Ok(AccessToken {
             token: "a".to_owned(),
             expires_in_seconds: 900,
@@ -424,12 +487,16 @@ async fn a_refresh_continues_the_same_family() {
     });
     mocks
         .sessions
-        .expect_insert_refresh_token()
-        .withf(move |token| token.family_id == family && token.user_id == ann_id)
+        .expect_rotate()
+        .withf(move |token, _| token.family_id == family && token.user_id == ann_id)
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
 
-    let session = mocks.build().refresh("current").await.unwrap();
+    let session = mocks
+        .build()
+        .refresh("current", ClientInfo::default())
+        .await
+        .unwrap();
 
     assert_eq!(session.refresh.expose(), "next");
 }

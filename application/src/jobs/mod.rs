@@ -14,7 +14,10 @@ use async_trait::async_trait;
 use domain::{Job, JobKind};
 
 pub use admin::{JobAdminService, ListJobsError, RetryJobError};
-pub use mail::{MAIL_QUEUE, MailJobs, password_reset_email_job, welcome_email_job};
+pub use mail::{
+    MAIL_QUEUE, MailJobs, email_verification_job, password_changed_email_job,
+    password_reset_email_job, welcome_email_job,
+};
 
 /// Why an attempt of a job failed.
 #[derive(Debug, thiserror::Error)]

@@ -14,6 +14,16 @@ use domain::{
 
 use super::*;
 
+/// The welcome job of `user_id`, with a verification link valid for a day.
+fn welcome(user_id: UserId) -> domain::NewJob {
+    welcome_email_job(
+        user_id,
+        &OpaqueToken::new("verify-me".to_owned()),
+        now() + chrono::Duration::days(1),
+        now(),
+    )
+}
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
 }
@@ -30,6 +40,7 @@ fn user(id: UserId) -> User {
         email: Email::parse("ann@example.com").unwrap(),
         name: Some(UserName::parse("Ann").unwrap()),
         role: Role::User,
+        email_verified: false,
         created_at: now(),
         updated_at: now(),
     }
@@ -72,12 +83,15 @@ async fn the_welcome_job_mails_the_user_as_stored_when_it_runs() {
     let mut mailer = MockAccountMailer::new();
     mailer
         .expect_send()
-        .withf(move |email| matches!(email, AccountEmail::Welcome { user } if user.id == id))
+        .withf(move |email| {
+            matches!(email, AccountEmail::Welcome { user, verification: Some(link) }
+                if user.id == id && link.token.expose() == "verify-me")
+        })
         .times(1)
         .returning(|_| Ok(()));
 
     let result = mail_jobs(users_with(id), mailer)
-        .run(&claimed(welcome_email_job(id, now())))
+        .run(&claimed(welcome(id)))
         .await;
 
     assert!(result.is_ok());
@@ -131,7 +145,7 @@ async fn the_email_of_a_deleted_user_is_dropped() {
     users.expect_find_by_id().returning(|_| Ok(None));
 
     let result = mail_jobs(users, MockAccountMailer::new())
-        .run(&claimed(welcome_email_job(UserId::generate(), now())))
+        .run(&claimed(welcome(UserId::generate())))
         .await;
 
     assert!(result.is_ok());
@@ -146,7 +160,7 @@ async fn a_mail_server_that_is_down_makes_the_attempt_retryable() {
         .returning(|_| Err(MailError::Transient(anyhow::anyhow!("connection refused"))));
 
     let result = mail_jobs(users_with(id), mailer)
-        .run(&claimed(welcome_email_job(id, now())))
+        .run(&claimed(welcome(id)))
         .await;
 
     assert!(matches!(result, Err(JobFailure::Retryable(_))));
@@ -161,7 +175,7 @@ async fn a_refused_recipient_fails_the_job_permanently() {
         .returning(|_| Err(MailError::Permanent(anyhow::anyhow!("550 no such user"))));
 
     let result = mail_jobs(users_with(id), mailer)
-        .run(&claimed(welcome_email_job(id, now())))
+        .run(&claimed(welcome(id)))
         .await;
 
     assert!(matches!(result, Err(JobFailure::Permanent(_))));
@@ -175,7 +189,7 @@ async fn a_storage_failure_while_reading_the_user_is_retryable() {
         .returning(|_| Err(RepositoryError(anyhow::anyhow!("pool timeout"))));
 
     let result = mail_jobs(users, MockAccountMailer::new())
-        .run(&claimed(welcome_email_job(UserId::generate(), now())))
+        .run(&claimed(welcome(UserId::generate())))
         .await;
 
     assert!(matches!(result, Err(JobFailure::Retryable(_))));
@@ -183,9 +197,9 @@ async fn a_storage_failure_while_reading_the_user_is_retryable() {
 
 #[tokio::test]
 async fn a_malformed_payload_or_an_unknown_kind_fails_permanently() {
-    let mut malformed = claimed(welcome_email_job(UserId::generate(), now()));
+    let mut malformed = claimed(welcome(UserId::generate()));
     malformed.payload = JobPayload::from_json(r#"{"userId":42}"#.to_owned());
-    let mut unknown = claimed(welcome_email_job(UserId::generate(), now()));
+    let mut unknown = claimed(welcome(UserId::generate()));
     unknown.kind = JobKind::parse("mail.newsletter").unwrap();
     let jobs = mail_jobs(MockUserRepository::new(), MockAccountMailer::new());
 
@@ -204,7 +218,15 @@ fn the_mail_handler_claims_exactly_the_kinds_it_runs() {
     let kinds = mail_jobs(MockUserRepository::new(), MockAccountMailer::new()).kinds();
     let names: Vec<&str> = kinds.iter().map(JobKind::as_str).collect();
 
-    assert_eq!(names, ["mail.welcome", "mail.password-reset"]);
+    assert_eq!(
+        names,
+        [
+            "mail.welcome",
+            "mail.password-reset",
+            "mail.email-verification",
+            "mail.password-changed"
+        ]
+    );
 }
 
 fn admin() -> Actor {
@@ -288,7 +310,7 @@ async fn a_retry_reports_why_the_repository_refused_it() {
 
 #[tokio::test]
 async fn a_retried_job_is_returned_as_requeued() {
-    let job = claimed(welcome_email_job(UserId::generate(), now()));
+    let job = claimed(welcome(UserId::generate()));
     let requeued = Job {
         status: JobStatus::Queued,
         attempts: 0,

@@ -76,6 +76,11 @@ macro_rules! unexpected_from_infrastructure {
                 $wrap(anyhow::Error::new(error))
             }
         }
+        impl From<anyhow::Error> for $error {
+            fn from(error: anyhow::Error) -> Self {
+                $wrap(error)
+            }
+        }
     )+};
 }
 

@@ -9,16 +9,19 @@ mod errors;
 mod tests;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::auth::verification_token;
 use crate::auth_states::AuthStates;
-use crate::jobs::welcome_email_job;
+use crate::jobs::{email_verification_job, welcome_email_job};
 
 use domain::ports::{
-    Clock, DeleteUserRecordError, InsertUserError, PasswordHasher, UpdateUserRecordError,
-    UserRepository,
+    Clock, DeleteUserRecordError, DomainEvent, EventPublisher, InsertUserError,
+    OpaqueTokenGenerator, PasswordHasher, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    Actor, Email, NewUser, Page, Password, Role, User, UserChanges, UserId, UserName, UserQuery,
+    Actor, Email, NewUser, Page, Password, RevocationReason, Role, User, UserChanges, UserId,
+    UserName, UserQuery,
 };
 
 pub use errors::{
@@ -42,20 +45,34 @@ pub enum AdminProvisioning {
     AlreadyExists,
 }
 
-/// Whether a new user gets the welcome email.
+/// Whether a new user gets the welcome email (with a verification link), or is an
+/// operator's account whose address counts as verified.
 #[derive(Debug, Clone, Copy)]
 enum SendWelcome {
     Yes,
     No,
 }
 
+/// The ports the users use cases drive.
+#[derive(Clone)]
+#[allow(missing_debug_implementations)] // trait objects; nothing useful to print
+pub struct UserPorts {
+    pub users: Arc<dyn UserRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub clock: Arc<dyn Clock>,
+    pub auth_states: Arc<AuthStates>,
+    /// Makes the tokens of email-verification links.
+    pub opaque_tokens: Arc<dyn OpaqueTokenGenerator>,
+    /// Tells the realtime gateway whose sessions a role change or deletion ended.
+    pub events: Arc<dyn EventPublisher>,
+}
+
 /// The users use cases.
 #[derive(Clone)]
 pub struct UserService {
-    users: Arc<dyn UserRepository>,
-    hasher: Arc<dyn PasswordHasher>,
-    clock: Arc<dyn Clock>,
-    auth_states: Arc<AuthStates>,
+    ports: UserPorts,
+    /// How long an email-verification link works.
+    verification_ttl: Duration,
 }
 
 impl std::fmt::Debug for UserService {
@@ -67,30 +84,24 @@ impl std::fmt::Debug for UserService {
 }
 
 impl UserService {
-    pub fn new(
-        users: Arc<dyn UserRepository>,
-        hasher: Arc<dyn PasswordHasher>,
-        clock: Arc<dyn Clock>,
-        auth_states: Arc<AuthStates>,
-    ) -> Self {
+    pub fn new(ports: UserPorts, verification_ttl: Duration) -> Self {
         Self {
-            users,
-            hasher,
-            clock,
-            auth_states,
+            ports,
+            verification_ttl,
         }
     }
 
     /// One page of users; any authenticated user may list.
     #[tracing::instrument(name = "UserService.list", skip(self), fields(actor = %actor.user_id))]
     pub async fn list(&self, actor: Actor, query: UserQuery) -> Result<Page<User>, ListUsersError> {
-        Ok(self.users.list(&query).await?)
+        Ok(self.ports.users.list(&query).await?)
     }
 
     /// One user; any authenticated user may read.
     #[tracing::instrument(name = "UserService.get", skip(self), fields(actor = %actor.user_id))]
     pub async fn get(&self, actor: Actor, id: UserId) -> Result<User, GetUserError> {
-        self.users
+        self.ports
+            .users
             .find_by_id(id)
             .await?
             .ok_or(GetUserError::NotFound(id))
@@ -118,6 +129,7 @@ impl UserService {
             return Err(UpdateUserError::Forbidden);
         }
         let current = self
+            .ports
             .users
             .find_by_id(id)
             .await?
@@ -128,13 +140,31 @@ impl UserService {
         // The repository ends the user's sessions when given a role: give it one only when
         // the role really changes.
         let role_changes = changes.changes_role_of(&current);
+        // Likewise, an address is unverified (and a link sent) only when it changes.
         let changes = UserChanges {
             role: changes.role.filter(|_| role_changes),
+            email: changes.email.filter(|email| *email != current.email),
             ..changes
         };
+        let now = self.ports.clock.now();
+        let (verification, jobs) = match &changes.email {
+            Some(email) => {
+                let (token, record) = verification_token(
+                    self.ports.opaque_tokens.as_ref(),
+                    self.verification_ttl,
+                    id,
+                    email,
+                    now,
+                )?;
+                let job = email_verification_job(id, email, &token, record.expires_at, now);
+                (Some(record), vec![job])
+            }
+            None => (None, Vec::new()),
+        };
         let updated = self
+            .ports
             .users
-            .update(id, changes, self.clock.now())
+            .update(id, changes, verification, jobs, now)
             .await
             .map_err(|error| match error {
                 UpdateUserRecordError::NotFound => UpdateUserError::NotFound(id),
@@ -143,7 +173,7 @@ impl UserService {
                 UpdateUserRecordError::Unexpected(error) => error.into(),
             })?;
         if role_changes {
-            self.auth_states.invalidate(id);
+            self.revoked(id, RevocationReason::RoleChanged).await;
         }
         Ok(updated)
     }
@@ -157,14 +187,31 @@ impl UserService {
         if actor.user_id == id {
             return Err(DeleteUserError::DeletingSelf);
         }
-        self.users.delete(id).await.map_err(|error| match error {
-            DeleteUserRecordError::NotFound => DeleteUserError::NotFound(id),
-            DeleteUserRecordError::OwnsAccounts => DeleteUserError::OwnsAccounts,
-            DeleteUserRecordError::LastAdmin => DeleteUserError::LastAdmin,
-            DeleteUserRecordError::Unexpected(error) => error.into(),
-        })?;
-        self.auth_states.invalidate(id);
+        self.ports
+            .users
+            .delete(id)
+            .await
+            .map_err(|error| match error {
+                DeleteUserRecordError::NotFound => DeleteUserError::NotFound(id),
+                DeleteUserRecordError::OwnsAccounts => DeleteUserError::OwnsAccounts,
+                DeleteUserRecordError::LastAdmin => DeleteUserError::LastAdmin,
+                DeleteUserRecordError::Unexpected(error) => error.into(),
+            })?;
+        self.revoked(id, RevocationReason::UserDeleted).await;
         Ok(())
+    }
+
+    /// Forgets the user's cached auth state and disconnects their sockets.
+    async fn revoked(&self, user: UserId, reason: RevocationReason) {
+        self.ports.auth_states.invalidate(user);
+        self.ports
+            .events
+            .publish(DomainEvent::SessionsRevoked {
+                user,
+                session: None,
+                reason,
+            })
+            .await;
     }
 
     /// Creates the configured administrator unless a user with that email exists already
@@ -176,6 +223,7 @@ impl UserService {
         password: Password,
     ) -> Result<AdminProvisioning, EnsureAdminError> {
         if self
+            .ports
             .users
             .find_credentials_by_email(&email)
             .await?
@@ -204,21 +252,36 @@ impl UserService {
         command: CreateUser,
         welcome: SendWelcome,
     ) -> Result<User, CreateUserError> {
-        let password_hash = self.hasher.hash(&command.password).await?;
-        let now = self.clock.now();
+        let password_hash = self.ports.hasher.hash(&command.password).await?;
+        let now = self.ports.clock.now();
+        let id = UserId::generate();
+        let (email_verified, email_verification, jobs) = match welcome {
+            SendWelcome::Yes => {
+                let (token, record) = verification_token(
+                    self.ports.opaque_tokens.as_ref(),
+                    self.verification_ttl,
+                    id,
+                    &command.email,
+                    now,
+                )?;
+                let job = welcome_email_job(id, &token, record.expires_at, now);
+                (false, Some(record), vec![job])
+            }
+            // The operator vouches for the address they configured.
+            SendWelcome::No => (true, None, Vec::new()),
+        };
         let user = NewUser {
-            id: UserId::generate(),
+            id,
             email: command.email,
             name: command.name,
             role: command.role,
             password_hash,
             created_at: now,
+            email_verified,
+            email_verification,
         };
-        let jobs = match welcome {
-            SendWelcome::Yes => vec![welcome_email_job(user.id, now)],
-            SendWelcome::No => Vec::new(),
-        };
-        self.users
+        self.ports
+            .users
             .insert(user, jobs)
             .await
             .map_err(|error| match error {

@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::ports::{
-    DeleteUserRecordError, InsertUserError, MockClock, MockPasswordHasher, MockUserRepository,
+    DeleteUserRecordError, DomainEvent, EventPublisher, InsertUserError, MockClock,
+    MockEventPublisher, MockOpaqueTokenGenerator, MockPasswordHasher, MockUserRepository, NoEvents,
     PasswordHashError, RepositoryError, UpdateUserRecordError,
 };
 use domain::{
-    Actor, Email, Page, PageRequest, Password, PasswordHash, Role, User, UserChanges,
-    UserCredentials, UserId, UserQuery,
+    Actor, Email, OpaqueToken, Page, PageRequest, Password, PasswordHash, RevocationReason, Role,
+    TokenHash, User, UserChanges, UserCredentials, UserId, UserQuery,
 };
 
 use super::*;
@@ -35,8 +36,32 @@ fn hasher() -> Arc<MockPasswordHasher> {
 }
 
 fn service(users: MockUserRepository) -> UserService {
-    let users: Arc<MockUserRepository> = Arc::new(users);
-    UserService::new(users.clone(), hasher(), clock(), auth_states(users))
+    service_with(Arc::new(users), hasher(), Arc::new(NoEvents))
+}
+
+fn service_with(
+    users: Arc<MockUserRepository>,
+    hasher: Arc<MockPasswordHasher>,
+    events: Arc<dyn EventPublisher>,
+) -> UserService {
+    let mut tokens = MockOpaqueTokenGenerator::new();
+    tokens.expect_generate().returning(|| {
+        (
+            OpaqueToken::new("verify".to_owned()),
+            TokenHash::from_hex("verify-hash".to_owned()),
+        )
+    });
+    UserService::new(
+        UserPorts {
+            users: users.clone(),
+            hasher,
+            clock: clock(),
+            auth_states: auth_states(users),
+            opaque_tokens: Arc::new(tokens),
+            events,
+        },
+        std::time::Duration::from_hours(24),
+    )
 }
 
 fn auth_states(users: Arc<MockUserRepository>) -> Arc<AuthStates> {
@@ -53,6 +78,7 @@ fn user(role: Role) -> User {
         email: Email::parse("ann@example.com").unwrap(),
         name: None,
         role,
+        email_verified: false,
         created_at: now(),
         updated_at: now(),
     }
@@ -161,6 +187,7 @@ async fn an_admin_creates_a_user_with_a_hashed_password_the_clock_time_and_a_wel
                 email: new.email,
                 name: new.name,
                 role: new.role,
+                email_verified: false,
                 created_at: new.created_at,
                 updated_at: new.created_at,
             })
@@ -181,7 +208,7 @@ async fn a_non_admin_may_not_create_users_and_nothing_is_stored() {
     let users = MockUserRepository::new();
     let unused_hasher = Arc::new(MockPasswordHasher::new());
     let users = Arc::new(users);
-    let service = UserService::new(users.clone(), unused_hasher, clock(), auth_states(users));
+    let service = service_with(users, unused_hasher, Arc::new(NoEvents));
 
     let result = service
         .create(actor(&ann), create_command(Role::User))
@@ -211,7 +238,7 @@ async fn creating_fails_unexpectedly_when_hashing_cannot_run() {
         .expect_hash()
         .returning(|_| Err(PasswordHashError(anyhow::anyhow!("pool closed"))));
     let users = Arc::new(MockUserRepository::new());
-    let service = UserService::new(users.clone(), Arc::new(hasher), clock(), auth_states(users));
+    let service = service_with(users, Arc::new(hasher), Arc::new(NoEvents));
 
     let result = service.create(admin(), create_command(Role::User)).await;
 
@@ -228,8 +255,14 @@ async fn a_user_updates_their_own_name() {
         .returning(move |_| Ok(Some(current.clone())));
     users
         .expect_update()
-        .withf(move |target, changes, at| *target == id && changes.name.is_some() && *at == now())
-        .returning(move |_, changes, at| {
+        .withf(move |target, changes, verification, jobs, at| {
+            *target == id
+                && changes.name.is_some()
+                && verification.is_none()
+                && jobs.is_empty()
+                && *at == now()
+        })
+        .returning(move |_, changes, _, _, at| {
             let mut updated = ann.clone();
             updated.name = changes.name;
             updated.updated_at = at;
@@ -288,8 +321,8 @@ async fn restating_the_current_role_does_not_reach_the_repository_as_a_role_chan
         .returning(move |_| Ok(Some(current.clone())));
     users
         .expect_update()
-        .withf(|_, changes, _| changes.role.is_none())
-        .returning(move |_, _, _| Ok(updated.clone()));
+        .withf(|_, changes, _, _, _| changes.role.is_none())
+        .returning(move |_, _, _, _, _| Ok(updated.clone()));
     let changes = UserChanges {
         role: Some(Role::User),
         ..UserChanges::default()
@@ -310,8 +343,8 @@ async fn an_admin_changing_a_role_passes_it_to_the_repository() {
         .returning(move |_| Ok(Some(current.clone())));
     users
         .expect_update()
-        .withf(|_, changes, _| changes.role == Some(Role::Admin))
-        .returning(move |_, _, _| {
+        .withf(|_, changes, _, _, _| changes.role == Some(Role::Admin))
+        .returning(move |_, _, _, _, _| {
             Ok(User {
                 role: Role::Admin,
                 ..bob.clone()
@@ -322,9 +355,77 @@ async fn an_admin_changing_a_role_passes_it_to_the_repository() {
         ..UserChanges::default()
     };
 
-    let updated = service(users).update(admin(), id, changes).await.unwrap();
+    let mut events = MockEventPublisher::new();
+    events
+        .expect_publish()
+        .withf(move |event| {
+            *event
+                == DomainEvent::SessionsRevoked {
+                    user: id,
+                    session: None,
+                    reason: RevocationReason::RoleChanged,
+                }
+        })
+        .times(1)
+        .returning(|_| ());
+    let service = service_with(Arc::new(users), hasher(), Arc::new(events));
+
+    let updated = service.update(admin(), id, changes).await.unwrap();
 
     assert_eq!(updated.role, Role::Admin);
+}
+
+#[tokio::test]
+async fn a_new_address_is_stored_with_its_verification_token_and_email() {
+    let ann = user(Role::User);
+    let (current, id) = (ann.clone(), ann.id);
+    let mut users = MockUserRepository::new();
+    users
+        .expect_find_by_id()
+        .returning(move |_| Ok(Some(current.clone())));
+    users
+        .expect_update()
+        .withf(move |_, changes, verification, jobs, _| {
+            let new = Email::parse("ann.lee@example.com").unwrap();
+            changes.email.as_ref() == Some(&new)
+                && verification
+                    .as_ref()
+                    .is_some_and(|token| token.email == new && token.user_id == id)
+                && jobs.len() == 1
+                && jobs[0].kind.as_str() == "mail.email-verification"
+                && jobs[0].payload.as_json().contains("ann.lee@example.com")
+        })
+        .times(1)
+        .returning(move |_, _, _, _, _| Ok(ann.clone()));
+    let changes = UserChanges {
+        email: Some(Email::parse("ann.lee@example.com").unwrap()),
+        ..UserChanges::default()
+    };
+
+    service(users).update(admin(), id, changes).await.unwrap();
+}
+
+#[tokio::test]
+async fn restating_the_current_address_sends_no_verification() {
+    let ann = user(Role::User);
+    let (current, id) = (ann.clone(), ann.id);
+    let mut users = MockUserRepository::new();
+    users
+        .expect_find_by_id()
+        .returning(move |_| Ok(Some(current.clone())));
+    users
+        .expect_update()
+        .withf(|_, changes, verification, jobs, _| {
+            changes.email.is_none() && verification.is_none() && jobs.is_empty()
+        })
+        .times(1)
+        .returning(move |_, _, _, _, _| Ok(ann.clone()));
+    let changes = UserChanges {
+        email: Some(Email::parse("ANN@example.com").unwrap()),
+        ..UserChanges::default()
+    };
+
+    service(users).update(admin(), id, changes).await.unwrap();
 }
 
 #[tokio::test]
@@ -350,7 +451,7 @@ async fn a_user_deleted_between_read_and_write_is_not_found() {
         .returning(move |_| Ok(Some(bob.clone())));
     users
         .expect_update()
-        .returning(|_, _, _| Err(UpdateUserRecordError::NotFound));
+        .returning(|_, _, _, _, _| Err(UpdateUserRecordError::NotFound));
 
     let result = service(users)
         .update(admin(), id, UserChanges::default())
@@ -369,7 +470,7 @@ async fn updating_to_a_taken_email_is_a_conflict() {
         .returning(move |_| Ok(Some(bob.clone())));
     users
         .expect_update()
-        .returning(|_, _, _| Err(UpdateUserRecordError::EmailTaken));
+        .returning(|_, _, _, _, _| Err(UpdateUserRecordError::EmailTaken));
     let changes = UserChanges {
         email: Some(Email::parse("taken@example.com").unwrap()),
         ..UserChanges::default()
@@ -456,6 +557,7 @@ async fn ensure_admin_creates_the_admin_when_absent_without_a_welcome_email() {
                 email: new.email,
                 name: None,
                 role: new.role,
+                email_verified: false,
                 created_at: new.created_at,
                 updated_at: new.created_at,
             })

@@ -56,6 +56,10 @@ pub struct Settings {
     pub rate_limit_max: u32,
     pub rate_limit_window_seconds: u64,
     pub auth_rate_limit_max: u32,
+    /// Refuse login and refresh to users whose email address is not verified.
+    pub require_verified_email: bool,
+    /// How long an email-verification link works.
+    pub email_verification_ttl_seconds: u64,
     pub smtp_url: Option<SecretString>,
     pub mail_outbox_dir: PathBuf,
     pub mail_from: String,
@@ -210,6 +214,18 @@ impl Settings {
                 "AUTH_RATE_LIMIT_MAX",
                 "10",
                 "a positive number",
+            )?,
+            require_verified_email: parse(
+                &get,
+                "REQUIRE_VERIFIED_EMAIL",
+                "false",
+                "true or false",
+            )?,
+            email_verification_ttl_seconds: positive_setting(
+                &get,
+                "EMAIL_VERIFICATION_TTL_SECONDS",
+                "86400",
+                "a number of seconds",
             )?,
             smtp_url: get("SMTP_URL").map(SecretString::from),
             mail_outbox_dir: PathBuf::from(

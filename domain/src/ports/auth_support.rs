@@ -21,14 +21,28 @@ pub trait OpaqueTokenGenerator: Send + Sync + 'static {
 /// The account emails the use cases send.
 #[derive(Debug)]
 pub enum AccountEmail {
+    /// After sign-up (or an admin creating the account), with the link that verifies the
+    /// address (`None` only for jobs queued before links existed).
     Welcome {
         user: User,
+        verification: Option<EmailLink>,
     },
     PasswordReset {
         user: User,
         token: OpaqueToken,
         expires_at: DateTime<Utc>,
     },
+    /// A new link to verify the user's (new) address.
+    EmailVerification { user: User, link: EmailLink },
+    /// The password was changed from a signed-in session.
+    PasswordChanged { user: User },
+}
+
+/// A single-use token sent in a link, and when it stops working.
+#[derive(Debug)]
+pub struct EmailLink {
+    pub token: OpaqueToken,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Could not hand an email over for delivery.

@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 
 use crate::account::Transfer;
-use crate::id::UserId;
+use crate::id::{SessionId, UserId};
 use crate::post::Post;
+use crate::session::RevocationReason;
 
 /// Something other parties may want to hear about at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,14 @@ pub enum DomainEvent {
     TransferReceived {
         transfer: Transfer,
         recipient: UserId,
+    },
+    /// Sessions of `user` ended: their sockets are disconnected, with the reason. `session`
+    /// names the one session that ended; `None` means every session of the user (and every
+    /// socket, whatever token it connected with).
+    SessionsRevoked {
+        user: UserId,
+        session: Option<SessionId>,
+        reason: RevocationReason,
     },
 }
 

@@ -24,8 +24,8 @@ pub use accounts::{
     TransferError, TransferOutcome,
 };
 pub use auth_support::{
-    AccountEmail, AccountMailer, MailError, OpaqueTokenGenerator, RateDecision, RateLimiter,
-    RatePolicy,
+    AccountEmail, AccountMailer, EmailLink, MailError, OpaqueTokenGenerator, RateDecision,
+    RateLimiter, RatePolicy,
 };
 pub use clock::{Clock, SystemClock};
 pub use events::{DomainEvent, EventPublisher, NoEvents};
@@ -37,7 +37,8 @@ pub use security::{
     TokenVerifier,
 };
 pub use sessions::{
-    ConsumeRefreshTokenError, PasswordResetRepository, ResetPasswordError, SessionRepository,
+    ConsumeRefreshTokenError, EmailVerificationRepository, PasswordResetRepository,
+    ResetPasswordError, SessionRepository, VerifyEmailError,
 };
 pub use telemetry::{HttpRequestRecord, JobOutcome, NoTelemetry, SocketDirection, Telemetry};
 pub use traces::{NoTraces, TraceContext};
@@ -62,6 +63,8 @@ pub use readiness::MockReadinessProbe;
 #[cfg(feature = "mocks")]
 pub use security::{MockPasswordHasher, MockTokenIssuer, MockTokenVerifier};
 #[cfg(feature = "mocks")]
-pub use sessions::{MockPasswordResetRepository, MockSessionRepository};
+pub use sessions::{
+    MockEmailVerificationRepository, MockPasswordResetRepository, MockSessionRepository,
+};
 #[cfg(feature = "mocks")]
 pub use users::MockUserRepository;

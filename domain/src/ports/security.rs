@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
-use crate::id::UserId;
+use crate::id::{SessionId, UserId};
 use crate::user::{Password, PasswordHash, Role};
 
 /// The hasher failed for a reason unrelated to the password (e.g. its worker pool is gone).
@@ -39,6 +39,8 @@ pub trait PasswordHasher: Send + Sync + 'static {
 pub struct AccessClaims {
     pub user_id: UserId,
     pub role: Role,
+    /// The session the token was issued in: when it ends, the token stops working.
+    pub session_id: SessionId,
     /// The user's session version when the token was issued (see `AuthState`).
     pub session_version: i64,
     pub issued_at: DateTime<Utc>,
@@ -81,14 +83,15 @@ pub struct InvalidToken;
 /// Issues access tokens.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait TokenIssuer: Send + Sync + 'static {
-    /// A token for `actor` at `session_version`, valid from `now` for the configured
-    /// lifetime.
+    /// A token for `actor` in session `session_id` at `session_version`, valid from `now`
+    /// for the configured lifetime.
     ///
     /// # Errors
     /// Only if signing itself fails (a misconfigured key).
     fn issue(
         &self,
         actor: Actor,
+        session_id: SessionId,
         session_version: i64,
         now: DateTime<Utc>,
     ) -> anyhow::Result<AccessToken>;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use crate::id::UserId;
 use crate::job::NewJob;
 use crate::pagination::Page;
-use crate::session::AuthState;
+use crate::session::{AuthState, NewVerificationToken};
 use crate::user::{Email, NewUser, User, UserChanges, UserCredentials, UserQuery};
 
 /// A storage failure with no business meaning (connection lost, pool exhausted, ...).
@@ -106,10 +106,16 @@ pub trait UserRepository: Send + Sync + 'static {
     /// email belongs to another user (by the unique constraint); `LastAdmin` when the new
     /// role would leave no admin, judged atomically with the change (two admins demoting
     /// each other at once must not both succeed); `Unexpected` otherwise.
+    ///
+    /// When `changes.email` is `Some` (callers pass it only when it changes the address), the
+    /// address becomes unverified, and `verification` (its new token) is stored, superseding
+    /// the user's earlier ones, with `jobs` (the email carrying it), in the same transaction.
     async fn update(
         &self,
         id: UserId,
         changes: UserChanges,
+        verification: Option<NewVerificationToken>,
+        jobs: Vec<NewJob>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<User, UpdateUserRecordError>;
 

@@ -139,6 +139,8 @@ pub struct User {
     pub email: Email,
     pub name: Option<UserName>,
     pub role: Role,
+    /// Whether the user proved they receive mail at `email` (a verification link).
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -159,6 +161,11 @@ pub struct NewUser {
     pub role: Role,
     pub password_hash: PasswordHash,
     pub created_at: DateTime<Utc>,
+    /// Whether the address counts as verified from the start (an operator's account).
+    pub email_verified: bool,
+    /// The token of the link that verifies `email`, stored with the user (the welcome
+    /// email carries it). `None`: the address stays unverified until a resend.
+    pub email_verification: Option<crate::session::NewVerificationToken>,
 }
 
 /// A partial update of a user: `None` leaves a field as it is.

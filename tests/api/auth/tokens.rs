@@ -41,7 +41,7 @@ api_test! {
         let ann = app.create_user(Role::User).await;
         let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
 
-        let expired = app.token_issued_at(ann.user.id, Role::User, an_hour_ago);
+        let expired = app.token_issued_at(&ann, an_hour_ago);
 
         app.me(Some(&expired)).await.expect_error(401, "Invalid token");
     }

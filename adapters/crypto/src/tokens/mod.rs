@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::ports::{AccessClaims, AccessToken, InvalidToken, TokenIssuer, TokenVerifier};
-use domain::{Actor, Role, UserId};
+use domain::{Actor, Role, SessionId, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
@@ -54,6 +54,8 @@ struct Claims {
     exp: i64,
     iss: String,
     aud: String,
+    /// The session the token belongs to (a token without one is refused).
+    sid: String,
     /// The user's session version at issue time.
     ver: i64,
 }
@@ -86,6 +88,7 @@ impl TokenIssuer for JwtTokens {
     fn issue(
         &self,
         actor: Actor,
+        session_id: SessionId,
         session_version: i64,
         now: DateTime<Utc>,
     ) -> anyhow::Result<AccessToken> {
@@ -97,6 +100,7 @@ impl TokenIssuer for JwtTokens {
             exp: now.timestamp() + lifetime,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            sid: session_id.to_string(),
             ver: session_version,
         };
         let token =
@@ -122,6 +126,7 @@ impl TokenVerifier for JwtTokens {
         Ok(AccessClaims {
             user_id: claims.sub.parse::<UserId>().map_err(|_| InvalidToken)?,
             role: claims.role.parse::<Role>().map_err(|_| InvalidToken)?,
+            session_id: claims.sid.parse::<SessionId>().map_err(|_| InvalidToken)?,
             session_version: claims.ver,
             issued_at,
             expires_at,

@@ -46,21 +46,37 @@ fn sign(header_json: &str, payload_json: &str, secret: Option<&[u8]>) -> String 
 
 fn payload(actor: Actor) -> String {
     format!(
-        r#"{{"sub":"{}","role":"admin","iat":{},"exp":{},"iss":"backend","aud":"backend-api","ver":0}}"#,
+        r#"{{"sub":"{}","role":"admin","iat":{},"exp":{},"iss":"backend","aud":"backend-api","sid":"{}","ver":0}}"#,
         actor.user_id,
+        session(),
         now().timestamp(),
         now().timestamp() + 900
     )
 }
 
+fn session() -> SessionId {
+    SessionId::from_uuid(uuid::Uuid::from_u128(
+        0x0193_0000_0000_7000_8000_0000_0000_0042,
+    ))
+}
+
+#[test]
+fn a_token_without_a_session_is_invalid() {
+    let claims = payload(actor()).replace(&format!(r#","sid":"{}""#, session()), "");
+    let token = sign(r#"{"alg":"HS256","typ":"JWT"}"#, &claims, Some(SECRET));
+
+    assert_eq!(tokens().verify(&token, now()), Err(InvalidToken));
+}
+
 #[test]
 fn an_issued_token_verifies_to_its_actor_and_lifetime() {
     let actor = actor();
-    let issued = tokens().issue(actor, 7, now()).unwrap();
+    let issued = tokens().issue(actor, session(), 7, now()).unwrap();
 
     let claims = tokens().verify(&issued.token, now()).unwrap();
 
     assert_eq!(claims.actor(), actor);
+    assert_eq!(claims.session_id, session());
     assert_eq!(claims.session_version, 7);
     assert_eq!(claims.issued_at, now());
     assert_eq!(claims.expires_at, now() + Duration::seconds(900));
@@ -81,7 +97,7 @@ fn a_hand_signed_token_with_the_right_key_verifies() {
 
 #[test]
 fn an_expired_token_is_invalid_beyond_a_few_seconds_of_leeway() {
-    let issued = tokens().issue(actor(), 0, now()).unwrap();
+    let issued = tokens().issue(actor(), session(), 0, now()).unwrap();
 
     assert!(
         tokens()
@@ -97,7 +113,7 @@ fn an_expired_token_is_invalid_beyond_a_few_seconds_of_leeway() {
 #[test]
 fn a_token_issued_in_the_future_is_invalid() {
     let issued = tokens()
-        .issue(actor(), 0, now() + Duration::minutes(10))
+        .issue(actor(), session(), 0, now() + Duration::minutes(10))
         .unwrap();
 
     assert_eq!(tokens().verify(&issued.token, now()), Err(InvalidToken));
@@ -128,7 +144,7 @@ fn a_token_signed_with_another_key_is_invalid() {
         "backend",
         "backend-api",
     )
-    .issue(actor(), 0, now())
+    .issue(actor(), session(), 0, now())
     .unwrap();
 
     assert_eq!(tokens().verify(&issued.token, now()), Err(InvalidToken));
@@ -142,6 +158,7 @@ fn a_tampered_payload_is_invalid() {
                 role: Role::User,
                 ..actor()
             },
+            session(),
             0,
             now(),
         )
@@ -156,10 +173,10 @@ fn a_tampered_payload_is_invalid() {
 #[test]
 fn a_token_for_another_issuer_or_audience_is_invalid() {
     let other_issuer = tokens_with(SECRET, "elsewhere", "backend-api")
-        .issue(actor(), 0, now())
+        .issue(actor(), session(), 0, now())
         .unwrap();
     let other_audience = tokens_with(SECRET, "backend", "other-api")
-        .issue(actor(), 0, now())
+        .issue(actor(), session(), 0, now())
         .unwrap();
 
     assert_eq!(

@@ -10,7 +10,7 @@ use domain::ports::{RateDecision, RateLimiter, RatePolicy, Telemetry};
 use poem::http::{HeaderName, HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::client_ip::TrustedProxies;
+use crate::client_ip::{ClientAddress, TrustedProxies};
 use crate::errors::ErrorBody;
 
 const API_PREFIX: &str = "/api/v1/";
@@ -53,16 +53,18 @@ pub(crate) struct RateLimitEndpoint<E> {
 impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
     type Output = Response;
 
-    async fn call(&self, request: Request) -> poem::Result<Response> {
+    async fn call(&self, mut request: Request) -> poem::Result<Response> {
         let path = request.uri().path();
         if !path.starts_with(API_PREFIX) {
             return Ok(self.inner.call(request).await?.into_response());
         }
-        let client = self
-            .config
-            .trusted_proxies
-            .client_ip(&request)
-            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let is_auth = path.starts_with(AUTH_PREFIX);
+        let address = self.config.trusted_proxies.client_ip(&request);
+        let client = address.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        // Resolved once, here; sessions record it (`client_ip::Client`).
+        if let Some(address) = address {
+            request.extensions_mut().insert(ClientAddress(address));
+        }
         let global = (
             self.config
                 .limiter
@@ -70,7 +72,7 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
                 .await,
             self.config.global,
         );
-        let auth = if path.starts_with(AUTH_PREFIX) {
+        let auth = if is_auth {
             Some((
                 self.config
                     .limiter

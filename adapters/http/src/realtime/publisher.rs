@@ -1,5 +1,5 @@
 //! Delivers the use cases' events to sockets: the [`EventPublisher`] wired in place of
-//! `NoEvents` when the gateway runs.
+//! `NoEvents` when the gateway runs. Ended sessions disconnect their sockets.
 //!
 //! Payloads are built from the REST DTOs, so a client sees the same JSON for a post or a
 //! transfer whether it reads it from the API or receives it here.
@@ -13,6 +13,7 @@ use poem_openapi::types::ToJSON as _;
 use socketioxide::SocketIo;
 
 use super::NAMESPACE;
+use super::gateway::disconnect_revoked;
 use crate::api::accounts::TransferDto;
 use crate::api::posts::PostDto;
 
@@ -43,6 +44,14 @@ impl EventPublisher for SocketIoEvents {
     /// Best effort, as the port requires: a failure is logged and the use case goes on.
     async fn publish(&self, event: DomainEvent) {
         let (room, name, payload) = match event {
+            DomainEvent::SessionsRevoked {
+                user,
+                session,
+                reason,
+            } => {
+                disconnect_revoked(&self.io, user, session, reason);
+                return;
+            }
             DomainEvent::PostPublished(post) => (
                 RoomName::posts(),
                 "post-published",

@@ -9,9 +9,10 @@ use domain::ports::{PasswordResetRepository, RepositoryError, ResetPasswordError
 use domain::{NewJob, NewResetToken, PasswordHash, TokenHash, UserId};
 
 use super::DieselSessionRepository;
+use super::rows::revoke_sessions;
 use crate::errors::unexpected;
 use crate::jobs::{insert_jobs, job_kinds};
-use crate::schema::{password_reset_tokens, refresh_tokens, users};
+use crate::schema::{password_reset_tokens, sessions, users};
 use crate::sql_types::{DbId, DbTime};
 
 #[derive(Insertable)]
@@ -128,14 +129,7 @@ impl PasswordResetRepository for DieselSessionRepository {
                     .set(password_reset_tokens::used_at.eq(Some(now)))
                     .execute(transaction)
                     .await?;
-                    diesel::update(
-                        refresh_tokens::table
-                            .filter(refresh_tokens::user_id.eq(user_id))
-                            .filter(refresh_tokens::revoked_at.is_null()),
-                    )
-                    .set(refresh_tokens::revoked_at.eq(Some(now)))
-                    .execute(transaction)
-                    .await?;
+                    revoke_sessions!(transaction, sessions::user_id.eq(user_id), now)?;
                     Ok(UserId::from_uuid(user_id.0))
                 })
                 .await

@@ -8,8 +8,8 @@ use domain::ports::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    AuthState, Email, NewJob, NewUser, Page, PasswordHash, Role, User, UserChanges,
-    UserCredentials, UserId, UserQuery, leaves_no_admin,
+    AuthState, Email, NewJob, NewUser, NewVerificationToken, Page, PasswordHash, Role, User,
+    UserChanges, UserCredentials, UserId, UserQuery, leaves_no_admin,
 };
 
 mod rows;
@@ -21,6 +21,7 @@ use crate::database::Database;
 use crate::errors::{is_foreign_key_violation, is_unique_violation, unexpected};
 use crate::jobs::{insert_jobs, job_kinds};
 use crate::schema::users;
+use crate::sessions::verification::{NewVerificationRow, store_verification_token};
 use crate::sql_types::{DbId, DbTime};
 
 const EMAIL_UNIQUE: &str = "users_email_key";
@@ -49,9 +50,14 @@ impl UserRepository for DieselUserRepository {
             password_hash: user.password_hash.as_str().to_owned(),
             name: user.name.as_ref().map(|name| name.as_str().to_owned()),
             role: user.role.as_str(),
+            email_verified_at: user.email_verified.then_some(DbTime(user.created_at)),
             created_at: DbTime(user.created_at),
             updated_at: DbTime(user.created_at),
         };
+        let verification = user
+            .email_verification
+            .as_ref()
+            .map(NewVerificationRow::from);
         let job_rows = self.database.job_rows(jobs);
         let kinds = job_kinds(&job_rows);
         let enqueues = !job_rows.is_empty();
@@ -63,6 +69,9 @@ impl UserRepository for DieselUserRepository {
                         .returning(UserRow::as_returning())
                         .get_result(transaction)
                         .await?;
+                    if let Some(verification) = &verification {
+                        store_verification_token!(transaction, verification)?;
+                    }
                     insert_jobs!(transaction, &job_rows)?;
                     Ok(user)
                 })
@@ -149,16 +158,22 @@ impl UserRepository for DieselUserRepository {
         search::list(&self.database, query).await
     }
 
-    #[tracing::instrument(name = "db users.update", skip(self, changes), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
+    #[tracing::instrument(name = "db users.update", skip(self, changes, verification, jobs), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn update(
         &self,
         id: UserId,
         changes: UserChanges,
+        verification: Option<NewVerificationToken>,
+        jobs: Vec<NewJob>,
         now: DateTime<Utc>,
     ) -> Result<User, UpdateUserRecordError> {
         let role_changes = changes.role.is_some();
         let demotes = changes.role.is_some_and(|role| role != Role::Admin);
+        let verification = verification.as_ref().map(NewVerificationRow::from);
+        let job_rows = self.database.job_rows(jobs);
+        let kinds = job_kinds(&job_rows);
         let changeset = UserChangeset {
+            email_verified_at: changes.email.is_some().then_some(None),
             email: changes.email.map(|email| email.as_str().to_owned()),
             name: changes.name.map(|name| name.as_str().to_owned()),
             role: changes.role.map(Role::as_str),
@@ -190,7 +205,14 @@ impl UserRepository for DieselUserRepository {
                             .await
                             .optional()?
                     };
-                    Ok(row.map_or(Guarded::NotFound, Guarded::Done))
+                    let Some(row) = row else {
+                        return Ok(Guarded::NotFound);
+                    };
+                    if let Some(verification) = &verification {
+                        store_verification_token!(transaction, verification)?;
+                    }
+                    insert_jobs!(transaction, &job_rows)?;
+                    Ok(Guarded::Done(row))
                 })
                 .await
         });
@@ -198,6 +220,10 @@ impl UserRepository for DieselUserRepository {
             Ok(Guarded::Done(row)) => {
                 // A new name or email may match other searches.
                 self.database.user_totals().forget();
+                if !kinds.is_empty() {
+                    self.database
+                        .jobs_committed(kinds.iter().map(String::as_str));
+                }
                 Ok(row.try_into()?)
             }
             Ok(Guarded::NotFound) => Err(UpdateUserRecordError::NotFound),

@@ -15,6 +15,7 @@ pub(super) struct UserRow {
     pub(super) email: String,
     pub(super) name: Option<String>,
     pub(super) role: String,
+    pub(super) email_verified_at: Option<DbTime>,
     pub(super) created_at: DbTime,
     pub(super) updated_at: DbTime,
 }
@@ -35,6 +36,7 @@ pub(super) struct NewUserRow {
     pub(super) password_hash: String,
     pub(super) name: Option<String>,
     pub(super) role: &'static str,
+    pub(super) email_verified_at: Option<DbTime>,
     pub(super) created_at: DbTime,
     pub(super) updated_at: DbTime,
 }
@@ -45,6 +47,12 @@ pub(super) struct UserChangeset {
     pub(super) email: Option<String>,
     pub(super) name: Option<String>,
     pub(super) role: Option<&'static str>,
+    /// `Some(None)` when the address changes: it is not verified any more.
+    #[expect(
+        clippy::option_option,
+        reason = "diesel's changeset: `None` leaves the column, `Some(None)` sets NULL"
+    )]
+    pub(super) email_verified_at: Option<Option<DbTime>>,
     pub(super) updated_at: DbTime,
 }
 
@@ -66,6 +74,7 @@ impl TryFrom<UserRow> for User {
                 .transpose()
                 .map_err(|_| corrupt("name"))?,
             role: row.role.parse::<Role>().map_err(|_| corrupt("role"))?,
+            email_verified: row.email_verified_at.is_some(),
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
         })

@@ -382,6 +382,8 @@ fn new_user(email: &str) -> NewUser {
         role: Role::User,
         password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
         created_at: now(),
+        email_verified: false,
+        email_verification: None,
     }
 }
 

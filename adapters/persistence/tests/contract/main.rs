@@ -53,6 +53,8 @@ async fn user(database: &Database) -> UserId {
                 role: Role::User,
                 password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
                 created_at: now(),
+                email_verified: false,
+                email_verification: None,
             },
             Vec::new(),
         )
@@ -64,5 +66,7 @@ async fn user(database: &Database) -> UserId {
 mod accounts;
 mod jobs;
 mod posts;
+mod session_lifecycle;
 mod sessions;
 mod users;
+mod verification;

@@ -1,4 +1,5 @@
-//! The `SessionRepository` and `PasswordResetRepository` contracts.
+//! The `SessionRepository` contract (refresh tokens; listing and ending sessions are in
+//! `session_lifecycle`) and the `PasswordResetRepository` contract.
 
 use adapter_persistence::{Database, DieselSessionRepository, DieselUserRepository};
 use chrono::{DateTime, Duration, Utc};
@@ -6,7 +7,10 @@ use domain::ports::{
     ConsumeRefreshTokenError, PasswordResetRepository, ResetPasswordError, SessionRepository,
     UserRepository,
 };
-use domain::{NewRefreshToken, NewResetToken, PasswordHash, TokenHash, UserId};
+use domain::{
+    ClientInfo, NewRefreshToken, NewResetToken, NewSession, PasswordHash, SessionId, TokenHash,
+    UserId,
+};
 use uuid::Uuid;
 
 use super::{now, user};
@@ -22,7 +26,7 @@ contract!(DieselSessionRepository;
     an_expired_reset_token_is_invalid,
 );
 
-fn refresh_token(user_id: UserId, family_id: Uuid, hash: &str) -> NewRefreshToken {
+pub(super) fn refresh_token(user_id: UserId, family_id: SessionId, hash: &str) -> NewRefreshToken {
     NewRefreshToken {
         id: Uuid::now_v7(),
         user_id,
@@ -33,7 +37,29 @@ fn refresh_token(user_id: UserId, family_id: Uuid, hash: &str) -> NewRefreshToke
     }
 }
 
-fn hash(text: &str) -> TokenHash {
+/// Starts a session of `user_id` whose first refresh token has `hash`.
+pub(super) async fn start(
+    sessions: &DieselSessionRepository,
+    user_id: UserId,
+    session: SessionId,
+    hash: &str,
+) {
+    sessions
+        .start(
+            NewSession {
+                id: session,
+                user_id,
+                client: ClientInfo::new(Some("test-agent/1.0"), Some("192.0.2.1".to_owned())),
+                created_at: now(),
+                expires_at: now() + Duration::days(30),
+            },
+            refresh_token(user_id, session, hash),
+        )
+        .await
+        .unwrap();
+}
+
+pub(super) fn hash(text: &str) -> TokenHash {
     TokenHash::from_hex(text.to_owned())
 }
 
@@ -42,11 +68,8 @@ async fn a_refresh_token_is_consumed_exactly_once(
     database: &Database,
 ) {
     let user_id = user(database).await;
-    let family = Uuid::now_v7();
-    sessions
-        .insert_refresh_token(refresh_token(user_id, family, "a"))
-        .await
-        .unwrap();
+    let family = SessionId::generate();
+    start(sessions, user_id, family, "a").await;
 
     let consumed = sessions
         .consume_refresh_token(&hash("a"), now())
@@ -65,10 +88,7 @@ async fn concurrent_presentations_of_one_token_let_exactly_one_through(
     database: &Database,
 ) {
     let user_id = user(database).await;
-    sessions
-        .insert_refresh_token(refresh_token(user_id, Uuid::now_v7(), "race"))
-        .await
-        .unwrap();
+    start(sessions, user_id, SessionId::generate(), "race").await;
 
     let attempts = (0..8).map(|_| {
         let sessions = sessions.clone();
@@ -98,10 +118,7 @@ async fn unknown_and_expired_refresh_tokens_are_told_apart(
     database: &Database,
 ) {
     let user_id = user(database).await;
-    sessions
-        .insert_refresh_token(refresh_token(user_id, Uuid::now_v7(), "old"))
-        .await
-        .unwrap();
+    start(sessions, user_id, SessionId::generate(), "old").await;
 
     let unknown = sessions.consume_refresh_token(&hash("nope"), now()).await;
     let expired = sessions
@@ -117,21 +134,15 @@ async fn revoking_a_family_revokes_all_its_tokens_and_no_other(
     database: &Database,
 ) {
     let user_id = user(database).await;
-    let (family, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let (family, other) = (SessionId::generate(), SessionId::generate());
+    start(sessions, user_id, family, "f1").await;
     sessions
-        .insert_refresh_token(refresh_token(user_id, family, "f1"))
+        .rotate(refresh_token(user_id, family, "f2"), ClientInfo::default())
         .await
         .unwrap();
-    sessions
-        .insert_refresh_token(refresh_token(user_id, family, "f2"))
-        .await
-        .unwrap();
-    sessions
-        .insert_refresh_token(refresh_token(user_id, other, "o1"))
-        .await
-        .unwrap();
+    start(sessions, user_id, other, "o1").await;
 
-    sessions.revoke_family(family, now()).await.unwrap();
+    sessions.revoke(family, now()).await.unwrap();
 
     assert!(matches!(
         sessions.consume_refresh_token(&hash("f1"), now()).await,
@@ -147,6 +158,8 @@ async fn revoking_a_family_revokes_all_its_tokens_and_no_other(
             .await
             .is_ok()
     );
+    assert!(!sessions.is_live(family).await.unwrap());
+    assert!(sessions.is_live(other).await.unwrap());
 }
 
 async fn logout_revokes_only_the_callers_own_family(
@@ -154,29 +167,31 @@ async fn logout_revokes_only_the_callers_own_family(
     database: &Database,
 ) {
     let (ann, bob) = (user(database).await, user(database).await);
-    sessions
-        .insert_refresh_token(refresh_token(ann, Uuid::now_v7(), "ann"))
-        .await
-        .unwrap();
+    let session = SessionId::generate();
+    start(sessions, ann, session, "ann").await;
 
-    assert!(
-        !sessions
-            .revoke_family_of(&hash("ann"), bob, now())
-            .await
-            .unwrap()
-    );
-    assert!(
-        !sessions
-            .revoke_family_of(&hash("unknown"), ann, now())
-            .await
-            .unwrap()
-    );
-    assert!(
+    assert_eq!(
         sessions
-            .revoke_family_of(&hash("ann"), ann, now())
+            .revoke_by_token(&hash("ann"), bob, now())
             .await
-            .unwrap()
+            .unwrap(),
+        None
     );
+    assert_eq!(
+        sessions
+            .revoke_by_token(&hash("unknown"), ann, now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        sessions
+            .revoke_by_token(&hash("ann"), ann, now())
+            .await
+            .unwrap(),
+        Some(session)
+    );
+    assert!(!sessions.is_live(session).await.unwrap());
     assert!(matches!(
         sessions.consume_refresh_token(&hash("ann"), now()).await,
         Err(ConsumeRefreshTokenError::Revoked)
@@ -199,10 +214,8 @@ async fn a_reset_token_resets_once_and_ends_every_session(
 ) {
     let user_id = user(database).await;
     let users = DieselUserRepository::new(database.clone());
-    sessions
-        .insert_refresh_token(refresh_token(user_id, Uuid::now_v7(), "session"))
-        .await
-        .unwrap();
+    let session = SessionId::generate();
+    start(sessions, user_id, session, "session").await;
     sessions
         .replace_reset_token(reset_token(user_id, "reset", now()), Vec::new())
         .await
@@ -241,6 +254,7 @@ async fn a_reset_token_resets_once_and_ends_every_session(
             .await,
         Err(ConsumeRefreshTokenError::Revoked)
     ));
+    assert!(!sessions.is_live(session).await.unwrap());
 }
 
 async fn a_newer_reset_request_supersedes_the_older_token(

@@ -42,6 +42,8 @@ fn new_user(email: &str, name: Option<&str>, created_at: DateTime<Utc>) -> NewUs
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
         ),
         created_at,
+        email_verified: false,
+        email_verification: None,
     }
 }
 
@@ -233,7 +235,10 @@ async fn update_changes_only_the_given_fields(repository: &dyn UserRepository, _
         ..UserChanges::default()
     };
 
-    let updated = repository.update(id, changes, later).await.unwrap();
+    let updated = repository
+        .update(id, changes, None, Vec::new(), later)
+        .await
+        .unwrap();
 
     assert_eq!(updated.name.as_ref().map(UserName::as_str), Some("Ann Lee"));
     assert_eq!(updated.email.as_str(), "ann@example.com");
@@ -256,14 +261,22 @@ async fn update_to_a_taken_email_is_refused(repository: &dyn UserRepository, _: 
         ..UserChanges::default()
     };
 
-    let result = repository.update(bob_id, changes, base_time()).await;
+    let result = repository
+        .update(bob_id, changes, None, Vec::new(), base_time())
+        .await;
 
     assert!(matches!(result, Err(UpdateUserRecordError::EmailTaken)));
 }
 
 async fn updating_a_missing_user_is_not_found(repository: &dyn UserRepository, _: &Database) {
     let result = repository
-        .update(UserId::generate(), UserChanges::default(), base_time())
+        .update(
+            UserId::generate(),
+            UserChanges::default(),
+            None,
+            Vec::new(),
+            base_time(),
+        )
         .await;
 
     assert!(matches!(result, Err(UpdateUserRecordError::NotFound)));
@@ -307,7 +320,10 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
         name: Some(UserName::parse("Ann").unwrap()),
         ..UserChanges::default()
     };
-    repository.update(id, rename, base_time()).await.unwrap();
+    repository
+        .update(id, rename, None, Vec::new(), base_time())
+        .await
+        .unwrap();
     assert_eq!(
         repository
             .find_auth_state(id)
@@ -322,7 +338,10 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
         role: Some(Role::Admin),
         ..UserChanges::default()
     };
-    repository.update(id, promote, base_time()).await.unwrap();
+    repository
+        .update(id, promote, None, Vec::new(), base_time())
+        .await
+        .unwrap();
     let state = repository.find_auth_state(id).await.unwrap().unwrap();
     assert_eq!((state.role, state.session_version), (Role::Admin, 1));
 }
@@ -373,6 +392,8 @@ async fn totals_follow_every_write_through_the_same_database_at_once(
                 name: None,
                 role: None,
             },
+            None,
+            Vec::new(),
             base_time(),
         )
         .await

@@ -44,7 +44,7 @@ impl AccountsApi {
                 );
             }
         };
-        match self.accounts.open(auth.0, currency).await {
+        match self.accounts.open(auth.0.actor, currency).await {
             Ok(account) => OpenAccountResponse::Created(Json(account.into())),
             Err(OpenAccountError::Unexpected(error)) => {
                 OpenAccountResponse::InternalError(ErrorBody::internal(&error))
@@ -67,7 +67,7 @@ impl AccountsApi {
         };
         match self
             .accounts
-            .list(auth.0, owner_id.0.map(UserId::from_uuid), page)
+            .list(auth.0.actor, owner_id.0.map(UserId::from_uuid), page)
             .await
         {
             Ok(page) => ListAccountsResponse::Ok(Json(page.into())),
@@ -83,7 +83,11 @@ impl AccountsApi {
     /// One account: its owner or an admin.
     #[oai(path = "/accounts/:id", method = "get", operation_id = "getAccount")]
     async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> GetAccountResponse {
-        match self.accounts.get(auth.0, AccountId::from_uuid(id.0)).await {
+        match self
+            .accounts
+            .get(auth.0.actor, AccountId::from_uuid(id.0))
+            .await
+        {
             Ok(account) => GetAccountResponse::Ok(Json(account.into())),
             Err(error @ GetAccountError::NotFound(_)) => {
                 GetAccountResponse::NotFound(ErrorBody::new(error.to_string()))
@@ -117,7 +121,7 @@ impl AccountsApi {
         };
         match self
             .accounts
-            .deposit(auth.0, AccountId::from_uuid(id.0), amount, key)
+            .deposit(auth.0.actor, AccountId::from_uuid(id.0), amount, key)
             .await
         {
             Ok(account) => DepositResponse::Created(Json(account.into())),
@@ -155,7 +159,7 @@ impl AccountsApi {
         };
         match self
             .accounts
-            .history(auth.0, AccountId::from_uuid(id.0), page)
+            .history(auth.0.actor, AccountId::from_uuid(id.0), page)
             .await
         {
             Ok(page) => ListTransfersResponse::Ok(Json(page.into())),
@@ -190,7 +194,11 @@ impl AccountsApi {
             AccountId::from_uuid(body.0.from_account_id),
             AccountId::from_uuid(body.0.to_account_id),
         );
-        match self.accounts.transfer(auth.0, from, to, amount, key).await {
+        match self
+            .accounts
+            .transfer(auth.0.actor, from, to, amount, key)
+            .await
+        {
             Ok(receipt) => TransferResponse::Created(
                 Json(receipt.transfer.into()),
                 receipt.replayed.then(|| "true".to_owned()),

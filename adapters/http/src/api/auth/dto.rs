@@ -1,12 +1,15 @@
 //! The authentication wire format, and the named functions that parse each body.
 
 use application::{IssuedSession, Register};
-use domain::{Email, Password, UserName};
+use domain::{Email, Page, Password, Session, SessionId, UserName};
 use poem_openapi::Object;
 use serde::Deserialize;
+use uuid::Uuid;
 
+use crate::api::page::PageMeta;
 use crate::api::users::dto::UserDto;
 use crate::errors::ValidationErrors;
+use crate::timestamp::Timestamp;
 
 /// Longest opaque token accepted (ours are 43 characters).
 pub(crate) const MAX_TOKEN_LENGTH: usize = 512;
@@ -159,6 +162,101 @@ impl From<IssuedSession> for AuthTokensDto {
             refresh_token: session.refresh.expose().to_owned(),
             token_type: "Bearer".to_owned(),
             expires_in: session.access.expires_in_seconds,
+        }
+    }
+}
+
+/// `POST /api/v1/auth/verify-email`.
+#[derive(Debug, Object, Deserialize)]
+#[oai(rename = "VerifyEmail", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct VerifyEmailBody {
+    /// The token from the link in the email.
+    token: String,
+}
+
+impl VerifyEmailBody {
+    pub(crate) fn token(&self) -> Result<&str, ValidationErrors> {
+        plausible_token("token", &self.token)
+    }
+}
+
+/// `POST /api/v1/auth/password`.
+#[derive(Debug, Object, Deserialize)]
+#[oai(
+    rename = "ChangePassword",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+impl ChangePasswordBody {
+    /// The current and the new password.
+    pub(crate) fn parse(&self) -> Result<(Password, Password), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let current = errors.check("currentPassword", Password::parse(&self.current_password));
+        let new = errors.check("newPassword", Password::parse(&self.new_password));
+        match (current, new) {
+            (Some(current), Some(new)) => Ok((current, new)),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A signed-in session of the caller (a login and the refreshes that followed it).
+#[derive(Debug, Object)]
+#[oai(rename = "Session", rename_all = "camelCase")]
+pub(crate) struct SessionDto {
+    id: Uuid,
+    created_at: Timestamp,
+    /// When its refresh token was last exchanged (its start, if never).
+    last_used_at: Timestamp,
+    /// When its refresh token expires, unless it is refreshed before.
+    expires_at: Timestamp,
+    /// As sent by the client at the start or last refresh (at most 512 characters).
+    user_agent: Option<String>,
+    /// The client's address at the start or last refresh.
+    ip: Option<String>,
+    /// Whether the access token of this request belongs to this session.
+    current: bool,
+}
+
+impl SessionDto {
+    pub(crate) fn new(session: Session, current: SessionId) -> Self {
+        Self {
+            id: session.id.as_uuid(),
+            created_at: session.created_at.into(),
+            last_used_at: session.last_used_at.into(),
+            expires_at: session.expires_at.into(),
+            user_agent: session.user_agent,
+            ip: session.ip,
+            current: session.id == current,
+        }
+    }
+}
+
+/// A page of sessions.
+#[derive(Debug, Object)]
+#[oai(rename = "SessionPage", rename_all = "camelCase")]
+pub(crate) struct SessionPage {
+    data: Vec<SessionDto>,
+    meta: PageMeta,
+}
+
+impl SessionPage {
+    pub(crate) fn new(page: Page<Session>, current: SessionId) -> Self {
+        let meta = PageMeta::from(&page);
+        Self {
+            data: page
+                .items
+                .into_iter()
+                .map(|session| SessionDto::new(session, current))
+                .collect(),
+            meta,
         }
     }
 }

@@ -1,6 +1,10 @@
-//! `/api/v1/auth`: register, login, refresh, logout, password reset, me.
+//! `/api/v1/auth`: register, login, refresh, logout, password reset, me (the caller's
+//! sessions, password and email verification are in `account`).
 
+mod account;
 pub(crate) mod dto;
+
+pub(crate) use self::account::AccountSecurityApi;
 
 use application::auth::{
     ConfirmResetError, LoginError, LogoutError, RefreshError, RegisterError, RequestResetError,
@@ -17,6 +21,7 @@ use self::dto::{
 use super::ApiTags;
 use crate::api::users::dto::UserDto;
 use crate::auth::BearerAuth;
+use crate::client_ip::Client;
 use crate::errors::ErrorBody;
 use crate::json::{FormBody, JsonBody};
 
@@ -62,6 +67,10 @@ pub(crate) enum LoginResponse {
     /// `Invalid email or password` (the same for an unknown email).
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
+    /// `Email not verified` (only with `REQUIRE_VERIFIED_EMAIL`, and only after the right
+    /// password).
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     /// Too many failed logins for this account, or too many requests from this client.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
@@ -79,6 +88,9 @@ pub(crate) enum RefreshResponse {
     /// Unknown, expired, revoked or already used (reuse revokes the whole session).
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
+    /// `Email not verified` (only with `REQUIRE_VERIFIED_EMAIL`).
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
@@ -131,7 +143,7 @@ pub(crate) enum MeResponse {
 impl AuthApi {
     /// Create an account (role `user`) and its first session.
     #[oai(path = "/register", method = "post", operation_id = "register")]
-    async fn register(&self, body: RegisterRequest) -> RegisterResponse {
+    async fn register(&self, body: RegisterRequest, client: Client) -> RegisterResponse {
         let body = match body {
             RegisterRequest::Json(JsonBody(body)) | RegisterRequest::Form(FormBody(body)) => body,
         };
@@ -139,7 +151,7 @@ impl AuthApi {
             Ok(command) => command,
             Err(errors) => return RegisterResponse::BadRequest(errors.into_body()),
         };
-        match self.auth.register(command).await {
+        match self.auth.register(command, client.0).await {
             Ok(session) => RegisterResponse::Created(Json(session.into())),
             Err(error @ RegisterError::EmailTaken) => {
                 RegisterResponse::Conflict(ErrorBody::new(error.to_string()))
@@ -152,7 +164,7 @@ impl AuthApi {
 
     /// Log in with email and password.
     #[oai(path = "/login", method = "post", operation_id = "login")]
-    async fn login(&self, body: LoginRequest) -> LoginResponse {
+    async fn login(&self, body: LoginRequest, client: Client) -> LoginResponse {
         let body = match body {
             LoginRequest::Json(JsonBody(body)) | LoginRequest::Form(FormBody(body)) => body,
         };
@@ -160,10 +172,13 @@ impl AuthApi {
             Ok(credentials) => credentials,
             Err(errors) => return LoginResponse::BadRequest(errors.into_body()),
         };
-        match self.auth.login(&email, &password).await {
+        match self.auth.login(&email, &password, client.0).await {
             Ok(session) => LoginResponse::Ok(Json(session.into())),
             Err(error @ LoginError::InvalidCredentials) => {
                 LoginResponse::Unauthorized(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ LoginError::EmailNotVerified) => {
+                LoginResponse::Forbidden(ErrorBody::new(error.to_string()))
             }
             Err(error @ LoginError::TooManyAttempts { retry_after }) => {
                 LoginResponse::TooManyRequests(
@@ -179,15 +194,18 @@ impl AuthApi {
 
     /// Exchange a refresh token for a new pair.
     #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
-    async fn refresh(&self, body: JsonBody<RefreshTokenBody>) -> RefreshResponse {
+    async fn refresh(&self, body: JsonBody<RefreshTokenBody>, client: Client) -> RefreshResponse {
         let token = match body.0.token() {
             Ok(token) => token,
             Err(errors) => return RefreshResponse::BadRequest(errors.into_body()),
         };
-        match self.auth.refresh(token).await {
+        match self.auth.refresh(token, client.0).await {
             Ok(session) => RefreshResponse::Ok(Json(session.into())),
             Err(error @ RefreshError::InvalidToken) => {
                 RefreshResponse::Unauthorized(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ RefreshError::EmailNotVerified) => {
+                RefreshResponse::Forbidden(ErrorBody::new(error.to_string()))
             }
             Err(RefreshError::Unexpected(error)) => {
                 RefreshResponse::InternalError(ErrorBody::internal(&error))
@@ -195,14 +213,14 @@ impl AuthApi {
         }
     }
 
-    /// End the session of a refresh token.
+    /// End the session of a refresh token: it and its access tokens stop working.
     #[oai(path = "/logout", method = "post", operation_id = "logout")]
     async fn logout(&self, auth: BearerAuth, body: JsonBody<RefreshTokenBody>) -> LogoutResponse {
         let token = match body.0.token() {
             Ok(token) => token,
             Err(errors) => return LogoutResponse::BadRequest(errors.into_body()),
         };
-        match self.auth.logout(auth.0, token).await {
+        match self.auth.logout(auth.0.actor, token).await {
             Ok(()) => LogoutResponse::LoggedOut,
             Err(LogoutError::Unexpected(error)) => {
                 LogoutResponse::InternalError(ErrorBody::internal(&error))
@@ -261,7 +279,7 @@ impl AuthApi {
     /// The authenticated user.
     #[oai(path = "/me", method = "get", operation_id = "me")]
     async fn me(&self, auth: BearerAuth) -> MeResponse {
-        match self.users.get(auth.0, auth.0.user_id).await {
+        match self.users.get(auth.0.actor, auth.0.actor.user_id).await {
             Ok(user) => MeResponse::Ok(Json(user.into())),
             Err(error @ GetUserError::NotFound(_)) => {
                 MeResponse::NotFound(ErrorBody::new(error.to_string()))

@@ -150,7 +150,7 @@ impl JobsApi {
             status,
             queue,
         };
-        match self.jobs.list(auth.0, query).await {
+        match self.jobs.list(auth.0.actor, query).await {
             Ok(page) => {
                 let (data, meta) = wire_page(page);
                 ListJobsResponse::Ok(Json(JobPage { data, meta }))
@@ -167,7 +167,7 @@ impl JobsApi {
     /// Run a dead or failed job again, with a fresh set of attempts (admins only).
     #[oai(path = "/jobs/:id/retry", method = "post", operation_id = "retryJob")]
     async fn retry(&self, auth: BearerAuth, id: Path<Uuid>) -> RetryJobResponse {
-        match self.jobs.retry(auth.0, JobId::from_uuid(id.0)).await {
+        match self.jobs.retry(auth.0.actor, JobId::from_uuid(id.0)).await {
             Ok(job) => RetryJobResponse::Accepted(Json(job.into())),
             Err(error @ RetryJobError::Forbidden) => {
                 RetryJobResponse::Forbidden(ErrorBody::new(error.to_string()))

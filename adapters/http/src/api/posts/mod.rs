@@ -114,7 +114,7 @@ impl PostsApi {
             published: published.0,
             search: search.flatten(),
         };
-        match self.posts.list(auth.0, filters).await {
+        match self.posts.list(auth.0.actor, filters).await {
             Ok(page) => {
                 let (data, meta) = wire_page(page);
                 ListPostsResponse::Ok(Json(PostPage { data, meta }))
@@ -128,7 +128,7 @@ impl PostsApi {
     /// One post (another user's draft is not found).
     #[oai(path = "/posts/:id", method = "get", operation_id = "getPost")]
     async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> GetPostResponse {
-        match self.posts.get(auth.0, PostId::from_uuid(id.0)).await {
+        match self.posts.get(auth.0.actor, PostId::from_uuid(id.0)).await {
             Ok(post) => GetPostResponse::Ok(Json(post.into())),
             Err(error @ GetPostError::NotFound(_)) => {
                 GetPostResponse::NotFound(ErrorBody::new(error.to_string()))
@@ -146,7 +146,7 @@ impl PostsApi {
             Ok(command) => command,
             Err(errors) => return CreatePostResponse::BadRequest(errors.into_body()),
         };
-        match self.posts.create(auth.0, command).await {
+        match self.posts.create(auth.0.actor, command).await {
             Ok(post) => CreatePostResponse::Created(Json(post.into())),
             Err(CreatePostError::Unexpected(error)) => {
                 CreatePostResponse::InternalError(ErrorBody::internal(&error))
@@ -168,7 +168,7 @@ impl PostsApi {
         };
         match self
             .posts
-            .update(auth.0, PostId::from_uuid(id.0), changes)
+            .update(auth.0.actor, PostId::from_uuid(id.0), changes)
             .await
         {
             Ok(post) => UpdatePostResponse::Ok(Json(post.into())),
@@ -187,7 +187,11 @@ impl PostsApi {
     /// Delete a post: its author or an admin.
     #[oai(path = "/posts/:id", method = "delete", operation_id = "deletePost")]
     async fn delete(&self, auth: BearerAuth, id: Path<Uuid>) -> DeletePostResponse {
-        match self.posts.delete(auth.0, PostId::from_uuid(id.0)).await {
+        match self
+            .posts
+            .delete(auth.0.actor, PostId::from_uuid(id.0))
+            .await
+        {
             Ok(()) => DeletePostResponse::Deleted,
             Err(error @ ChangePostError::NotFound(_)) => {
                 DeletePostResponse::NotFound(ErrorBody::new(error.to_string()))

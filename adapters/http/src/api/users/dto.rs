@@ -47,6 +47,8 @@ pub(crate) struct UserDto {
     email: String,
     name: Option<String>,
     role: RoleDto,
+    /// Whether the user confirmed the address through an emailed link.
+    email_verified: bool,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -58,6 +60,7 @@ impl From<User> for UserDto {
             email: user.email.as_str().to_owned(),
             name: user.name.map(|name| name.as_str().to_owned()),
             role: user.role.into(),
+            email_verified: user.email_verified,
             created_at: user.created_at.into(),
             updated_at: user.updated_at.into(),
         }

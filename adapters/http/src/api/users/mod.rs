@@ -121,7 +121,7 @@ impl UsersApi {
             page,
             search: search.flatten(),
         };
-        match self.users.list(auth.0, query).await {
+        match self.users.list(auth.0.actor, query).await {
             Ok(users) => ListUsersResponse::Ok(Json(users.into())),
             Err(ListUsersError::Unexpected(error)) => {
                 ListUsersResponse::InternalError(ErrorBody::internal(&error))
@@ -132,7 +132,7 @@ impl UsersApi {
     /// Get one user.
     #[oai(path = "/users/:id", method = "get", operation_id = "getUser")]
     async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> GetUserResponse {
-        match self.users.get(auth.0, UserId::from_uuid(id.0)).await {
+        match self.users.get(auth.0.actor, UserId::from_uuid(id.0)).await {
             Ok(user) => GetUserResponse::Ok(Json(user.into())),
             Err(error @ GetUserError::NotFound(_)) => {
                 GetUserResponse::NotFound(ErrorBody::new(error.to_string()))
@@ -150,7 +150,7 @@ impl UsersApi {
             Ok(command) => command,
             Err(errors) => return CreateUserResponse::BadRequest(errors.into_body()),
         };
-        match self.users.create(auth.0, command).await {
+        match self.users.create(auth.0.actor, command).await {
             Ok(user) => CreateUserResponse::Created(Json(user.into())),
             Err(error @ CreateUserError::Forbidden) => {
                 CreateUserResponse::Forbidden(ErrorBody::new(error.to_string()))
@@ -178,7 +178,7 @@ impl UsersApi {
         };
         match self
             .users
-            .update(auth.0, UserId::from_uuid(id.0), changes)
+            .update(auth.0.actor, UserId::from_uuid(id.0), changes)
             .await
         {
             Ok(user) => UpdateUserResponse::Ok(Json(user.into())),
@@ -200,7 +200,11 @@ impl UsersApi {
     /// Delete a user (admins only).
     #[oai(path = "/users/:id", method = "delete", operation_id = "deleteUser")]
     async fn delete(&self, auth: BearerAuth, id: Path<Uuid>) -> DeleteUserResponse {
-        match self.users.delete(auth.0, UserId::from_uuid(id.0)).await {
+        match self
+            .users
+            .delete(auth.0.actor, UserId::from_uuid(id.0))
+            .await
+        {
             Ok(()) => DeleteUserResponse::Deleted,
             Err(error @ DeleteUserError::Forbidden) => {
                 DeleteUserResponse::Forbidden(ErrorBody::new(error.to_string()))

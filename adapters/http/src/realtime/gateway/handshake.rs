@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use application::AuthenticateError;
-use domain::UserId;
 use domain::ports::Telemetry;
+use domain::{SessionId, UserId};
 use serde_json::Value;
 use socketioxide::extract::SocketRef;
 
@@ -34,6 +34,9 @@ pub(super) enum HandshakeRefusal {
 #[derive(Clone)]
 pub(super) struct Connection {
     pub(super) user_id: UserId,
+    /// The session of the token the socket connected with: the socket is disconnected
+    /// when that session ends.
+    pub(super) session_id: SessionId,
     /// Counts the socket's events in and the broadcasts it causes.
     pub(super) telemetry: Arc<dyn Telemetry>,
     bucket: Arc<Mutex<TokenBucket>>,
@@ -68,8 +71,8 @@ pub(super) async fn authenticate(
         Some(Value::String(token)) => token,
         Some(_) => return Err(HandshakeRefusal::InvalidToken),
     };
-    let actor = match gateway.authenticator.authenticate(token).await {
-        Ok(actor) => actor,
+    let caller = match gateway.authenticator.authenticate(token).await {
+        Ok(caller) => caller,
         Err(AuthenticateError::InvalidToken) => return Err(HandshakeRefusal::InvalidToken),
         Err(AuthenticateError::Unexpected(error)) => {
             tracing::error!(
@@ -83,11 +86,12 @@ pub(super) async fn authenticate(
     };
     let slot = gateway
         .quota
-        .take(actor.user_id)
+        .take(caller.actor.user_id)
         .ok_or(HandshakeRefusal::TooManySockets)?;
     Ok(Connection {
         _slot: Arc::new(slot),
-        user_id: actor.user_id,
+        user_id: caller.actor.user_id,
+        session_id: caller.session_id,
         telemetry: Arc::clone(&gateway.telemetry),
         bucket: Arc::new(Mutex::new(TokenBucket::new(
             gateway.rate_limit,

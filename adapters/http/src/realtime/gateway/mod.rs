@@ -7,6 +7,7 @@
 //! truth for who receives what.
 
 mod handshake;
+mod revocation;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use socketioxide::handler::ConnectHandler as _;
 use socketioxide::socket::DisconnectReason;
 
 use self::handshake::{Connection, HandshakeRefusal, authenticate};
+pub(super) use self::revocation::disconnect_revoked;
 use super::NAMESPACE;
 use super::order::{EventOrder, Turn};
 use super::payloads::{Ack, Delivery, Membership, Refusal, parse_chat, parse_room};

@@ -1,0 +1,231 @@
+//! `/api/v1/auth`, the signed-in account's own security: email verification, password
+//! change, and the caller's sessions.
+
+use application::AuthService;
+use application::auth::{
+    ChangePasswordError, DeleteSessionError, ResendVerificationError, SessionsError,
+    VerifyEmailError,
+};
+use domain::SessionId;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use uuid::Uuid;
+
+use super::dto::{AuthTokensDto, ChangePasswordBody, SessionPage, VerifyEmailBody};
+use crate::api::ApiTags;
+use crate::api::page::page_request;
+use crate::auth::BearerAuth;
+use crate::errors::{ErrorBody, ValidationErrors};
+use crate::json::JsonBody;
+
+pub(crate) struct AccountSecurityApi {
+    pub(crate) auth: AuthService,
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum VerifyEmailResponse {
+    /// The address is verified.
+    #[oai(status = 204)]
+    Verified,
+    /// Invalid input, or `Invalid or expired token` (unknown, used, expired, superseded by
+    /// a newer link, or sent to an address the account no longer has).
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum ResendVerificationResponse {
+    /// A new link is on its way (earlier links stop working).
+    #[oai(status = 202)]
+    Accepted,
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// `Email already verified`.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum ChangePasswordResponse {
+    /// A new token pair for this session; every other session and every earlier access
+    /// token is revoked, and a notice is emailed.
+    #[oai(status = 200)]
+    Ok(Json<AuthTokensDto>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// `Current password is incorrect`.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    /// Too many wrong current passwords (counted with failed logins).
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum ListSessionsResponse {
+    #[oai(status = 200)]
+    Ok(Json<SessionPage>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum DeleteSessionResponse {
+    /// The session's refresh token and access tokens stop working; its sockets are
+    /// disconnected.
+    #[oai(status = 204)]
+    Deleted,
+    /// No live session of the caller has this id (another user's session included).
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum LogoutAllResponse {
+    /// Every session of the caller is over, this one included.
+    #[oai(status = 204)]
+    LoggedOut,
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+
+#[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
+impl AccountSecurityApi {
+    /// Verify an email address with the token from its link (single use, 24 hours).
+    #[oai(path = "/verify-email", method = "post", operation_id = "verifyEmail")]
+    async fn verify_email(&self, body: JsonBody<VerifyEmailBody>) -> VerifyEmailResponse {
+        let token = match body.0.token() {
+            Ok(token) => token,
+            Err(errors) => return VerifyEmailResponse::BadRequest(errors.into_body()),
+        };
+        match self.auth.verify_email(token).await {
+            Ok(()) => VerifyEmailResponse::Verified,
+            Err(error @ VerifyEmailError::InvalidToken) => {
+                VerifyEmailResponse::BadRequest(ErrorBody::new(error.to_string()))
+            }
+            Err(VerifyEmailError::Unexpected(error)) => {
+                VerifyEmailResponse::InternalError(ErrorBody::internal(&error))
+            }
+        }
+    }
+
+    /// Send a new verification link to the caller's address.
+    #[oai(
+        path = "/verify-email/resend",
+        method = "post",
+        operation_id = "resendVerificationEmail"
+    )]
+    async fn resend_verification(&self, auth: BearerAuth) -> ResendVerificationResponse {
+        match self.auth.resend_verification(auth.0.actor).await {
+            Ok(()) => ResendVerificationResponse::Accepted,
+            Err(error @ ResendVerificationError::AlreadyVerified) => {
+                ResendVerificationResponse::Conflict(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ ResendVerificationError::NotFound(_)) => {
+                ResendVerificationResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(ResendVerificationError::Unexpected(error)) => {
+                ResendVerificationResponse::InternalError(ErrorBody::internal(&error))
+            }
+        }
+    }
+
+    /// Change the caller's password (the current one is required).
+    #[oai(path = "/password", method = "post", operation_id = "changePassword")]
+    async fn change_password(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<ChangePasswordBody>,
+    ) -> ChangePasswordResponse {
+        let (current, new) = match body.0.parse() {
+            Ok(passwords) => passwords,
+            Err(errors) => return ChangePasswordResponse::BadRequest(errors.into_body()),
+        };
+        match self.auth.change_password(auth.0, &current, &new).await {
+            Ok(session) => ChangePasswordResponse::Ok(Json(session.into())),
+            Err(error @ ChangePasswordError::IncorrectPassword) => {
+                ChangePasswordResponse::Unprocessable(ErrorBody::new(error.to_string()))
+            }
+            Err(error @ ChangePasswordError::TooManyAttempts { retry_after }) => {
+                ChangePasswordResponse::TooManyRequests(
+                    ErrorBody::new(error.to_string()),
+                    retry_after.as_secs().max(1),
+                )
+            }
+            Err(error @ ChangePasswordError::NotFound(_)) => {
+                ChangePasswordResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(ChangePasswordError::Unexpected(error)) => {
+                ChangePasswordResponse::InternalError(ErrorBody::internal(&error))
+            }
+        }
+    }
+
+    /// The caller's live sessions, newest first; `current` marks this request's.
+    #[oai(path = "/sessions", method = "get", operation_id = "listSessions")]
+    async fn list_sessions(
+        &self,
+        auth: BearerAuth,
+        page: Query<Option<u32>>,
+        limit: Query<Option<u32>>,
+    ) -> ListSessionsResponse {
+        let mut errors = ValidationErrors::default();
+        let Some(page) = page_request(page.0, limit.0, &mut errors) else {
+            return ListSessionsResponse::BadRequest(errors.into_body());
+        };
+        match self.auth.list_sessions(auth.0, page).await {
+            Ok(sessions) => {
+                ListSessionsResponse::Ok(Json(SessionPage::new(sessions, auth.0.session_id)))
+            }
+            Err(SessionsError::Unexpected(error)) => {
+                ListSessionsResponse::InternalError(ErrorBody::internal(&error))
+            }
+        }
+    }
+
+    /// End one of the caller's sessions.
+    #[oai(
+        path = "/sessions/:id",
+        method = "delete",
+        operation_id = "deleteSession"
+    )]
+    async fn delete_session(&self, auth: BearerAuth, id: Path<Uuid>) -> DeleteSessionResponse {
+        match self
+            .auth
+            .delete_session(auth.0, SessionId::from_uuid(id.0))
+            .await
+        {
+            Ok(()) => DeleteSessionResponse::Deleted,
+            Err(error @ DeleteSessionError::NotFound(_)) => {
+                DeleteSessionResponse::NotFound(ErrorBody::new(error.to_string()))
+            }
+            Err(DeleteSessionError::Unexpected(error)) => {
+                DeleteSessionResponse::InternalError(ErrorBody::internal(&error))
+            }
+        }
+    }
+
+    /// End every session of the caller, this one included.
+    #[oai(path = "/logout-all", method = "post", operation_id = "logoutAll")]
+    async fn logout_all(&self, auth: BearerAuth) -> LogoutAllResponse {
+        match self.auth.logout_all(auth.0).await {
+            Ok(()) => LogoutAllResponse::LoggedOut,
+            Err(SessionsError::Unexpected(error)) => {
+                LogoutAllResponse::InternalError(ErrorBody::internal(&error))
+            }
+        }
+    }
+}
