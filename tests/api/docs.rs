@@ -98,7 +98,7 @@ api_test! {
         let schemas = &document["components"]["schemas"];
 
         let bodies = request_body_schemas(&document);
-        assert_eq!(bodies.len(), 12, "{bodies:?}");
+        assert_eq!(bodies.len(), 14, "{bodies:?}");
         for name in &bodies {
             assert_eq!(schemas[name]["additionalProperties"], false, "{name} admits unknown fields");
             assert!(schemas[name]["example"].is_object(), "{name} has no example");

@@ -20,7 +20,15 @@ pub(crate) fn assert_public_user_shape(user: &serde_json::Value) {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["createdAt", "email", "id", "name", "role", "updatedAt"]
+        [
+            "createdAt",
+            "email",
+            "emailVerified",
+            "id",
+            "name",
+            "role",
+            "updatedAt"
+        ]
     );
 }
 

@@ -48,9 +48,9 @@ fn payload(actor: Actor) -> String {
     format!(
         r#"{{"sub":"{}","role":"admin","iat":{},"exp":{},"iss":"backend","aud":"backend-api","sid":"{}","ver":0}}"#,
         actor.user_id,
-        session(),
         now().timestamp(),
-        now().timestamp() + 900
+        now().timestamp() + 900,
+        session(),
     )
 }
 

@@ -14,7 +14,7 @@ const OPAQUE_TOKEN: &str = "q8R3vYt0nKp2Lx9WmZ4bC7dE1fG6hJ5sA0uN3iO8rT2";
 fn examples() -> Vec<(&'static str, Value)> {
     let user = json!({
         "id": USER_ID, "email": "ann@example.com", "name": "Ann", "role": "user",
-        "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
+        "emailVerified": true, "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
     });
     vec![
         (
@@ -33,6 +33,19 @@ fn examples() -> Vec<(&'static str, Value)> {
         (
             "PasswordResetConfirm",
             json!({ "token": OPAQUE_TOKEN, "password": "a new long password" }),
+        ),
+        ("VerifyEmail", json!({ "token": OPAQUE_TOKEN })),
+        (
+            "ChangePassword",
+            json!({ "currentPassword": "correct horse battery", "newPassword": "a new long password" }),
+        ),
+        (
+            "Session",
+            json!({
+                "id": "0195d3a4-ce75-7f97-b0a1-8d9e0f1a2b3c", "createdAt": CREATED_AT,
+                "lastUsedAt": CREATED_AT, "expiresAt": "2026-12-24T15:38:12.123456Z",
+                "userAgent": "Mozilla/5.0 (X11; Linux x86_64)", "ip": "203.0.113.7", "current": true,
+            }),
         ),
         (
             "CreateUser",

@@ -81,6 +81,8 @@ pub(super) fn body_rules() -> Vec<(&'static str, &'static str, Value)> {
     for schema in ["Register", "CreateUser", "Login", "PasswordResetConfirm"] {
         rules.push((schema, "password", password()));
     }
+    rules.push(("ChangePassword", "currentPassword", password()));
+    rules.push(("ChangePassword", "newPassword", password()));
     for schema in ["Register", "CreateUser", "UpdateUser"] {
         rules.push((schema, "name", name()));
     }
@@ -94,6 +96,7 @@ pub(super) fn body_rules() -> Vec<(&'static str, &'static str, Value)> {
     }
     rules.push(("RefreshToken", "refreshToken", token()));
     rules.push(("PasswordResetConfirm", "token", token()));
+    rules.push(("VerifyEmail", "token", token()));
     rules.push((
         "OpenAccount",
         "currency",
