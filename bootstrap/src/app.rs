@@ -18,12 +18,10 @@ use adapter_persistence::{
 use adapter_tracing::SpanTraces;
 use anyhow::Context as _;
 use application::{
-    AccountService, AdminProvisioning, AuthConfig, AuthPorts, AuthService, AuthStates,
-    Authenticator, HealthService, JobAdminService, PostService, SessionStates, UserPorts,
-    UserService,
+    AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
+    JobAdminService, PostService, SessionStates, UserPorts, UserService,
 };
 use domain::ports::{Clock, EventPublisher, RateLimiter, RatePolicy, SystemClock, UserRepository};
-use domain::{Email, Password};
 use secrecy::ExposeSecret as _;
 
 use crate::jobs::JobRuntime;
@@ -125,7 +123,7 @@ impl App {
             },
             verification_ttl,
         );
-        provision_admin(settings, &users).await?;
+        crate::provision::provision_admin(settings, &users).await?;
         let auth = AuthService::new(
             AuthPorts {
                 users: user_repository,
@@ -273,25 +271,6 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
         tracing::info!(migrations = ?applied, "applied database migrations");
     }
     Ok(database)
-}
-
-async fn provision_admin(settings: &Settings, users: &UserService) -> anyhow::Result<()> {
-    let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) else {
-        return Ok(());
-    };
-    let email =
-        Email::parse(email).map_err(|error| anyhow::anyhow!("invalid ADMIN_EMAIL: {error}"))?;
-    let password = Password::parse(password.expose_secret())
-        .map_err(|error| anyhow::anyhow!("invalid ADMIN_PASSWORD: {error}"))?;
-    match users.ensure_admin(email.clone(), password).await? {
-        AdminProvisioning::Created => {
-            tracing::info!(email = %email, "created the administrator from ADMIN_EMAIL");
-        }
-        AdminProvisioning::AlreadyExists => {
-            tracing::debug!(email = %email, "the administrator already exists");
-        }
-    }
-    Ok(())
 }
 
 fn cors_policy(settings: &Settings) -> CorsPolicy {

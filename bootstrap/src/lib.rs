@@ -5,6 +5,7 @@
 pub mod app;
 mod jobs;
 mod metrics;
+mod provision;
 pub mod secrets;
 pub mod settings;
 mod strength;

@@ -2,157 +2,28 @@
 //! payload names the user, not their address, so that the email goes to the address the
 //! user has when it is sent (a verification link is dropped if that address changed).
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use domain::ports::{AccountEmail, AccountMailer, Clock, EmailLink, MailError, UserRepository};
-use domain::{Email, Job, JobKind, JobPayload, NewJob, OpaqueToken, QueueName, User, UserId};
-use serde::{Deserialize, Serialize};
+use domain::ports::{AccountEmail, AccountMailer, Clock, MailError, UserRepository};
+use domain::{Job, JobKind, OpaqueToken, User, UserId};
+use serde::Deserialize;
 use uuid::Uuid;
 
+mod payloads;
+
+use self::payloads::{
+    EMAIL_VERIFICATION_KIND, EmailVerificationPayload, LinkPayload, PASSWORD_CHANGED_KIND,
+    PASSWORD_RESET_KIND, PasswordChangedPayload, PasswordResetPayload, WELCOME_KIND,
+    WelcomePayload,
+};
+pub use self::payloads::{
+    email_verification_job, password_changed_email_job, password_reset_email_job, welcome_email_job,
+};
 use super::{JobFailure, JobHandler};
 
 /// The queue of every email job.
 pub const MAIL_QUEUE: &str = "mail";
-const WELCOME_KIND: &str = "mail.welcome";
-const PASSWORD_RESET_KIND: &str = "mail.password-reset";
-const EMAIL_VERIFICATION_KIND: &str = "mail.email-verification";
-const PASSWORD_CHANGED_KIND: &str = "mail.password-changed";
-/// With the default backoff (1 s doubling, capped at 1 h) twelve attempts span about three
-/// hours: an SMTP outage shorter than that loses no email; a longer one leaves the job dead
-/// for an admin to retry.
-const MAIL_MAX_ATTEMPTS: NonZeroU32 = NonZeroU32::new(12).expect("12 is not zero");
-
-/// `verification` is absent from jobs queued before welcome emails carried a link.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct WelcomePayload {
-    user_id: Uuid,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    verification: Option<LinkPayload>,
-}
-
-/// A link's token itself (only its hash is stored); the payload is dropped when the job
-/// succeeds.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct LinkPayload {
-    token: String,
-    expires_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PasswordResetPayload {
-    user_id: Uuid,
-    token: String,
-    expires_at: DateTime<Utc>,
-}
-
-/// `email` is the address the token verifies.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EmailVerificationPayload {
-    user_id: Uuid,
-    email: String,
-    #[serde(flatten)]
-    link: LinkPayload,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PasswordChangedPayload {
-    user_id: Uuid,
-}
-
-fn mail_job(kind: &str, payload: &impl Serialize, now: DateTime<Utc>) -> NewJob {
-    NewJob::new(
-        QueueName::parse(MAIL_QUEUE).expect("a valid queue name"),
-        JobKind::parse(kind).expect("a valid job kind"),
-        JobPayload::from_json(serde_json::to_string(payload).expect("a payload encodes")),
-        now,
-    )
-    .with_max_attempts(MAIL_MAX_ATTEMPTS)
-}
-
-/// The job that sends `user_id` their welcome email with the link that verifies their
-/// address, once per user.
-#[must_use]
-pub fn welcome_email_job(
-    user_id: UserId,
-    verification: &OpaqueToken,
-    expires_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> NewJob {
-    mail_job(
-        WELCOME_KIND,
-        &WelcomePayload {
-            user_id: user_id.as_uuid(),
-            verification: Some(LinkPayload {
-                token: verification.expose().to_owned(),
-                expires_at,
-            }),
-        },
-        now,
-    )
-    .with_dedup_key(format!("welcome:{user_id}"))
-}
-
-/// The job that sends `email` (the address of `user_id`) a link that verifies it.
-#[must_use]
-pub fn email_verification_job(
-    user_id: UserId,
-    email: &Email,
-    token: &OpaqueToken,
-    expires_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> NewJob {
-    mail_job(
-        EMAIL_VERIFICATION_KIND,
-        &EmailVerificationPayload {
-            user_id: user_id.as_uuid(),
-            email: email.as_str().to_owned(),
-            link: LinkPayload {
-                token: token.expose().to_owned(),
-                expires_at,
-            },
-        },
-        now,
-    )
-}
-
-/// The job that tells `user_id` their password was changed.
-#[must_use]
-pub fn password_changed_email_job(user_id: UserId, now: DateTime<Utc>) -> NewJob {
-    mail_job(
-        PASSWORD_CHANGED_KIND,
-        &PasswordChangedPayload {
-            user_id: user_id.as_uuid(),
-        },
-        now,
-    )
-}
-
-/// The job that sends `user_id` a link with their reset `token`.
-#[must_use]
-pub fn password_reset_email_job(
-    user_id: UserId,
-    token: &OpaqueToken,
-    expires_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> NewJob {
-    mail_job(
-        PASSWORD_RESET_KIND,
-        &PasswordResetPayload {
-            user_id: user_id.as_uuid(),
-            token: token.expose().to_owned(),
-            expires_at,
-        },
-        now,
-    )
-}
 
 /// Runs the email jobs through the [`AccountMailer`] port.
 #[derive(Clone)]
@@ -257,15 +128,6 @@ impl MailJobs {
             MailError::Transient(_) => JobFailure::Retryable(error.into()),
             MailError::Permanent(_) => JobFailure::Permanent(error.into()),
         })
-    }
-}
-
-impl LinkPayload {
-    fn into_link(self) -> EmailLink {
-        EmailLink {
-            token: OpaqueToken::new(self.token),
-            expires_at: self.expires_at,
-        }
     }
 }
 
