@@ -164,3 +164,25 @@ fn metrics_have_a_listener_of_their_own_only_when_metrics_addr_says_where() {
         "METRICS_ADDR"
     );
 }
+
+#[test]
+fn email_verification_is_optional_and_its_links_last_a_day_by_default() {
+    let defaults = load(&[]).unwrap();
+    assert!(!defaults.require_verified_email);
+    assert_eq!(defaults.email_verification_ttl_seconds, 86_400);
+
+    let strict = load(&[
+        ("REQUIRE_VERIFIED_EMAIL", "true"),
+        ("EMAIL_VERIFICATION_TTL_SECONDS", "3600"),
+    ])
+    .unwrap();
+    assert!(strict.require_verified_email);
+    assert_eq!(strict.email_verification_ttl_seconds, 3600);
+
+    for (variable, value) in [
+        ("REQUIRE_VERIFIED_EMAIL", "yes"),
+        ("EMAIL_VERIFICATION_TTL_SECONDS", "0"),
+    ] {
+        assert_eq!(load(&[(variable, value)]).unwrap_err().variable, variable);
+    }
+}
