@@ -180,3 +180,49 @@ api_test! {
         app.login("ann@example.com", PASSWORD).await.expect(429);
     }
 }
+
+api_test! {
+    with [("TRUSTED_PROXIES", "127.0.0.1")]
+    async fn a_session_records_the_client_behind_a_trusted_proxy(app) {
+        let session = app
+            .send_raw(
+                app.client
+                    .post(app.url("/api/v1/auth/register"))
+                    .header("x-forwarded-for", "198.51.100.23")
+                    .header("user-agent", "browser/1.0")
+                    .json(&json!({ "email": "ann@example.com", "password": PASSWORD })),
+            )
+            .await
+            .expect(201);
+
+        let listed = app.list_sessions(Some(access(&session)), "").await.expect(200);
+
+        assert_eq!(listed["data"][0]["ip"], json!("198.51.100.23"));
+        assert_eq!(listed["data"][0]["userAgent"], json!("browser/1.0"));
+    }
+}
+
+api_test! {
+    async fn a_refresh_records_where_the_session_was_last_used(app) {
+        let (first, _) = two_logins(&app).await;
+        let before = app.list_sessions(Some(access(&first)), "").await.expect(200)["data"][1].clone();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+
+        let renewed = app
+            .send_raw(
+                app.client
+                    .post(app.url("/api/v1/auth/refresh"))
+                    .header("user-agent", "desktop-app/3.0")
+                    .json(&json!({ "refreshToken": text(&first, "refreshToken") })),
+            )
+            .await
+            .expect(200);
+
+        let after = app.list_sessions(Some(access(&renewed)), "").await.expect(200)["data"][1].clone();
+        assert_eq!(after["id"], before["id"], "a refresh continues the session");
+        assert_eq!(after["current"], json!(true));
+        assert_eq!(after["createdAt"], before["createdAt"]);
+        assert!(after["lastUsedAt"].as_str() > before["lastUsedAt"].as_str(), "{before} {after}");
+        assert_eq!(after["userAgent"], json!("desktop-app/3.0"));
+    }
+}
