@@ -33,6 +33,35 @@ socket_test! {
 }
 
 socket_test! {
+    async fn a_socket_that_disconnects_is_announced_as_leaving_each_room_it_joined(app, sockets, transport) {
+        let ann = app.create_user(Role::User).await;
+        let bob = app.create_user(Role::User).await;
+        let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
+        let bob_socket = sockets.connect_with_token(transport, &bob.token).await;
+        let bob_again = sockets.connect_with_token(transport, &bob.token).await;
+        for room in ["lobby", "news"] {
+            assert_eq!(ann_socket.join(room).await, json!({ "ok": true }));
+            assert_eq!(bob_socket.join(room).await, json!({ "ok": true }));
+        }
+
+        ann_socket.disconnect().await;
+
+        let mut left = vec![
+            bob_socket.next_event("user-left").await,
+            bob_socket.next_event("user-left").await,
+        ];
+        left.sort_by_key(|event| event["room"].as_str().unwrap_or_default().to_owned());
+        assert_eq!(left, vec![
+            json!({ "userId": ann.id(), "room": "lobby" }),
+            json!({ "userId": ann.id(), "room": "news" }),
+        ]);
+        // Not in those rooms, and not told about Ann's private room either.
+        bob_again.sync().await;
+        assert!(!bob_again.unread_events().await.contains(&"user-left".to_owned()));
+    }
+}
+
+socket_test! {
     async fn joining_a_room_twice_is_acknowledged_without_a_second_announcement(app, sockets, transport) {
         let ann = app.create_user(Role::User).await;
         let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
