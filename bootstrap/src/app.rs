@@ -264,6 +264,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let database = Database::connect(&DatabaseConfig {
         url: settings.database_url.expose_secret().to_owned(),
         max_connections: settings.database_max_connections,
+        timeout: Duration::from_secs(settings.database_timeout_seconds),
     })?
     .with_traces(Arc::new(SpanTraces));
     let applied = database.migrate().await?;

@@ -51,7 +51,7 @@ pub async fn run_workers(
     settings: &Settings,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    if settings.job_workers == 0 {
+    if settings.jobs.workers == 0 {
         anyhow::bail!("JOB_WORKERS is 0: the worker command needs at least one worker");
     }
     // A worker process has no API listener: its metrics are on METRICS_ADDR, if anywhere.
@@ -139,14 +139,14 @@ fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn AccountMailer>> {
 
 fn worker_config(settings: &Settings) -> WorkerConfig {
     WorkerConfig {
-        lease: Duration::from_secs(settings.job_lease_seconds),
-        poll_interval: Duration::from_millis(settings.job_poll_interval_ms),
+        lease: Duration::from_secs(settings.jobs.lease_seconds),
+        poll_interval: Duration::from_millis(settings.jobs.poll_interval_ms),
         retry: RetryPolicy {
-            base: Duration::from_millis(settings.job_retry_base_ms),
-            max: Duration::from_secs(settings.job_retry_max_seconds),
+            base: Duration::from_millis(settings.jobs.retry_base_ms),
+            max: Duration::from_secs(settings.jobs.retry_max_seconds),
         },
-        retention: Duration::from_secs(settings.job_retention_hours * 60 * 60),
-        ..WorkerConfig::with_concurrency(settings.job_workers)
+        retention: Duration::from_secs(settings.jobs.retention_hours * 60 * 60),
+        ..WorkerConfig::with_concurrency(settings.jobs.workers)
     }
 }
 

@@ -106,7 +106,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
 
 async fn work(settings: &Settings) -> anyhow::Result<()> {
     tracing::info!(
-        workers = settings.job_workers,
+        workers = settings.jobs.workers,
         "running job workers (no HTTP) until SIGINT or SIGTERM"
     );
     bootstrap::app::run_workers(settings, shutdown_signal()).await?;

@@ -5,6 +5,7 @@ mod accounts;
 mod admin_jobs;
 mod auth;
 mod cross_cutting;
+mod database_outage;
 mod docs;
 mod health;
 mod mail;

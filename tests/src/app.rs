@@ -20,6 +20,7 @@ use secrecy::SecretSlice;
 use serde_json::Value;
 use tokio::sync::{OnceCell, oneshot};
 
+use crate::fault_proxy::FaultProxy;
 use crate::response::TestResponse;
 
 /// The secret the test apps sign tokens with.
@@ -88,17 +89,42 @@ impl TestApp {
 
     /// Starts the app with extra (or overriding) configuration variables.
     pub async fn spawn_with(backend: Backend, variables: &[(&str, &str)]) -> Option<Self> {
-        init_logging();
         let database = match backend {
             Backend::Sqlite => TestDatabase::sqlite(),
             Backend::Postgres => TestDatabase::postgres().await?,
         };
+        let url = database.url().to_owned();
+        Some(Self::start(database, &url, variables).await)
+    }
+
+    /// Starts the app on PostgreSQL (`None` when `TEST_DATABASE_URL` is unset), reaching it
+    /// through a [`FaultProxy`] that the test controls.
+    pub async fn spawn_behind_proxy(variables: &[(&str, &str)]) -> Option<(Self, FaultProxy)> {
+        let database = TestDatabase::postgres().await?;
+        let mut url = url::Url::parse(database.url()).expect("a PostgreSQL URL");
+        let upstream = tokio::net::lookup_host((
+            url.host_str().expect("a host").to_owned(),
+            url.port().unwrap_or(5432),
+        ))
+        .await
+        .expect("resolve the PostgreSQL host")
+        .next()
+        .expect("an address of the PostgreSQL host");
+        let proxy = FaultProxy::start(upstream).await;
+        url.set_ip_host(proxy.address().ip()).expect("an IP host");
+        url.set_port(Some(proxy.address().port())).expect("a port");
+        let app = Self::start(database, url.as_str(), variables).await;
+        Some((app, proxy))
+    }
+
+    async fn start(database: TestDatabase, database_url: &str, variables: &[(&str, &str)]) -> Self {
+        init_logging();
         let data_dir = tempfile::tempdir().expect("create a data directory");
         let mut environment: HashMap<String, String> = [
             ("APP_ENV", "test"),
             ("HOST", "127.0.0.1"),
             ("PORT", "0"),
-            ("DATABASE_URL", database.url()),
+            ("DATABASE_URL", database_url),
             ("DATABASE_MAX_CONNECTIONS", "5"),
             ("JWT_SECRET", JWT_SECRET),
             ("JOB_WORKERS", "2"),
@@ -138,7 +164,7 @@ impl TestApp {
             let _ = stopped.await;
         }));
 
-        Some(Self {
+        Self {
             address,
             metrics_address,
             client: reqwest::Client::builder()
@@ -157,7 +183,7 @@ impl TestApp {
             running: Some(running),
             data_dir,
             database,
-        })
+        }
     }
 
     // ----------------------------------------------------------------- arranging data

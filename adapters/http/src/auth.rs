@@ -5,6 +5,7 @@
 //! rejected by the checker (401 `Invalid token`).
 
 use application::{AuthenticateError, Authenticator, Caller};
+use domain::ports::is_storage_unavailable;
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
@@ -26,6 +27,16 @@ async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Caller>
         .await
         .map_err(|error| match error {
             AuthenticateError::InvalidToken => poem::Error::from(InvalidTokenError),
+            AuthenticateError::Unexpected(error) if is_storage_unavailable(error.as_ref()) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "could not check a token: the database is unavailable"
+                );
+                poem::Error::from_string(
+                    format!("{error:#}"),
+                    poem::http::StatusCode::SERVICE_UNAVAILABLE,
+                )
+            }
             AuthenticateError::Unexpected(error) => poem::Error::from_string(
                 format!("{error:#}"),
                 poem::http::StatusCode::INTERNAL_SERVER_ERROR,

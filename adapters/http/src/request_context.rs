@@ -4,6 +4,7 @@
 //! running for it (handlers, error conversion, the final log line) can read the request id
 //! without threading it through every signature.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use domain::UserId;
@@ -19,6 +20,8 @@ pub(crate) struct RequestContext {
     /// Whether error bodies may carry internal details (development only).
     pub(crate) expose_error_details: bool,
     user_id: OnceLock<UserId>,
+    /// A dependency was unavailable: the answer's 500 becomes a 503.
+    unavailable: AtomicBool,
 }
 
 impl RequestContext {
@@ -27,7 +30,13 @@ impl RequestContext {
             request_id,
             expose_error_details,
             user_id: OnceLock::new(),
+            unavailable: AtomicBool::new(false),
         }
+    }
+
+    /// Whether [`record_unavailable`] was called for this request.
+    pub(crate) fn was_unavailable(&self) -> bool {
+        self.unavailable.load(Ordering::Relaxed)
     }
 
     pub(crate) fn user_id(&self) -> Option<UserId> {
@@ -57,4 +66,10 @@ pub(crate) fn expose_error_details() -> bool {
 /// Records the authenticated caller for the request log line.
 pub(crate) fn record_user(user_id: UserId) {
     let _ = CURRENT.try_with(|context| context.user_id.set(user_id));
+}
+
+/// Records that the request failed because a dependency (the database) was unavailable:
+/// the request log answers 503 instead of the handler's 500.
+pub(crate) fn record_unavailable() {
+    let _ = CURRENT.try_with(|context| context.unavailable.store(true, Ordering::Relaxed));
 }

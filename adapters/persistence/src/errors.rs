@@ -3,16 +3,35 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::ports::RepositoryError;
 
-/// Any Diesel error without business meaning.
+/// Any Diesel error without business meaning; a lost connection is the database being
+/// unavailable, not a fault of the statement.
 pub(crate) fn unexpected(error: DieselError) -> RepositoryError {
+    if is_connection_lost(&error) {
+        return RepositoryError::unavailable(error);
+    }
     RepositoryError(anyhow::Error::new(error))
 }
 
-/// A connection could not be had from the pool.
+/// Whether the statement failed because the connection did: closed by the server, reset,
+/// or unable to send. (diesel-async reports the driver's I/O errors with these kinds.)
+fn is_connection_lost(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | DieselError::BrokenTransactionManager
+    )
+}
+
+/// A connection could not be had from the pool: the wait timed out, or a new connection
+/// could not be opened. Either way the database is out of reach for now.
 pub(crate) fn pool_error(
     error: diesel_async::pooled_connection::deadpool::PoolError,
 ) -> RepositoryError {
-    RepositoryError(anyhow::Error::new(error).context("no database connection available"))
+    RepositoryError::unavailable(
+        anyhow::Error::new(error).context("no database connection available"),
+    )
 }
 
 /// Whether `error` violates the unique constraint `constraint`.

@@ -100,6 +100,7 @@ impl TestDatabase {
         let database = Database::connect(&DatabaseConfig {
             url: self.url.clone(),
             max_connections: 5,
+            timeout: std::time::Duration::from_secs(5),
         })
         .expect("open the test database");
         database.migrate().await.expect("migrate the test database");
@@ -159,6 +160,7 @@ async fn create_template(admin_url: String) -> String {
     let database = Database::connect(&DatabaseConfig {
         url: with_database_name(&admin_url, &name),
         max_connections: 1,
+        timeout: std::time::Duration::from_secs(30),
     })
     .expect("open the template database");
     database

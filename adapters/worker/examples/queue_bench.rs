@@ -166,6 +166,7 @@ async fn main() {
     let database = Database::connect(&DatabaseConfig {
         url: url.clone(),
         max_connections: 20,
+        timeout: std::time::Duration::from_secs(5),
     })
     .expect("connect");
     database.migrate().await.expect("migrate");

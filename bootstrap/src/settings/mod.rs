@@ -4,6 +4,7 @@
 //! that names the variable.
 
 mod http;
+mod jobs;
 #[cfg(test)]
 mod tests;
 mod traces;
@@ -17,6 +18,7 @@ use ipnet::IpNet;
 use secrecy::SecretString;
 
 pub use self::http::HttpLimits;
+pub use self::jobs::JobSettings;
 use self::values::{invalid, list, parse, parse_network, positive_setting, read_config_file};
 
 /// Where the service runs; production is strict about secrets and hides error details.
@@ -45,6 +47,8 @@ pub struct Settings {
     pub port: u16,
     pub database_url: SecretString,
     pub database_max_connections: usize,
+    /// Longest wait for a connection plus its statements, then 503.
+    pub database_timeout_seconds: u64,
     /// `None` in development and test means "generate one and keep it under ./data".
     pub jwt_secret: Option<SecretString>,
     pub jwt_issuer: String,
@@ -66,17 +70,8 @@ pub struct Settings {
     pub public_url: String,
     pub admin_email: Option<String>,
     pub admin_password: Option<SecretString>,
-    pub job_workers: usize,
-    /// How long a worker's claim on a job holds (a dead worker's job waits this long).
-    pub job_lease_seconds: u64,
-    /// First retry delay of a failed job, doubled per attempt.
-    pub job_retry_base_ms: u64,
-    /// Longest retry delay.
-    pub job_retry_max_seconds: u64,
-    /// How often idle workers look for jobs other processes enqueued.
-    pub job_poll_interval_ms: u64,
-    /// How long succeeded and dead jobs are kept.
-    pub job_retention_hours: u64,
+    /// The job queue's workers and timings (`JOB_*` variables).
+    pub jobs: JobSettings,
     /// Longest an SMTP delivery attempt may take, greeting included.
     pub smtp_timeout_seconds: u64,
     pub log_format: LogFormat,
@@ -182,6 +177,12 @@ impl Settings {
                 "10",
                 "a positive number",
             )?,
+            database_timeout_seconds: positive_setting(
+                &get,
+                "DATABASE_TIMEOUT_SECONDS",
+                "5",
+                "a number of seconds",
+            )?,
             jwt_secret,
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "backend".to_owned()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "backend-api".to_owned()),
@@ -235,37 +236,7 @@ impl Settings {
             public_url,
             admin_email,
             admin_password,
-            job_workers: parse(&get, "JOB_WORKERS", "4", "a number")?,
-            job_lease_seconds: positive_setting(
-                &get,
-                "JOB_LEASE_SECONDS",
-                "60",
-                "a number of seconds",
-            )?,
-            job_retry_base_ms: positive_setting(
-                &get,
-                "JOB_RETRY_BASE_MS",
-                "1000",
-                "a number of milliseconds",
-            )?,
-            job_retry_max_seconds: positive_setting(
-                &get,
-                "JOB_RETRY_MAX_SECONDS",
-                "3600",
-                "a number of seconds",
-            )?,
-            job_poll_interval_ms: positive_setting(
-                &get,
-                "JOB_POLL_INTERVAL_MS",
-                "500",
-                "a number of milliseconds",
-            )?,
-            job_retention_hours: positive_setting(
-                &get,
-                "JOB_RETENTION_HOURS",
-                "168",
-                "a number of hours",
-            )?,
+            jobs: JobSettings::from_lookup(&get)?,
             smtp_timeout_seconds: positive_setting(
                 &get,
                 "SMTP_TIMEOUT_SECONDS",

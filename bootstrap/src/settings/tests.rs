@@ -26,7 +26,7 @@ fn defaults_serve_the_embedded_development_setup() {
     );
     assert_eq!(settings.public_url, "http://127.0.0.1:3000");
     assert_eq!(settings.log_format, LogFormat::Pretty);
-    assert_eq!(settings.job_workers, 4);
+    assert_eq!(settings.jobs.workers, 4);
     assert!(settings.jwt_secret.is_none());
 }
 

@@ -43,7 +43,8 @@ pub use sessions::{
 pub use telemetry::{HttpRequestRecord, JobOutcome, NoTelemetry, SocketDirection, Telemetry};
 pub use traces::{NoTraces, TraceContext};
 pub use users::{
-    DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
+    DeleteUserRecordError, InsertUserError, RepositoryError, StorageUnavailable,
+    UpdateUserRecordError, UserRepository, is_storage_unavailable,
 };
 
 #[cfg(feature = "mocks")]

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use domain::ports::is_storage_unavailable;
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::Object;
@@ -17,7 +18,10 @@ use serde_json::{Value, json};
 mod parameters;
 
 use self::parameters::parameter_message;
-use crate::request_context::{current_request_id, expose_error_details};
+use crate::request_context::{current_request_id, expose_error_details, record_unavailable};
+
+/// The `error` of a 503: a dependency the request needs (the database) is unavailable.
+pub(crate) const SERVICE_UNAVAILABLE: &str = "Service unavailable";
 
 /// The JSON body of every error response.
 #[derive(Debug, Clone, Object)]
@@ -43,13 +47,22 @@ impl ErrorBody {
     }
 
     /// The body of a 500: generic for clients; the cause chain goes to the log, and into
-    /// `details` only in development.
+    /// `details` only in development. When the cause is unavailable storage, the body says
+    /// `Service unavailable` and the request log turns the status into 503.
     pub(crate) fn internal(error: &anyhow::Error) -> Json<Self> {
-        tracing::error!(error = format!("{error:#}"), "request failed unexpectedly");
+        let unavailable = is_storage_unavailable(error.as_ref());
+        let message = if unavailable {
+            record_unavailable();
+            tracing::warn!(error = format!("{error:#}"), "a dependency is unavailable");
+            SERVICE_UNAVAILABLE
+        } else {
+            tracing::error!(error = format!("{error:#}"), "request failed unexpectedly");
+            "Internal server error"
+        };
         let details = expose_error_details()
             .then(|| json!({ "message": error.to_string(), "causes": error.chain().skip(1).map(ToString::to_string).collect::<Vec<_>>() }));
         Json(Self {
-            error: "Internal server error".to_owned(),
+            error: message.to_owned(),
             request_id: current_request_id(),
             details,
         })
@@ -217,6 +230,11 @@ pub(crate) fn error_response(error: &poem::Error) -> Response {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorBody::new("Payload too large"),
+        )
+    } else if error.status() == StatusCode::SERVICE_UNAVAILABLE {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorBody::new(SERVICE_UNAVAILABLE),
         )
     } else if error.status().is_client_error() {
         let status = error.status();

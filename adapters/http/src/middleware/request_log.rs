@@ -161,6 +161,11 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
             {
                 response.headers_mut().insert(header::ALLOW, allow.clone());
             }
+            // Handlers map every unexpected failure to their 500; one caused by an
+            // unavailable database is a 503 (API.md, "Operations").
+            if response.status() == StatusCode::INTERNAL_SERVER_ERROR && context.was_unavailable() {
+                response.set_status(StatusCode::SERVICE_UNAVAILABLE);
+            }
             let status = response.status().as_u16();
             in_flight.status = status;
             span.record("http.response.status_code", status);

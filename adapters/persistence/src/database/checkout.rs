@@ -1,5 +1,13 @@
-//! A connection checked out of the pool, which goes back only if it is outside any
-//! transaction.
+//! A connection checked out of the pool, which goes back only if the work on it finished
+//! and left it outside any transaction; and the deadline of that work.
+//!
+//! Every repository operation has a deadline (`DATABASE_TIMEOUT_SECONDS`): the wait for a
+//! connection and the statements on it must finish by then, or the operation fails as
+//! [`RepositoryError::unavailable`] (the API answers 503). A database that stopped
+//! answering mid-statement (a network partition, a blackholed connection) would otherwise
+//! hold the request, and its connection, for as long as TCP takes to notice: minutes. The
+//! connection of work cut short is closed rather than pooled, since it may still be waiting
+//! for an answer.
 //!
 //! A request whose future is dropped part-way (its client disconnected, an HTTP/2 stream
 //! was reset, a deadline passed) can leave its connection between a statement and the
@@ -15,13 +23,19 @@ use std::ops::{Deref, DerefMut};
 use deadpool::managed::{Manager, Object, Pool};
 use diesel_async::pooled_connection::PoolableConnection;
 use domain::ports::{RepositoryError, Telemetry};
+use tokio::time::{Instant, error::Elapsed};
 
 use crate::errors::pool_error;
 
 /// See the module documentation. `M` is the pool's manager (one per backend).
-pub(crate) struct Checkout<M: Manager>(Option<Object<M>>)
+pub(crate) struct Checkout<M: Manager>
 where
-    M::Type: PoolableConnection;
+    M::Type: PoolableConnection,
+{
+    object: Option<Object<M>>,
+    /// The work on the connection finished (well or not): it may go back to the pool.
+    settled: bool,
+}
 
 impl<M> Checkout<M>
 where
@@ -30,7 +44,43 @@ where
 {
     /// Waits for a connection of `pool` (up to the pool's wait timeout).
     pub(crate) async fn of(pool: &Pool<M>) -> Result<Self, RepositoryError> {
-        Ok(Self(Some(pool.get().await.map_err(pool_error)?)))
+        Ok(Self {
+            object: Some(pool.get().await.map_err(pool_error)?),
+            settled: false,
+        })
+    }
+
+    /// [`Checkout::timed`], failing as unavailable at `deadline`.
+    pub(crate) async fn before(
+        deadline: Instant,
+        pool: &Pool<M>,
+        telemetry: &dyn Telemetry,
+    ) -> Result<Self, RepositoryError> {
+        tokio::time::timeout_at(deadline, Self::timed(pool, telemetry))
+            .await
+            .map_err(|_| {
+                RepositoryError::unavailable(anyhow::anyhow!(
+                    "no database connection before the deadline"
+                ))
+            })?
+    }
+
+    /// The outcome of work on this connection run under a deadline: the work's own result
+    /// when it finished (and the connection may be pooled again), or `unavailable` when the
+    /// deadline cut it short (and the connection is closed on drop).
+    pub(crate) fn settle<T>(
+        &mut self,
+        outcome: Result<Result<T, RepositoryError>, Elapsed>,
+    ) -> Result<T, RepositoryError> {
+        match outcome {
+            Ok(result) => {
+                self.settled = true;
+                result
+            }
+            Err(_) => Err(RepositoryError::unavailable(anyhow::anyhow!(
+                "no answer from the database before the deadline"
+            ))),
+        }
     }
 
     /// [`Checkout::of`], with the wait recorded in `telemetry` (got a connection or not).
@@ -52,7 +102,7 @@ where
     type Target = M::Type;
 
     fn deref(&self) -> &M::Type {
-        self.0.as_deref().expect("present until dropped")
+        self.object.as_deref().expect("present until dropped")
     }
 }
 
@@ -61,7 +111,7 @@ where
     M::Type: PoolableConnection,
 {
     fn deref_mut(&mut self) -> &mut M::Type {
-        self.0.as_deref_mut().expect("present until dropped")
+        self.object.as_deref_mut().expect("present until dropped")
     }
 }
 
@@ -70,12 +120,16 @@ where
     M::Type: PoolableConnection,
 {
     fn drop(&mut self) {
-        if let Some(mut object) = self.0.take()
-            && object.is_broken()
-        {
+        let Some(mut object) = self.object.take() else {
+            return;
+        };
+        if !self.settled {
             tracing::info!(
-                "a connection left inside a transaction (its request was cancelled) is closed, not pooled"
+                "a connection whose work was cut short (a deadline, a cancelled request) is closed, not pooled"
             );
+            drop(Object::take(object));
+        } else if object.is_broken() {
+            tracing::info!("a connection left inside a transaction is closed, not pooled");
             drop(Object::take(object));
         }
     }

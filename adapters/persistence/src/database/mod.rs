@@ -49,6 +49,9 @@ pub struct DatabaseConfig {
     /// `postgres://...`, `postgresql://...`, `sqlite://PATH` or `sqlite:PATH`.
     pub url: String,
     pub max_connections: usize,
+    /// The deadline of each operation: waiting for a connection and running its
+    /// statements (`DATABASE_TIMEOUT_SECONDS`).
+    pub timeout: Duration,
 }
 
 /// The database could not be opened or migrated.
@@ -82,6 +85,8 @@ pub struct Database {
     /// Recent totals of user listings, shared by every repository on this handle so that
     /// any write through it forgets them.
     user_totals: std::sync::Arc<crate::totals::Totals>,
+    /// See [`DatabaseConfig::timeout`].
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Database {
@@ -95,25 +100,38 @@ impl std::fmt::Debug for Database {
 
 /// Runs `$body` with `$connection: &mut C` for the pool's connection type `C`. The body is
 /// written once and compiled once per backend, so a query that one backend cannot express
-/// fails to compile. Leaves the enclosing function with `RepositoryError` (via `?` and
-/// `From`) when no connection can be had.
+/// fails to compile. The wait for a connection and the body share one deadline (see
+/// `checkout`). `?` in the body converts into `RepositoryError`; the macro leaves the
+/// enclosing function with it (via `?` and `From`) when the body fails, no connection can
+/// be had, or the deadline passes.
 macro_rules! with_connection {
-    ($database:expr, |$connection:ident| $body:expr) => {
+    ($database:expr, |$connection:ident| $body:expr) => {{
+        let deadline = $database.deadline();
         match $database.pool() {
             $crate::database::Pool::Postgres(pool) => {
                 let mut pooled =
-                    $crate::database::Checkout::timed(pool, $database.telemetry()).await?;
-                let $connection = &mut *pooled;
-                $body
+                    $crate::database::Checkout::before(deadline, pool, $database.telemetry())
+                        .await?;
+                let outcome = tokio::time::timeout_at(deadline, async {
+                    let $connection = &mut *pooled;
+                    Ok::<_, domain::ports::RepositoryError>($body)
+                })
+                .await;
+                pooled.settle(outcome)?
             }
             $crate::database::Pool::Sqlite(pool) => {
                 let mut pooled =
-                    $crate::database::Checkout::timed(pool, $database.telemetry()).await?;
-                let $connection = &mut *pooled;
-                $body
+                    $crate::database::Checkout::before(deadline, pool, $database.telemetry())
+                        .await?;
+                let outcome = tokio::time::timeout_at(deadline, async {
+                    let $connection = &mut *pooled;
+                    Ok::<_, domain::ports::RepositoryError>($body)
+                })
+                .await;
+                pooled.settle(outcome)?
             }
         }
-    };
+    }};
 }
 
 impl Database {
@@ -129,6 +147,7 @@ impl Database {
                     postgres_manager_config(),
                 ),
                 config.max_connections,
+                config.timeout,
             )?),
             Backend::Sqlite => {
                 if let Some(parent) = Path::new(&connection_url).parent() {
@@ -141,6 +160,7 @@ impl Database {
                         sqlite_manager_config(),
                     ),
                     config.max_connections,
+                    config.timeout,
                 )?)
             }
         };
@@ -151,6 +171,7 @@ impl Database {
             telemetry: std::sync::Arc::new(domain::ports::NoTelemetry),
             traces: std::sync::Arc::new(domain::ports::NoTraces),
             user_totals: std::sync::Arc::default(),
+            timeout: config.timeout,
         })
     }
 
@@ -171,6 +192,7 @@ impl Database {
                     relaxed_postgres_manager_config(),
                 ),
                 max_connections,
+                self.timeout,
             )?),
             Pool::Sqlite(_) => return Ok(self.clone()),
         };
@@ -181,7 +203,13 @@ impl Database {
             telemetry: std::sync::Arc::clone(&self.telemetry),
             traces: std::sync::Arc::clone(&self.traces),
             user_totals: std::sync::Arc::clone(&self.user_totals),
+            timeout: self.timeout,
         })
+    }
+
+    /// When an operation starting now must be done (see [`DatabaseConfig::timeout`]).
+    pub(crate) fn deadline(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.timeout
     }
 
     #[must_use]
@@ -283,7 +311,10 @@ impl ReadinessProbe for Database {
     async fn check(&self) -> anyhow::Result<()> {
         let ping = async {
             with_connection!(self, |connection| {
-                diesel::sql_query("SELECT 1").execute(connection).await?;
+                diesel::sql_query("SELECT 1")
+                    .execute(connection)
+                    .await
+                    .map_err(crate::errors::unexpected)?;
             });
             anyhow::Ok(())
         };

@@ -22,10 +22,6 @@ const SQLITE_CONNECTION_SETUP: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = NORMAL;";
 
-/// How long a request waits for a pooled connection before it fails.
-const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long opening a new connection may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub(super) fn postgres_manager_config() -> ManagerConfig<AsyncPgConnection> {
     let mut config = ManagerConfig::default();
     // `Verified` would add a `SELECT 1` round trip to every checkout; a broken connection
@@ -91,9 +87,12 @@ pub(super) fn open_sqlite(url: &str) -> diesel::ConnectionResult<SqliteConnectio
     Ok(connection)
 }
 
+/// A pool of at most `max_connections`, whose checkouts (waiting, and opening a
+/// connection) give up after `timeout`.
 pub(super) fn build_pool<C>(
     manager: AsyncDieselConnectionManager<C>,
     max_connections: usize,
+    timeout: Duration,
 ) -> Result<DeadPool<C>, DatabaseError>
 where
     C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
@@ -102,8 +101,8 @@ where
     DeadPool::builder(manager)
         .max_size(max_connections.max(1))
         .runtime(deadpool::Runtime::Tokio1)
-        .wait_timeout(Some(POOL_WAIT_TIMEOUT))
-        .create_timeout(Some(CONNECT_TIMEOUT))
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
         .build()
         .map_err(|error| DatabaseError::Connect(error.into()))
 }

@@ -75,7 +75,7 @@ pub(super) async fn retry(
             .await
             .optional();
         match retried {
-            Ok(Some(row)) => (Some(row), None),
+            Ok(Some(row)) => (Ok(Some(row)), None),
             Ok(None) => {
                 let current: Option<JobRow> = jobs::table
                     .find(key)
@@ -84,14 +84,20 @@ pub(super) async fn retry(
                     .await
                     .optional()
                     .map_err(unexpected)?;
-                (None, current)
+                (Ok(None), current)
             }
-            Err(error) if is_unique_violation(&error, DEDUP_UNIQUE, DEDUP_UNIQUE_COLUMNS) => {
-                return Err(RetryJobRecordError::DuplicatePending);
-            }
-            Err(error) => return Err(unexpected(error).into()),
+            // A refusal is an answer, not a failure of the connection: it is returned from
+            // the block, and the connection goes back to the pool.
+            Err(error) => (Err(error), None),
         }
     });
+    let retried = match retried {
+        Ok(retried) => retried,
+        Err(error) if is_unique_violation(&error, DEDUP_UNIQUE, DEDUP_UNIQUE_COLUMNS) => {
+            return Err(RetryJobRecordError::DuplicatePending);
+        }
+        Err(error) => return Err(unexpected(error).into()),
+    };
     if let Some(row) = retried {
         database.signal_jobs_enqueued();
         return Ok(row.try_into()?);

@@ -66,10 +66,11 @@ pub(super) async fn claim(
     let until = DbTime(lease_end(request.now, request.lease));
     let now = DbTime(request.now);
     let limit = i64::from(request.limit);
+    let deadline = database.deadline();
     let rows: Vec<JobRow> = match database.pool() {
         Pool::Postgres(pool) => {
-            let mut connection = Checkout::timed(pool, database.telemetry()).await?;
-            PostgresClaim {
+            let mut connection = Checkout::before(deadline, pool, database.telemetry()).await?;
+            let claim = PostgresClaim {
                 owner,
                 until,
                 now,
@@ -79,13 +80,15 @@ pub(super) async fn claim(
                     .map(|kind| kind.as_str().to_owned())
                     .collect(),
                 limit,
-            }
-            .load(&mut *connection)
-            .await
-            .map_err(unexpected)?
+            };
+            let outcome = tokio::time::timeout_at(deadline, async {
+                claim.load(&mut *connection).await.map_err(unexpected)
+            })
+            .await;
+            connection.settle(outcome)?
         }
         Pool::Sqlite(pool) => {
-            let mut connection = Checkout::timed(pool, database.telemetry()).await?;
+            let mut connection = Checkout::before(deadline, pool, database.telemetry()).await?;
             let placeholders = vec!["?"; request.kinds.len()].join(", ");
             let mut query = diesel::sql_query(SQLITE_CLAIM.replace("{kinds}", &placeholders))
                 .into_boxed::<diesel::sqlite::Sqlite>()
@@ -96,11 +99,12 @@ pub(super) async fn claim(
             for kind in &request.kinds {
                 query = query.bind::<Text, _>(kind.as_str().to_owned());
             }
-            query
-                .bind::<BigInt, _>(limit)
-                .load(&mut *connection)
-                .await
-                .map_err(unexpected)?
+            let query = query.bind::<BigInt, _>(limit);
+            let outcome = tokio::time::timeout_at(deadline, async {
+                query.load(&mut *connection).await.map_err(unexpected)
+            })
+            .await;
+            connection.settle(outcome)?
         }
     };
     rows.into_iter().map(Job::try_from).collect()
