@@ -186,3 +186,20 @@ fn email_verification_is_optional_and_its_links_last_a_day_by_default() {
         assert_eq!(load(&[(variable, value)]).unwrap_err().variable, variable);
     }
 }
+
+#[test]
+fn database_operations_have_a_five_second_deadline_by_default() {
+    assert_eq!(load(&[]).unwrap().database_timeout_seconds, 5);
+    assert_eq!(
+        load(&[("DATABASE_TIMEOUT_SECONDS", "2")])
+            .unwrap()
+            .database_timeout_seconds,
+        2
+    );
+    assert_eq!(
+        load(&[("DATABASE_TIMEOUT_SECONDS", "0")])
+            .unwrap_err()
+            .variable,
+        "DATABASE_TIMEOUT_SECONDS"
+    );
+}
