@@ -5,6 +5,16 @@
 //! issuer and audience must match, `exp`, `iat`, `sub`, `iss` and `aud` are required, and
 //! time is checked against the service's clock with a few seconds of leeway (the library's
 //! default leeway is a whole minute).
+//!
+//! A client sends the same token with every request for its lifetime, and checking its
+//! signature and decoding its claims is a third of the work of a small authenticated
+//! request (about 47,000 instructions). So tokens whose signature verified are remembered
+//! with their claims; a remembered token still has its time checked on every use, and only
+//! the exact same string hits (a token that differs in any byte is verified afresh). The
+//! memory is bounded: past `MAX_REMEMBERED` tokens it starts over.
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::ports::{AccessClaims, AccessToken, InvalidToken, TokenIssuer, TokenVerifier};
@@ -15,6 +25,8 @@ use serde::{Deserialize, Serialize};
 
 /// Clock skew tolerated between the issuer and the verifier.
 const LEEWAY_SECONDS: i64 = 5;
+/// Verified tokens remembered at most (a few MB).
+const MAX_REMEMBERED: usize = 10_000;
 
 /// Keys and lifetimes of access tokens.
 #[derive(Debug)]
@@ -34,6 +46,8 @@ pub struct JwtTokens {
     issuer: String,
     audience: String,
     access_ttl_seconds: u64,
+    /// Tokens whose signature and claims verified, with their claims.
+    verified: RwLock<HashMap<Box<str>, AccessClaims>>,
 }
 
 impl std::fmt::Debug for JwtTokens {
@@ -80,8 +94,41 @@ impl JwtTokens {
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             access_ttl_seconds: config.access_ttl_seconds,
+            verified: RwLock::new(HashMap::new()),
         }
     }
+
+    /// The claims of a token whose signature verifies (time is not checked here).
+    fn decode(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding_key, &self.validation)
+            .map_err(|_| InvalidToken)?
+            .claims;
+        Ok(AccessClaims {
+            user_id: claims.sub.parse::<UserId>().map_err(|_| InvalidToken)?,
+            role: claims.role.parse::<Role>().map_err(|_| InvalidToken)?,
+            session_id: claims.sid.parse::<SessionId>().map_err(|_| InvalidToken)?,
+            session_version: claims.ver,
+            issued_at: DateTime::from_timestamp(claims.iat, 0).ok_or(InvalidToken)?,
+            expires_at: DateTime::from_timestamp(claims.exp, 0).ok_or(InvalidToken)?,
+        })
+    }
+
+    fn remember(&self, token: &str, claims: AccessClaims) {
+        let mut verified = self
+            .verified
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= MAX_REMEMBERED {
+            verified.clear();
+        }
+        verified.insert(token.into(), claims);
+    }
+}
+
+/// Whether the claims' lifetime covers `now`, give or take the leeway.
+fn valid_at(claims: &AccessClaims, now: DateTime<Utc>) -> bool {
+    let leeway = Duration::seconds(LEEWAY_SECONDS);
+    claims.expires_at + leeway > now && claims.issued_at - leeway <= now
 }
 
 impl TokenIssuer for JwtTokens {
@@ -114,23 +161,25 @@ impl TokenIssuer for JwtTokens {
 
 impl TokenVerifier for JwtTokens {
     fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, InvalidToken> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding_key, &self.validation)
-            .map_err(|_| InvalidToken)?
-            .claims;
-        let issued_at = DateTime::from_timestamp(claims.iat, 0).ok_or(InvalidToken)?;
-        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(InvalidToken)?;
-        let leeway = Duration::seconds(LEEWAY_SECONDS);
-        if expires_at + leeway <= now || issued_at - leeway > now {
+        let remembered = self
+            .verified
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(token)
+            .copied();
+        let claims = if let Some(claims) = remembered {
+            claims
+        } else {
+            let claims = self.decode(token)?;
+            if valid_at(&claims, now) {
+                self.remember(token, claims);
+            }
+            claims
+        };
+        if !valid_at(&claims, now) {
             return Err(InvalidToken);
         }
-        Ok(AccessClaims {
-            user_id: claims.sub.parse::<UserId>().map_err(|_| InvalidToken)?,
-            role: claims.role.parse::<Role>().map_err(|_| InvalidToken)?,
-            session_id: claims.sid.parse::<SessionId>().map_err(|_| InvalidToken)?,
-            session_version: claims.ver,
-            issued_at,
-            expires_at,
-        })
+        Ok(claims)
     }
 }
 

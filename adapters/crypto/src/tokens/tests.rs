@@ -206,3 +206,45 @@ fn garbage_is_an_invalid_token() {
     assert_eq!(tokens().verify("not.a.jwt", now()), Err(InvalidToken));
     assert_eq!(tokens().verify("", now()), Err(InvalidToken));
 }
+
+#[test]
+fn a_remembered_token_still_expires() {
+    let tokens = tokens();
+    let issued = tokens.issue(actor(), session(), 0, now()).unwrap();
+
+    assert!(tokens.verify(&issued.token, now()).is_ok());
+    assert!(tokens.verify(&issued.token, now()).is_ok(), "from memory");
+    assert_eq!(
+        tokens.verify(&issued.token, now() + Duration::seconds(906)),
+        Err(InvalidToken)
+    );
+}
+
+#[test]
+fn a_token_differing_from_a_remembered_one_is_verified_afresh() {
+    let tokens = tokens();
+    let issued = tokens.issue(actor(), session(), 0, now()).unwrap();
+    tokens.verify(&issued.token, now()).unwrap();
+    // One character of the signature changed (not its last, which carries padding bits).
+    let mut forged = issued.token.clone().into_bytes();
+    let at = forged.len() - 5;
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+
+    assert_eq!(tokens.verify(&forged, now()), Err(InvalidToken));
+}
+
+#[test]
+fn a_token_not_yet_valid_is_not_remembered_as_valid() {
+    let tokens = tokens();
+    let issued = tokens
+        .issue(actor(), session(), 0, now() + Duration::minutes(10))
+        .unwrap();
+
+    assert_eq!(tokens.verify(&issued.token, now()), Err(InvalidToken));
+    assert!(
+        tokens
+            .verify(&issued.token, now() + Duration::minutes(10))
+            .is_ok()
+    );
+}
