@@ -109,28 +109,22 @@ macro_rules! with_connection {
         let deadline = $database.deadline();
         match $database.pool() {
             $crate::database::Pool::Postgres(pool) => {
-                let mut pooled =
-                    $crate::database::Checkout::before(deadline, pool, $database.telemetry())
-                        .await?;
-                let outcome = tokio::time::timeout_at(deadline, async {
-                    let $connection = &mut *pooled;
-                    Ok::<_, domain::ports::RepositoryError>($body)
-                })
-                .await;
-                pooled.settle(outcome)?
+                with_connection!(@on pool, $database, deadline, |$connection| $body)
             }
             $crate::database::Pool::Sqlite(pool) => {
-                let mut pooled =
-                    $crate::database::Checkout::before(deadline, pool, $database.telemetry())
-                        .await?;
-                let outcome = tokio::time::timeout_at(deadline, async {
-                    let $connection = &mut *pooled;
-                    Ok::<_, domain::ports::RepositoryError>($body)
-                })
-                .await;
-                pooled.settle(outcome)?
+                with_connection!(@on pool, $database, deadline, |$connection| $body)
             }
         }
+    }};
+    (@on $pool:ident, $database:expr, $deadline:ident, |$connection:ident| $body:expr) => {{
+        let mut pooled =
+            $crate::database::Checkout::before($deadline, $pool, $database.telemetry()).await?;
+        let outcome = tokio::time::timeout_at($deadline, async {
+            let $connection = &mut *pooled;
+            Ok::<_, domain::ports::RepositoryError>($body)
+        })
+        .await;
+        pooled.settle(outcome)?
     }};
 }
 
