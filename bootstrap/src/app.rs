@@ -193,6 +193,10 @@ impl App {
                     limit: settings.auth_rate_limit_max,
                     window,
                 },
+                user: RatePolicy {
+                    limit: settings.user_rate_limit_max,
+                    window,
+                },
             },
             trusted_proxies: settings.trusted_proxies.clone(),
             telemetry: metrics.port(),

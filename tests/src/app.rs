@@ -135,6 +135,7 @@ impl TestApp {
             // Out of the way unless a test sets its own.
             ("RATE_LIMIT_MAX", "1000000"),
             ("AUTH_RATE_LIMIT_MAX", "1000000"),
+            ("USER_RATE_LIMIT_MAX", "1000000"),
             ("PUBLIC_URL", "https://app.example.com"),
         ]
         .into_iter()

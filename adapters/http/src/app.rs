@@ -86,6 +86,9 @@ pub struct RateLimits {
     pub global: RatePolicy,
     /// `/api/v1/auth/*` requests, on top of the global limit.
     pub auth: RatePolicy,
+    /// Requests with a valid bearer token, per user whatever their address, on top of the
+    /// others.
+    pub user: RatePolicy,
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -94,6 +97,7 @@ impl std::fmt::Debug for RateLimits {
             .debug_struct("RateLimits")
             .field("global", &self.global)
             .field("auth", &self.auth)
+            .field("user", &self.user)
             .finish_non_exhaustive()
     }
 }
@@ -177,19 +181,22 @@ pub(crate) fn router(
         &[SOCKET_IO_PATH],
     );
 
+    let authenticator = services.authenticator;
     Mount {
         prefix: SOCKET_IO_PATH,
         prefixed: services.realtime.endpoint(),
         fixed,
         rest: api.with(body_limit),
     }
-    .with(Data(services.authenticator))
+    .with(Data(authenticator.clone()))
     .with(Recover)
     .with(Compression)
     .with(RateLimit {
         limiter: Arc::clone(&config.rate_limits.limiter),
         global: config.rate_limits.global,
         auth: config.rate_limits.auth,
+        user: config.rate_limits.user,
+        authenticator: authenticator.clone(),
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
         telemetry: Arc::clone(&config.telemetry),
     })

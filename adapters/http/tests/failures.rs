@@ -141,6 +141,7 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
             limiter,
             global: policy,
             auth: policy,
+            user: policy,
         },
         trusted_proxies: vec![],
         telemetry: Arc::new(NoTelemetry),

@@ -60,6 +60,8 @@ pub struct Settings {
     pub rate_limit_max: u32,
     pub rate_limit_window_seconds: u64,
     pub auth_rate_limit_max: u32,
+    /// Requests per user (with a valid bearer token, from any address) per window.
+    pub user_rate_limit_max: u32,
     /// Refuse login and refresh to users whose email address is not verified.
     pub require_verified_email: bool,
     /// How long an email-verification link works.
@@ -214,6 +216,12 @@ impl Settings {
                 &get,
                 "AUTH_RATE_LIMIT_MAX",
                 "10",
+                "a positive number",
+            )?,
+            user_rate_limit_max: positive_setting(
+                &get,
+                "USER_RATE_LIMIT_MAX",
+                "1000",
                 "a positive number",
             )?,
             require_verified_email: parse(

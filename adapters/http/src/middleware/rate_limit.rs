@@ -1,11 +1,14 @@
-//! Rate limits on `/api/v1`: a global limit per client, and a stricter one on
-//! `/api/v1/auth/*`. Limited responses carry `RateLimit-Policy`, `RateLimit-Limit`,
-//! `RateLimit-Remaining` and `RateLimit-Reset` (the draft IETF headers, as
-//! express-rate-limit's `standardHeaders` sends them); a refused request is a JSON 429
+//! Rate limits on `/api/v1`: a global limit per client, a stricter one on
+//! `/api/v1/auth/*`, and one per user for requests with a valid bearer token (whatever
+//! address they come from). Every applicable counter is hit; the response describes the
+//! limit closest to exhaustion (a refusing one first) in `RateLimit-Policy`,
+//! `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (the draft IETF headers,
+//! as express-rate-limit's `standardHeaders` sends them); a refused request is a JSON 429
 //! `Too many requests` with `Retry-After`.
 
 use std::sync::Arc;
 
+use application::Authenticator;
 use domain::ports::{RateDecision, RateLimiter, RatePolicy, Telemetry};
 use poem::http::{HeaderName, HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
@@ -22,6 +25,7 @@ const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 const RETRY_AFTER: HeaderName = poem::http::header::RETRY_AFTER;
+const AUTHORIZATION: HeaderName = poem::http::header::AUTHORIZATION;
 
 /// See the module documentation.
 #[derive(Clone)]
@@ -29,6 +33,9 @@ pub(crate) struct RateLimit {
     pub(crate) limiter: Arc<dyn RateLimiter>,
     pub(crate) global: RatePolicy,
     pub(crate) auth: RatePolicy,
+    pub(crate) user: RatePolicy,
+    /// Tells whose bearer token a request carries (signature and lifetime only).
+    pub(crate) authenticator: Authenticator,
     pub(crate) trusted_proxies: TrustedProxies,
     /// Counts refusals, by limit (`rate_limit_rejections_total`).
     pub(crate) telemetry: Arc<dyn Telemetry>,
@@ -65,34 +72,26 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
         if let Some(address) = address {
             request.extensions_mut().insert(ClientAddress(address));
         }
-        let global = (
-            self.config
-                .limiter
-                .hit(&format!("global:{client}"), self.config.global)
+        let mut limits = Vec::with_capacity(3);
+        limits.push(
+            self.hit(format!("global:{client}"), self.config.global, "global")
                 .await,
-            self.config.global,
         );
-        let auth = if is_auth {
-            Some((
-                self.config
-                    .limiter
-                    .hit(&format!("auth:{client}"), self.config.auth)
+        if is_auth {
+            limits.push(
+                self.hit(format!("auth:{client}"), self.config.auth, "auth")
                     .await,
-                self.config.auth,
-            ))
-        } else {
-            None
-        };
-        // The tighter of the two is what the client needs to know.
-        let (decision, policy, limit) = match auth {
-            Some(auth)
-                if !auth.0.allowed
-                    || (global.0.allowed && auth.0.remaining <= global.0.remaining) =>
-            {
-                (auth.0, auth.1, "auth")
-            }
-            _ => (global.0, global.1, "global"),
-        };
+            );
+        }
+        if let Some(user) =
+            bearer_token(&request).and_then(|token| self.config.authenticator.claimed_user(token))
+        {
+            limits.push(
+                self.hit(format!("user:{user}"), self.config.user, "user")
+                    .await,
+            );
+        }
+        let (decision, policy, limit) = closest_to_exhaustion(&limits);
         let mut response = if decision.allowed {
             self.inner.call(request).await?.into_response()
         } else {
@@ -110,6 +109,41 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
         add_headers(&mut response, decision, policy);
         Ok(response)
     }
+}
+
+impl<E> RateLimitEndpoint<E> {
+    async fn hit(&self, key: String, policy: RatePolicy, name: &'static str) -> Limit {
+        (self.config.limiter.hit(&key, policy).await, policy, name)
+    }
+}
+
+/// A counter's decision, its policy, and its name (the `limit` label of refusals).
+type Limit = (RateDecision, RatePolicy, &'static str);
+
+/// What the client needs to know: a limit that refuses, else the one with the fewest
+/// requests left; the more specific limit (later in `limits`) on a tie.
+fn closest_to_exhaustion(limits: &[Limit]) -> Limit {
+    limits
+        .iter()
+        .rev()
+        .find(|(decision, _, _)| !decision.allowed)
+        .or_else(|| {
+            limits
+                .iter()
+                .rev()
+                .min_by_key(|(decision, _, _)| decision.remaining)
+        })
+        .copied()
+        .expect("the global limit always applies")
+}
+
+/// The token of an `Authorization: Bearer` header, if any.
+fn bearer_token(request: &Request) -> Option<&str> {
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 fn add_headers(response: &mut Response, decision: RateDecision, policy: RatePolicy) {
