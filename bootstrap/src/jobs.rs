@@ -30,6 +30,8 @@ const WORKER_CONNECTIONS: usize = 4;
 /// What the job workers need, built with the app and started when it runs.
 #[derive(Clone)]
 pub(crate) struct JobRuntime {
+    /// The bookkeeping pool's handle, whose listener wakes the workers (PostgreSQL).
+    database: Database,
     jobs: Arc<DieselJobRepository>,
     handler: Arc<MailJobs>,
     clock: Arc<dyn Clock>,
@@ -88,6 +90,7 @@ impl JobRuntime {
         // Claims and outcomes need not wait for the disk (see `relaxed_durability`).
         let bookkeeping = database.relaxed_durability(WORKER_CONNECTIONS)?;
         Ok(Self {
+            database: bookkeeping.clone(),
             jobs: Arc::new(DieselJobRepository::new(bookkeeping)),
             handler,
             clock,
@@ -112,10 +115,18 @@ impl JobRuntime {
         })
     }
 
-    /// Runs the workers until `shutdown` completes, then stops them gracefully.
+    /// Runs the workers (and, on PostgreSQL, the listener that wakes them when any process
+    /// enqueues) until `shutdown` completes, then stops them gracefully.
     pub(crate) async fn run_until(&self, shutdown: impl Future<Output = ()>) {
         let workers = self.start();
+        let listener = workers
+            .as_ref()
+            .and_then(|_| self.database.job_listener())
+            .map(tokio::spawn);
         shutdown.await;
+        if let Some(listener) = listener {
+            listener.abort();
+        }
         if let Some(workers) = workers {
             workers.shutdown(JOB_SHUTDOWN_GRACE).await;
         }

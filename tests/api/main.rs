@@ -13,5 +13,6 @@ mod metrics;
 mod posts;
 mod schemathesis;
 mod security;
+mod several_instances;
 mod transfers_under_load;
 mod users;

@@ -67,9 +67,12 @@ pub struct TestApp {
     tokens: JwtTokens,
     shutdown: Option<oneshot::Sender<()>>,
     running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// What `DATABASE_URL` the app was given (another instance may share it).
+    database_url: String,
     // Dropped last (fields drop in order): the database outlives the server using it.
     data_dir: tempfile::TempDir,
-    database: TestDatabase,
+    /// `None` for a second instance on another app's database.
+    database: Option<TestDatabase>,
 }
 
 impl std::fmt::Debug for TestApp {
@@ -94,7 +97,14 @@ impl TestApp {
             Backend::Postgres => TestDatabase::postgres().await?,
         };
         let url = database.url().to_owned();
-        Some(Self::start(database, &url, variables).await)
+        Some(Self::start(Some(database), &url, variables).await)
+    }
+
+    /// Another instance of the app on this one's database (as a second process behind a
+    /// balancer would be), with its own port, data directory and outbox. It must be
+    /// dropped before this one, which owns the database.
+    pub async fn spawn_another(&self, variables: &[(&str, &str)]) -> Self {
+        Self::start(None, &self.database_url, variables).await
     }
 
     /// Starts the app on PostgreSQL (`None` when `TEST_DATABASE_URL` is unset), reaching it
@@ -113,11 +123,15 @@ impl TestApp {
         let proxy = FaultProxy::start(upstream).await;
         url.set_ip_host(proxy.address().ip()).expect("an IP host");
         url.set_port(Some(proxy.address().port())).expect("a port");
-        let app = Self::start(database, url.as_str(), variables).await;
+        let app = Self::start(Some(database), url.as_str(), variables).await;
         Some((app, proxy))
     }
 
-    async fn start(database: TestDatabase, database_url: &str, variables: &[(&str, &str)]) -> Self {
+    async fn start(
+        database: Option<TestDatabase>,
+        database_url: &str,
+        variables: &[(&str, &str)],
+    ) -> Self {
         init_logging();
         let data_dir = tempfile::tempdir().expect("create a data directory");
         let mut environment: HashMap<String, String> = [
@@ -182,6 +196,7 @@ impl TestApp {
             }),
             shutdown: Some(shutdown),
             running: Some(running),
+            database_url: database_url.to_owned(),
             data_dir,
             database,
         }
@@ -292,7 +307,11 @@ impl TestApp {
     /// Makes the database unreachable for the running app (PostgreSQL only): the database
     /// is dropped, its connections terminated.
     pub async fn drop_database(&self) {
-        self.database.drop_now().await;
+        self.database
+            .as_ref()
+            .expect("the instance that owns the database")
+            .drop_now()
+            .await;
     }
 
     /// The messages in the mail outbox, oldest first, as a mail client shows them

@@ -2,6 +2,7 @@
 //! and the readiness probe.
 
 mod checkout;
+mod job_listener;
 mod jobs_signal;
 mod pools;
 mod url;

@@ -28,7 +28,7 @@ use domain::ports::{
 use domain::{AfterFailure, Job, JobId, JobQuery, JobStatus, NewJob, Page};
 
 use self::rows::{ENDED_LEASE, FailedAttempt, count, ids, truncated};
-pub(crate) use self::rows::{NewJobRow, insert_jobs, job_kinds};
+pub(crate) use self::rows::{JOBS_CHANNEL, NewJobRow, NotifyWorkers, insert_jobs, job_kinds};
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::schema::jobs;

@@ -128,10 +128,37 @@ macro_rules! insert_jobs {
                 .execute(&mut *$connection)
                 .await?;
         }
+        if stored > 0 {
+            $crate::jobs::NotifyWorkers::notify_workers(&mut *$connection).await?;
+        }
         diesel::QueryResult::Ok(stored)
     }};
 }
 pub(crate) use insert_jobs;
+
+/// The channel on which PostgreSQL tells every process's listener that jobs were committed.
+pub(crate) const JOBS_CHANNEL: &str = "jobs_enqueued";
+
+/// Wakes the idle workers of every process when the transaction that stored jobs commits.
+pub(crate) trait NotifyWorkers {
+    fn notify_workers(&mut self) -> impl Future<Output = diesel::QueryResult<()>> + Send;
+}
+
+/// `NOTIFY` is delivered at commit, and not at all on rollback; notifications of one
+/// transaction on one channel with one payload are folded into one.
+impl NotifyWorkers for diesel_async::AsyncPgConnection {
+    async fn notify_workers(&mut self) -> diesel::QueryResult<()> {
+        use diesel_async::SimpleAsyncConnection as _;
+        self.batch_execute(&format!("NOTIFY {JOBS_CHANNEL}")).await
+    }
+}
+
+/// SQLite serves one process: the in-process wake-up is enough.
+impl NotifyWorkers for crate::database::SqliteConnectionWrapper {
+    async fn notify_workers(&mut self) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+}
 
 /// Converts jobs for [`insert_jobs!`].
 impl NewJobRow {

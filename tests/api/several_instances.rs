@@ -1,0 +1,88 @@
+//! Two instances of the app on one PostgreSQL database, as behind a balancer: a job
+//! enqueued through one is picked up by an idle worker of the other at once (LISTEN/NOTIFY,
+//! not polling), and each job runs once across both.
+
+use std::time::{Duration, Instant};
+
+use api_tests::{Backend, PASSWORD, TestApp, eventually};
+use serde_json::json;
+
+fn welcome_emails(app: &TestApp) -> usize {
+    app.outbox()
+        .iter()
+        .filter(|message| message.contains("Subject: Welcome!"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_enqueued_on_one_instance_is_run_by_an_idle_worker_of_another_within_a_second() {
+    let Some(enqueuer) = TestApp::spawn_with(Backend::Postgres, &[("JOB_WORKERS", "0")]).await
+    else {
+        return;
+    };
+    // Polling alone would take up to 30 s.
+    let worker = enqueuer
+        .spawn_another(&[("JOB_WORKERS", "2"), ("JOB_POLL_INTERVAL_MS", "30000")])
+        .await;
+    // The worker's listener is up once its first idle wait began; give it that moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let started = Instant::now();
+    enqueuer
+        .register(&json!({ "email": "ann@example.com", "password": PASSWORD }))
+        .await
+        .expect(201);
+    eventually("the other instance to send the welcome email", || async {
+        (welcome_emails(&worker) == 1).then_some(())
+    })
+    .await;
+
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "delivered after {elapsed:?}"
+    );
+    assert_eq!(welcome_emails(&enqueuer), 0, "the enqueuer has no workers");
+    drop(worker);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_spread_over_two_instances_give_exactly_one_email_each() {
+    let Some(first) = TestApp::spawn_with(Backend::Postgres, &[]).await else {
+        return;
+    };
+    let second = first.spawn_another(&[]).await;
+
+    let registrations = (0..20).map(|n| {
+        let instance = if n % 2 == 0 { &first } else { &second };
+        async move {
+            instance
+                .register(&json!({ "email": format!("user{n}@example.com"), "password": PASSWORD }))
+                .await
+                .expect(201);
+        }
+    });
+    futures_util::future::join_all(registrations).await;
+
+    eventually("20 welcome emails over both instances", || async {
+        (welcome_emails(&first) + welcome_emails(&second) >= 20).then_some(())
+    })
+    .await;
+    // Nothing more arrives: no job ran twice.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(welcome_emails(&first) + welcome_emails(&second), 20);
+    let mut recipients: Vec<String> = first
+        .outbox()
+        .into_iter()
+        .chain(second.outbox())
+        .filter_map(|message| {
+            message
+                .lines()
+                .find_map(|line| line.strip_prefix("To: ").map(str::to_owned))
+        })
+        .collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 20, "{recipients:?}");
+    drop(second);
+}
