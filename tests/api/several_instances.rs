@@ -86,3 +86,44 @@ async fn registrations_spread_over_two_instances_give_exactly_one_email_each() {
     assert_eq!(recipients.len(), 20, "{recipients:?}");
     drop(second);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listener_reconnects_after_its_connection_is_reset() {
+    let Some((worker, proxy)) =
+        TestApp::spawn_behind_proxy(&[("JOB_WORKERS", "2"), ("JOB_POLL_INTERVAL_MS", "30000")])
+            .await
+    else {
+        return;
+    };
+    let enqueuer = worker.spawn_another(&[("JOB_WORKERS", "0")]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Every connection through the proxy is cut, the listener's included, and new ones
+    // are refused for a while.
+    proxy.set(api_tests::Fault::Reset);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.set(api_tests::Fault::Pass);
+    // The listener's backoff is at most a few seconds here.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let started = Instant::now();
+    eventually("a registration once the database is back", || async {
+        let response = enqueuer
+            .register(&json!({ "email": "ann@example.com", "password": PASSWORD }))
+            .await;
+        (response.status.as_u16() == 201).then_some(())
+    })
+    .await;
+    eventually(
+        "the reconnected listener's worker to send the email",
+        || async { (welcome_emails(&worker) == 1).then_some(()) },
+    )
+    .await;
+
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "delivered after {elapsed:?}"
+    );
+    drop(enqueuer);
+}
