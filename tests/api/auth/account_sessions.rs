@@ -226,3 +226,22 @@ api_test! {
         assert_eq!(after["userAgent"], json!("desktop-app/3.0"));
     }
 }
+
+api_test! {
+    async fn the_account_operations_need_a_valid_token_and_say_what_is_wrong_with_a_body(app) {
+        let session_id = uuid::Uuid::now_v7().to_string();
+        app.change_password(None, PASSWORD, NEW_PASSWORD).await.expect_error(401, "Authentication required");
+        app.logout_all(None).await.expect_error(401, "Authentication required");
+        app.delete_session(None, &session_id).await.expect_error(401, "Authentication required");
+        app.list_sessions(Some("not.a.token"), "").await.expect_error(401, "Invalid token");
+        let ann = app.create_user(Role::User).await;
+
+        app.change_password(Some(&ann.token), "", "short").await.expect_validation_error(&json!({
+            "formErrors": [],
+            "fieldErrors": {
+                "currentPassword": ["Must be at least 8 characters"],
+                "newPassword": ["Must be at least 8 characters"],
+            },
+        }));
+    }
+}
