@@ -109,3 +109,189 @@ async fn a_write_cut_short_by_an_outage_is_answered_503_and_can_be_retried() {
 
     app.create_post(&ann.token, &body).await.expect(201);
 }
+
+/// One client's view of a run of transfers: what was acknowledged, and every status with the
+/// longest wait for it.
+#[derive(Default)]
+struct ClientLog {
+    /// `(transfer id, from, to, amount)` of each acknowledged transfer.
+    acknowledged: Vec<(String, usize, usize, i64)>,
+    statuses: std::collections::HashMap<u16, u64>,
+    slowest: Duration,
+}
+
+/// Transfers between `accounts` for `run_for`, each with its own idempotency key; a
+/// transfer answered 503 is retried with the same key and body until it is answered.
+async fn transfer_and_retry(
+    app: &TestApp,
+    token: &str,
+    accounts: &[String],
+    client: usize,
+    run_for: Duration,
+) -> ClientLog {
+    let mut log = ClientLog::default();
+    let stop = Instant::now() + run_for;
+    let mut turn = client;
+    while Instant::now() < stop {
+        turn += 1;
+        let from = turn % accounts.len();
+        let to = (from + 1 + client % (accounts.len() - 1)) % accounts.len();
+        let amount = i64::try_from(1 + turn % 40).unwrap();
+        let key = uuid::Uuid::now_v7().to_string();
+        loop {
+            let started = Instant::now();
+            let response = app
+                .transfer(
+                    token,
+                    &accounts[from],
+                    &accounts[to],
+                    &serde_json::json!(amount),
+                    Some(&key),
+                )
+                .await;
+            log.slowest = log.slowest.max(started.elapsed());
+            let status = response.status.as_u16();
+            *log.statuses.entry(status).or_default() += 1;
+            match status {
+                201 => {
+                    let id = response.json()["id"].as_str().unwrap().to_owned();
+                    log.acknowledged.push((id, from, to, amount));
+                    break;
+                }
+                503 => tokio::time::sleep(Duration::from_millis(100)).await,
+                _ => break,
+            }
+        }
+    }
+    log
+}
+
+/// Every transfer listed in the history of `account`, with how often it is listed.
+async fn history(
+    app: &TestApp,
+    token: &str,
+    account: &str,
+) -> std::collections::HashMap<String, u32> {
+    let mut listed = std::collections::HashMap::new();
+    for page in 1.. {
+        let body = app
+            .send(
+                reqwest::Method::GET,
+                &format!("/api/v1/accounts/{account}/transfers?limit=100&page={page}"),
+                Some(token),
+                None,
+            )
+            .await
+            .expect(200);
+        let data = body["data"].as_array().unwrap();
+        for transfer in data {
+            *listed
+                .entry(transfer["id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        if data.len() < 100 {
+            break;
+        }
+    }
+    listed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
+    const ACCOUNTS: usize = 6;
+    const INITIAL: i64 = 100_000;
+    let Some((app, proxy, _)) = app_behind_proxy().await else {
+        return;
+    };
+    let admin = app.create_user(Role::Admin).await;
+    let mut accounts = Vec::new();
+    for _ in 0..ACCOUNTS {
+        accounts.push(
+            app.funded_account(&admin.token, &admin.token, "USD", INITIAL)
+                .await,
+        );
+    }
+
+    let clients = (0..8).map(|client| {
+        transfer_and_retry(
+            &app,
+            &admin.token,
+            &accounts,
+            client,
+            Duration::from_secs(9),
+        )
+    });
+    let outage = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        proxy.set(Fault::Blackhole);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        proxy.set(Fault::Pass);
+    };
+    let (logs, ()) = tokio::join!(futures_util::future::join_all(clients), outage);
+
+    let mut statuses = std::collections::HashMap::<u16, u64>::new();
+    for log in &logs {
+        for (status, count) in &log.statuses {
+            *statuses.entry(*status).or_default() += count;
+        }
+        assert!(
+            log.slowest < Duration::from_secs(TIMEOUT_SECONDS + 1),
+            "a client waited {:?}",
+            log.slowest
+        );
+    }
+    // Shown with `--nocapture`: what the clients saw.
+    println!(
+        "statuses {statuses:?}, slowest answer {:?}",
+        logs.iter().map(|log| log.slowest).max()
+    );
+    assert!(
+        statuses.keys().all(|status| matches!(status, 201 | 503)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.get(&503).copied().unwrap_or(0) > 0,
+        "the outage was felt: {statuses:?}"
+    );
+    let acknowledged: Vec<_> = logs.into_iter().flat_map(|log| log.acknowledged).collect();
+    assert!(
+        acknowledged.len() > 50,
+        "too few transfers to prove anything: {statuses:?}"
+    );
+
+    let mut expected = [INITIAL; ACCOUNTS];
+    for (_, from, to, amount) in &acknowledged {
+        expected[*from] -= amount;
+        expected[*to] += amount;
+    }
+    for (index, account) in accounts.iter().enumerate() {
+        let body = app
+            .send(
+                reqwest::Method::GET,
+                &format!("/api/v1/accounts/{account}"),
+                Some(&admin.token),
+                None,
+            )
+            .await
+            .expect(200);
+        assert_eq!(
+            body["balance"].as_i64(),
+            Some(expected[index]),
+            "account {index}"
+        );
+        let listed = history(&app, &admin.token, account).await;
+        let involved: Vec<_> = acknowledged
+            .iter()
+            .filter(|(_, from, to, _)| *from == index || *to == index)
+            .collect();
+        assert_eq!(
+            listed.len(),
+            involved.len(),
+            "account {index}: a transfer twice, or one not acknowledged"
+        );
+        assert!(
+            involved.iter().all(|(id, ..)| listed.get(id) == Some(&1)),
+            "account {index}"
+        );
+    }
+}
