@@ -10,7 +10,6 @@ use adapter_http::{
     ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig,
     Services,
 };
-use adapter_memory::InMemoryRateLimiter;
 use adapter_persistence::{
     Database, DatabaseConfig, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
     DieselSessionRepository, DieselUserRepository,
@@ -21,7 +20,7 @@ use application::{
     AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
     JobAdminService, PostService, SessionStates, UserPorts, UserService,
 };
-use domain::ports::{Clock, EventPublisher, RateLimiter, RatePolicy, SystemClock, UserRepository};
+use domain::ports::{Clock, EventPublisher, RatePolicy, SystemClock, UserRepository};
 use secrecy::ExposeSecret as _;
 
 use crate::jobs::JobRuntime;
@@ -91,7 +90,7 @@ impl App {
             Arc::clone(&clock),
             AUTH_STATE_TTL,
         ));
-        let rate_limiter: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
+        let rate_limiter = crate::limits::rate_limiter(settings)?;
         let jobs = JobRuntime::build(settings, &database, Arc::clone(&clock), metrics.port())?;
         let window = Duration::from_secs(settings.rate_limit_window_seconds);
         let authenticator = Authenticator::new(

@@ -4,6 +4,7 @@
 
 pub mod app;
 mod jobs;
+mod limits;
 mod metrics;
 mod provision;
 pub mod secrets;

@@ -14,5 +14,6 @@ mod posts;
 mod schemathesis;
 mod security;
 mod several_instances;
+mod shared_rate_limits;
 mod transfers_under_load;
 mod users;

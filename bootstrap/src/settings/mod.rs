@@ -62,6 +62,10 @@ pub struct Settings {
     pub auth_rate_limit_max: u32,
     /// Requests per user (with a valid bearer token, from any address) per window.
     pub user_rate_limit_max: u32,
+    /// `REDIS_URL`: where the instances share their rate-limit counters; `None`: in process.
+    pub redis_url: Option<SecretString>,
+    /// Prefix of this service's keys in Redis (`REDIS_KEY_PREFIX`), for sharing a database.
+    pub redis_key_prefix: String,
     /// Refuse login and refresh to users whose email address is not verified.
     pub require_verified_email: bool,
     /// How long an email-verification link works.
@@ -236,6 +240,8 @@ impl Settings {
                 "86400",
                 "a number of seconds",
             )?,
+            redis_url: get("REDIS_URL").map(SecretString::from),
+            redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "backend:".to_owned()),
             smtp_url: get("SMTP_URL").map(SecretString::from),
             mail_outbox_dir: PathBuf::from(
                 get("MAIL_OUTBOX_DIR").unwrap_or_else(|| "./data/outbox".to_owned()),

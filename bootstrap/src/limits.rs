@@ -1,0 +1,36 @@
+//! Which rate limiter the service counts with: Redis when `REDIS_URL` is set (every
+//! instance counts together, and each falls back to its own memory while Redis does not
+//! answer), this process's memory otherwise.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_memory::InMemoryRateLimiter;
+use adapter_redis::{RedisConfig, RedisRateLimiter};
+use domain::ports::RateLimiter;
+use secrecy::ExposeSecret as _;
+
+use crate::settings::Settings;
+
+/// Longest wait for Redis before a hit is counted in process instead.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
+/// The rate limiter's part of the key space, after `REDIS_KEY_PREFIX`.
+const RATE_LIMIT_KEYS: &str = "ratelimit:";
+
+pub(crate) fn rate_limiter(settings: &Settings) -> anyhow::Result<Arc<dyn RateLimiter>> {
+    let in_process: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
+    let Some(url) = &settings.redis_url else {
+        return Ok(in_process);
+    };
+    let limiter = RedisRateLimiter::new(
+        &RedisConfig {
+            url: url.expose_secret().to_owned(),
+            timeout: REDIS_TIMEOUT,
+            key_prefix: format!("{}{RATE_LIMIT_KEYS}", settings.redis_key_prefix),
+        },
+        in_process,
+    )
+    .map_err(|error| anyhow::anyhow!("invalid REDIS_URL: {error}"))?;
+    tracing::info!("rate limits are counted in Redis, shared by every instance");
+    Ok(Arc::new(limiter))
+}
