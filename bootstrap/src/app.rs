@@ -11,7 +11,7 @@ use adapter_http::{
     Services,
 };
 use adapter_persistence::{
-    Database, DatabaseConfig, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
+    Database, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
     DieselSessionRepository, DieselUserRepository,
 };
 use adapter_tracing::SpanTraces;
@@ -20,9 +20,9 @@ use application::{
     AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
     JobAdminService, PostService, SessionStates, UserPorts, UserService,
 };
-use domain::ports::{Clock, EventPublisher, RatePolicy, SystemClock, UserRepository};
-use secrecy::ExposeSecret as _;
+use domain::ports::{Clock, RatePolicy, SystemClock, UserRepository};
 
+pub use crate::database::open_database;
 use crate::jobs::JobRuntime;
 pub use crate::jobs::run_workers;
 use crate::metrics::ProcessMetrics;
@@ -52,6 +52,8 @@ pub struct App {
     metrics_server: Option<HttpServer>,
     database: Database,
     jobs: JobRuntime,
+    /// Hears the sessions other instances ended (with `REDIS_URL`).
+    revocations: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for App {
@@ -109,7 +111,15 @@ impl App {
                 ..RealtimeConfig::default()
             },
         );
-        let events: Arc<dyn EventPublisher> = realtime.publisher();
+        let shared = crate::revocations::shared(
+            crate::limits::redis_config(settings, ""),
+            crate::revocations::Local {
+                gateway: realtime.publisher(),
+                auth_states: Arc::clone(&auth_states),
+                session_states: Arc::clone(&session_states),
+            },
+        )?;
+        let events = shared.publisher;
         let verification_ttl = Duration::from_secs(settings.email_verification_ttl_seconds);
         let users = UserService::new(
             UserPorts {
@@ -214,6 +224,7 @@ impl App {
             metrics_server: metrics.listener,
             database,
             jobs,
+            revocations: shared.listener,
         })
     }
 
@@ -257,24 +268,12 @@ impl App {
         let metrics = crate::metrics::serve(self.metrics_server, until_stopped(stopped.clone()));
         let workers = self.jobs.run_until(until_stopped(stopped));
         let (outcome, metrics, (), ()) = tokio::join!(server, metrics, workers, signal);
+        if let Some(revocations) = self.revocations {
+            revocations.abort();
+        }
         metrics?;
         outcome.context("the HTTP server failed")
     }
-}
-
-/// Opens the pool and applies pending migrations.
-pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
-    let database = Database::connect(&DatabaseConfig {
-        url: settings.database_url.expose_secret().to_owned(),
-        max_connections: settings.database_max_connections,
-        timeout: Duration::from_secs(settings.database_timeout_seconds),
-    })?
-    .with_traces(Arc::new(SpanTraces));
-    let applied = database.migrate().await?;
-    if !applied.is_empty() {
-        tracing::info!(migrations = ?applied, "applied database migrations");
-    }
-    Ok(database)
 }
 
 fn cors_policy(settings: &Settings) -> CorsPolicy {

@@ -3,10 +3,12 @@
 //! line and calls into here, so tests can run the real application on port 0.
 
 pub mod app;
+mod database;
 mod jobs;
 mod limits;
 mod metrics;
 mod provision;
+mod revocations;
 pub mod secrets;
 pub mod settings;
 mod strength;

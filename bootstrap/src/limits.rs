@@ -17,20 +17,22 @@ const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 /// The rate limiter's part of the key space, after `REDIS_KEY_PREFIX`.
 const RATE_LIMIT_KEYS: &str = "ratelimit:";
 
+/// Where Redis is (`REDIS_URL`), with the service's keys under `part` of its prefix.
+pub(crate) fn redis_config(settings: &Settings, part: &str) -> Option<RedisConfig> {
+    settings.redis_url.as_ref().map(|url| RedisConfig {
+        url: url.expose_secret().to_owned(),
+        timeout: REDIS_TIMEOUT,
+        key_prefix: format!("{}{part}", settings.redis_key_prefix),
+    })
+}
+
 pub(crate) fn rate_limiter(settings: &Settings) -> anyhow::Result<Arc<dyn RateLimiter>> {
     let in_process: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
-    let Some(url) = &settings.redis_url else {
+    let Some(redis) = redis_config(settings, RATE_LIMIT_KEYS) else {
         return Ok(in_process);
     };
-    let limiter = RedisRateLimiter::new(
-        &RedisConfig {
-            url: url.expose_secret().to_owned(),
-            timeout: REDIS_TIMEOUT,
-            key_prefix: format!("{}{RATE_LIMIT_KEYS}", settings.redis_key_prefix),
-        },
-        in_process,
-    )
-    .map_err(|error| anyhow::anyhow!("invalid REDIS_URL: {error}"))?;
+    let limiter = RedisRateLimiter::new(&redis, in_process)
+        .map_err(|error| anyhow::anyhow!("invalid REDIS_URL: {error}"))?;
     tracing::info!("rate limits are counted in Redis, shared by every instance");
     Ok(Arc::new(limiter))
 }

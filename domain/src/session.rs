@@ -174,6 +174,22 @@ impl RevocationReason {
             Self::UserDeleted => "user-deleted",
         }
     }
+
+    /// The reason named by [`RevocationReason::as_str`]'s text.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::LoggedOut,
+            Self::SessionDeleted,
+            Self::LoggedOutEverywhere,
+            Self::PasswordChanged,
+            Self::PasswordReset,
+            Self::RoleChanged,
+            Self::UserDeleted,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == text)
+    }
 }
 
 /// A password change, applied in one transaction: the new hash, a new session version
@@ -204,6 +220,14 @@ pub struct NewVerificationToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_revocation_reason_round_trips_through_its_text() {
+        for reason in [RevocationReason::LoggedOut, RevocationReason::UserDeleted] {
+            assert_eq!(RevocationReason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(RevocationReason::parse("nonsense"), None);
+    }
 
     #[test]
     fn a_user_agent_is_cut_and_cleaned() {

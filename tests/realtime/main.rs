@@ -3,6 +3,7 @@
 //! long-polling upgraded to websocket (see `socket_test!`). Tests where the database takes
 //! part also run on PostgreSQL.
 
+mod across_instances;
 mod broadcasts;
 mod handshake;
 mod http;
