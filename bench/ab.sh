@@ -39,7 +39,7 @@ start() { # binary port [VAR=value ...]
   rm -rf "$dir" && mkdir -p "$dir"
   env "$@" APP_ENV=test PORT="$port" DATABASE_URL="sqlite://$dir/app.db" DATA_DIR="$dir" \
     MAIL_OUTBOX_DIR="$dir/outbox" RUST_LOG=warn JOB_WORKERS=1 \
-    RATE_LIMIT_MAX=100000000 AUTH_RATE_LIMIT_MAX=100000000 \
+    RATE_LIMIT_MAX=100000000 AUTH_RATE_LIMIT_MAX=100000000 USER_RATE_LIMIT_MAX=100000000 \
     JWT_SECRET="ab-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" \
     "$binary" </dev/null >"$dir/server.log" 2>&1 &
   pids+=("$!")

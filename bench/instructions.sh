@@ -30,7 +30,7 @@ binary="$PWD/target/instructions${commit:+-$commit}/release/backend"
 port=4201
 APP_ENV=test PORT=$port DATABASE_URL="sqlite://$state/app.db" DATA_DIR="$state" \
   MAIL_OUTBOX_DIR="$state/outbox" RUST_LOG=warn JOB_WORKERS="${JOB_WORKERS:-0}" \
-  RATE_LIMIT_MAX=100000000 AUTH_RATE_LIMIT_MAX=100000000 \
+  RATE_LIMIT_MAX=100000000 AUTH_RATE_LIMIT_MAX=100000000 USER_RATE_LIMIT_MAX=100000000 \
   JWT_SECRET="instructions-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" \
   valgrind --tool=callgrind --instr-atstart=yes --callgrind-out-file="$state/callgrind.%p" \
   "$binary" </dev/null >"$state/server.log" 2>&1 &

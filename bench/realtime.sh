@@ -43,7 +43,7 @@ fi
 
 APP_ENV=production JWT_SECRET="$BENCH_JWT_SECRET" PORT="$PORT" \
   DATABASE_URL="sqlite://$WORK/bench.db" MAIL_OUTBOX_DIR="$WORK/outbox" DATA_DIR="$WORK" \
-  RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 RUST_LOG=warn \
+  RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 USER_RATE_LIMIT_MAX=1000000000 RUST_LOG=warn \
   "$TARGET/release/backend" > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done

@@ -25,7 +25,7 @@ trap 'kill "${SVC_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cargo build --release --quiet -p bootstrap
 psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS svc_search_100k WITH (FORCE)" -c "CREATE DATABASE svc_search_100k"
 APP_ENV=production PORT="$PORT" DATABASE_URL="$DB_URL" DATABASE_MAX_CONNECTIONS=10 \
-  JWT_SECRET="$BENCH_JWT_SECRET" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 \
+  JWT_SECRET="$BENCH_JWT_SECRET" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 USER_RATE_LIMIT_MAX=1000000000 \
   MAIL_OUTBOX_DIR="$WORK/outbox" DATA_DIR="$WORK" RUST_LOG=warn ./target/release/backend > "$WORK/svc.log" 2>&1 &
 SVC_PID=$!
 until curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null; do sleep 0.05; done
