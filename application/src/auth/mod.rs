@@ -4,6 +4,7 @@
 mod errors;
 mod reset;
 mod service;
+mod session_tokens;
 mod sessions;
 #[cfg(test)]
 mod tests;

@@ -4,22 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use domain::ports::{
-    AccessToken, Clock, ConsumeRefreshTokenError, DomainEvent, EmailVerificationRepository,
-    EventPublisher, InsertUserError, OpaqueTokenGenerator, PasswordHashError, PasswordHasher,
+    AccessToken, Clock, ConsumeRefreshTokenError, EmailVerificationRepository, EventPublisher,
+    InsertUserError, OpaqueTokenGenerator, PasswordHashError, PasswordHasher,
     PasswordResetRepository, RateLimiter, RatePolicy, SessionRepository, TokenIssuer,
     UserRepository,
 };
 use domain::{
-    Actor, AuthState, ClientInfo, Email, NewRefreshToken, NewSession, NewUser,
-    NewVerificationToken, OpaqueToken, Password, PasswordHash, RevocationReason, Role, SessionId,
-    User, UserId, UserName,
+    Actor, AuthState, ClientInfo, Email, NewUser, OpaqueToken, Password, PasswordHash,
+    RevocationReason, Role, User, UserId, UserName,
 };
-use uuid::Uuid;
 
 use super::errors::{LoginError, LogoutError, RefreshError, RegisterError};
-use super::verification::verification_token;
 use crate::auth_states::{AuthStates, SessionStates};
 use crate::jobs::welcome_email_job;
 
@@ -257,113 +253,6 @@ impl AuthService {
                 .await;
         }
         Ok(())
-    }
-
-    /// A new session for `user`: stored with its first refresh token, then a token pair.
-    async fn start_session(
-        &self,
-        user: User,
-        state: AuthState,
-        client: ClientInfo,
-    ) -> anyhow::Result<IssuedSession> {
-        let session_id = SessionId::generate();
-        let (refresh, token) = self.next_refresh_token(user.id, session_id)?;
-        self.ports
-            .sessions
-            .start(
-                NewSession {
-                    id: session_id,
-                    user_id: user.id,
-                    client,
-                    created_at: token.created_at,
-                    expires_at: token.expires_at,
-                },
-                token,
-            )
-            .await?;
-        self.issue(user, state, session_id, refresh)
-    }
-
-    /// The next refresh token of a session (to store) and its text (for the client).
-    pub(super) fn next_refresh_token(
-        &self,
-        user_id: UserId,
-        session: SessionId,
-    ) -> anyhow::Result<(OpaqueToken, NewRefreshToken)> {
-        let now = self.ports.clock.now();
-        let (refresh, token_hash) = self.ports.opaque_tokens.generate();
-        let token = NewRefreshToken {
-            id: Uuid::now_v7(),
-            user_id,
-            family_id: session,
-            token_hash,
-            created_at: now,
-            expires_at: now + chrono::Duration::from_std(self.config.refresh_token_ttl)?,
-        };
-        Ok((refresh, token))
-    }
-
-    /// An access token for `user` in `session`, issued with its refresh token.
-    pub(super) fn issue(
-        &self,
-        user: User,
-        state: AuthState,
-        session: SessionId,
-        refresh: OpaqueToken,
-    ) -> anyhow::Result<IssuedSession> {
-        let actor = Actor {
-            user_id: user.id,
-            role: state.role,
-        };
-        let access = self.ports.issuer.issue(
-            actor,
-            session,
-            state.session_version,
-            self.ports.clock.now(),
-        )?;
-        Ok(IssuedSession {
-            user,
-            access,
-            refresh,
-        })
-    }
-
-    /// Forgets what this process cached about the ended sessions (one session, or every
-    /// session of the user) and tells the realtime gateway to disconnect their sockets.
-    pub(super) async fn ended(
-        &self,
-        user: UserId,
-        session: Option<SessionId>,
-        reason: RevocationReason,
-    ) {
-        match session {
-            Some(session) => self.ports.session_states.invalidate(session),
-            None => self.ports.auth_states.invalidate(user),
-        }
-        self.ports
-            .events
-            .publish(DomainEvent::SessionsRevoked {
-                user,
-                session,
-                reason,
-            })
-            .await;
-    }
-
-    /// A verification token for `email` (to store) and its text (for the link).
-    pub(super) fn verification_token(
-        &self,
-        user_id: UserId,
-        email: &Email,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<(OpaqueToken, NewVerificationToken)> {
-        verification_token(
-            self.ports.opaque_tokens.as_ref(),
-            self.config.verification_token_ttl,
-            user_id,
-            email,
-            now,
-        )
     }
 
     async fn dummy_hash(&self) -> Result<PasswordHash, PasswordHashError> {

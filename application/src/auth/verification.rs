@@ -36,6 +36,22 @@ pub(crate) fn verification_token(
 }
 
 impl AuthService {
+    /// A verification token for `email` (to store) and its text (for the link).
+    pub(super) fn verification_token(
+        &self,
+        user_id: UserId,
+        email: &Email,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(OpaqueToken, NewVerificationToken)> {
+        verification_token(
+            self.ports.opaque_tokens.as_ref(),
+            self.config.verification_token_ttl,
+            user_id,
+            email,
+            now,
+        )
+    }
+
     /// Marks an address verified with the token from its link (single use, 24 hours by
     /// default, superseded by a newer link).
     #[tracing::instrument(name = "AuthService.verify_email", skip_all)]

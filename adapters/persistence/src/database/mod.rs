@@ -4,6 +4,7 @@
 mod checkout;
 mod job_listener;
 mod jobs_signal;
+mod migrations;
 mod pools;
 mod url;
 
@@ -15,22 +16,14 @@ use diesel::SqliteConnection;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection as _, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
-use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ports::ReadinessProbe;
 
 pub(crate) use self::checkout::Checkout;
 use self::pools::{
-    build_pool, open_sqlite, postgres_manager_config, relaxed_postgres_manager_config,
-    sqlite_manager_config,
+    build_pool, postgres_manager_config, relaxed_postgres_manager_config, sqlite_manager_config,
 };
 use self::url::parse_url;
-
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
-
-/// Serialises concurrent migrators (several instances starting at once) on PostgreSQL.
-const MIGRATION_LOCK_KEY: i64 = 0x6d69_6772_6174_6531;
 
 /// How long the readiness round trip may take.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -248,53 +241,6 @@ impl Database {
     pub(crate) fn user_totals(&self) -> &crate::totals::Totals {
         &self.user_totals
     }
-
-    /// Applies the pending embedded migrations and returns their names. Safe to run from
-    /// several processes at once on PostgreSQL (an advisory lock serialises them).
-    pub async fn migrate(&self) -> Result<Vec<String>, DatabaseError> {
-        let url = self.connection_url.clone();
-        let applied = match self.backend() {
-            Backend::Postgres => migrate_postgres(&url).await,
-            Backend::Sqlite => tokio::task::spawn_blocking(move || {
-                let mut connection = open_sqlite(&url)?;
-                run_migrations(&mut connection, SQLITE_MIGRATIONS)
-            })
-            .await
-            .map_err(anyhow::Error::new)
-            .and_then(|result| result),
-        };
-        applied.map_err(DatabaseError::Migrate)
-    }
-}
-
-async fn migrate_postgres(url: &str) -> anyhow::Result<Vec<String>> {
-    let mut connection = AsyncPgConnection::establish(url).await?;
-    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-        .execute(&mut connection)
-        .await?;
-    // The harness drives the async connection synchronously (block_in_place), so it runs
-    // on a blocking thread, which works on any runtime flavour.
-    let (connection, applied) = tokio::task::spawn_blocking(move || {
-        let mut harness = AsyncMigrationHarness::new(connection);
-        let applied = run_migrations(&mut harness, POSTGRES_MIGRATIONS);
-        (harness.into_inner(), applied)
-    })
-    .await?;
-    let mut connection = connection;
-    diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-        .execute(&mut connection)
-        .await?;
-    applied
-}
-
-fn run_migrations<DB: diesel::backend::Backend>(
-    harness: &mut impl diesel_migrations::MigrationHarness<DB>,
-    migrations: EmbeddedMigrations,
-) -> anyhow::Result<Vec<String>> {
-    let applied = harness
-        .run_pending_migrations(migrations)
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
-    Ok(applied.iter().map(ToString::to_string).collect())
 }
 
 #[async_trait]

@@ -6,6 +6,7 @@
 //! acknowledge. Membership is socketioxide's own room registry, so there is one source of
 //! truth for who receives what.
 
+mod departure;
 mod handshake;
 mod revocation;
 
@@ -20,6 +21,7 @@ use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
 use socketioxide::handler::ConnectHandler as _;
 use socketioxide::socket::DisconnectReason;
 
+use self::departure::announce_departure;
 use self::handshake::{Connection, HandshakeRefusal, authenticate};
 pub(super) use self::revocation::disconnect_revoked;
 use super::NAMESPACE;
@@ -147,32 +149,6 @@ fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) 
             announce_departure(&socket, &connection).await;
         },
     );
-}
-
-/// `user-left` to the others in each room the socket had joined (socketioxide runs the
-/// disconnect handler before it takes the socket out of its rooms). The private room was
-/// never joined by the client, so it hears nothing.
-async fn announce_departure(socket: &SocketRef, connection: &Connection) {
-    let private = RoomName::private_to(connection.user_id);
-    for room in socket.rooms() {
-        if room == private.as_str() {
-            continue;
-        }
-        let Ok(room) = RoomName::parse(&room) else {
-            continue;
-        };
-        connection
-            .telemetry
-            .socket_event(SocketDirection::Out, "user-left");
-        let left = Membership::new(connection.user_id, &room);
-        if let Err(error) = socket
-            .to(room.as_str().to_owned())
-            .emit("user-left", &left)
-            .await
-        {
-            tracing::warn!(target: "realtime", socket_id = %socket.id, %error, "user-left on disconnect failed");
-        }
-    }
 }
 
 /// Admits one client event past the rate limit, parses its payload, and acts on it.
