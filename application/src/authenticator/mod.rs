@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use domain::ports::{Clock, TokenVerifier};
-use domain::{Actor, SessionId, UserId};
+use domain::ports::{AccessClaims, Clock, TokenVerifier};
+use domain::{Actor, SessionId};
 
 use crate::auth_states::{AuthStates, SessionStates};
 
@@ -60,25 +60,29 @@ impl Authenticator {
         }
     }
 
-    /// The user a bearer token names if its signature and lifetime check out, without the
-    /// database reads of [`Authenticator::authenticate`]: for counting requests against a
-    /// per-user rate limit before the request is served (a revoked token still counts).
+    /// The claims of a bearer token whose signature and lifetime check out, without the
+    /// database reads of [`Authenticator::authenticate`]: e.g. for counting requests against
+    /// a per-user rate limit before the request is served (a revoked token still counts).
+    /// [`Authenticator::authenticate_claims`] finishes the check without verifying again.
     #[must_use]
-    pub fn claimed_user(&self, token: &str) -> Option<UserId> {
-        self.verifier
-            .verify(token, self.clock.now())
-            .ok()
-            .map(|claims| claims.user_id)
+    pub fn verify(&self, token: &str) -> Option<AccessClaims> {
+        self.verifier.verify(token, self.clock.now()).ok()
     }
 
     /// The caller a bearer token stands for, with the user's current role.
     #[tracing::instrument(name = "Authenticator.authenticate", level = "debug", skip_all)]
     pub async fn authenticate(&self, token: &str) -> Result<Caller, AuthenticateError> {
+        let claims = self.verify(token).ok_or(AuthenticateError::InvalidToken)?;
+        self.authenticate_claims(claims).await
+    }
+
+    /// The caller of claims that [`Authenticator::verify`] returned: the user must exist
+    /// with the token's session version, and the session must be live.
+    pub async fn authenticate_claims(
+        &self,
+        claims: AccessClaims,
+    ) -> Result<Caller, AuthenticateError> {
         let unexpected = |error| AuthenticateError::Unexpected(anyhow::Error::new(error));
-        let claims = self
-            .verifier
-            .verify(token, self.clock.now())
-            .map_err(|_| AuthenticateError::InvalidToken)?;
         let state = self
             .auth_states
             .get(claims.user_id)

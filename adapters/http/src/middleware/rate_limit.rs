@@ -13,6 +13,7 @@ use domain::ports::{RateDecision, RateLimiter, RatePolicy, Telemetry};
 use poem::http::{HeaderName, HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
+use crate::auth::VerifiedToken;
 use crate::client_ip::{ClientAddress, TrustedProxies};
 use crate::errors::ErrorBody;
 
@@ -72,22 +73,25 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
         if let Some(address) = address {
             request.extensions_mut().insert(ClientAddress(address));
         }
-        let mut limits = Vec::with_capacity(3);
-        limits.push(
+        // Global, auth, user: the more specific later (no allocation on this hot path).
+        let mut limits: [Option<Limit>; 3] = [None; 3];
+        limits[0] = Some(
             self.hit(format!("global:{client}"), self.config.global, "global")
                 .await,
         );
         if is_auth {
-            limits.push(
+            limits[1] = Some(
                 self.hit(format!("auth:{client}"), self.config.auth, "auth")
                     .await,
             );
         }
-        if let Some(user) =
-            bearer_token(&request).and_then(|token| self.config.authenticator.claimed_user(token))
+        if let Some(claims) =
+            bearer_token(&request).and_then(|token| self.config.authenticator.verify(token))
         {
-            limits.push(
-                self.hit(format!("user:{user}"), self.config.user, "user")
+            // Verified once: the operation's security checker takes it from here.
+            request.extensions_mut().insert(VerifiedToken(claims));
+            limits[2] = Some(
+                self.hit(format!("user:{}", claims.user_id), self.config.user, "user")
                     .await,
             );
         }
@@ -122,17 +126,11 @@ type Limit = (RateDecision, RatePolicy, &'static str);
 
 /// What the client needs to know: a limit that refuses, else the one with the fewest
 /// requests left; the more specific limit (later in `limits`) on a tie.
-fn closest_to_exhaustion(limits: &[Limit]) -> Limit {
-    limits
-        .iter()
-        .rev()
+fn closest_to_exhaustion(limits: &[Option<Limit>]) -> Limit {
+    let applied = || limits.iter().rev().flatten();
+    applied()
         .find(|(decision, _, _)| !decision.allowed)
-        .or_else(|| {
-            limits
-                .iter()
-                .rev()
-                .min_by_key(|(decision, _, _)| decision.remaining)
-        })
+        .or_else(|| applied().min_by_key(|(decision, _, _)| decision.remaining))
         .copied()
         .expect("the global limit always applies")
 }
