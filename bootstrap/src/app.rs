@@ -6,10 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
-use adapter_http::{
-    ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig,
-    Services,
-};
+use adapter_http::{ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
 use adapter_persistence::{
     Database, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
     DieselSessionRepository, DieselUserRepository,
@@ -92,7 +89,7 @@ impl App {
             Arc::clone(&clock),
             AUTH_STATE_TTL,
         ));
-        let rate_limiter = crate::limits::rate_limiter(settings)?;
+        let rate_limiter = crate::limits::rate_limiter(settings, metrics.port())?;
         let jobs = JobRuntime::build(settings, &database, Arc::clone(&clock), metrics.port())?;
         let window = Duration::from_secs(settings.rate_limit_window_seconds);
         let authenticator = Authenticator::new(
@@ -101,18 +98,14 @@ impl App {
             Arc::clone(&session_states),
             Arc::clone(&clock),
         );
-        // The use cases' events go to the socket.io gateway's clients.
-        let realtime = Realtime::new(
-            authenticator.clone(),
-            Arc::clone(&clock),
-            metrics.port(),
-            RealtimeConfig {
-                max_sockets_per_user: settings.max_sockets_per_user,
-                ..RealtimeConfig::default()
-            },
-        );
+        // The use cases' events go to the socket.io gateway's clients (on every instance
+        // with Redis).
+        let realtime =
+            crate::realtime::gateway(settings, authenticator.clone(), &clock, metrics.port())
+                .await?;
         let shared = crate::revocations::shared(
             crate::limits::redis_config(settings, ""),
+            metrics.port(),
             crate::revocations::Local {
                 gateway: realtime.publisher(),
                 auth_states: Arc::clone(&auth_states),

@@ -8,6 +8,7 @@ mod jobs;
 mod limits;
 mod metrics;
 mod provision;
+mod realtime;
 mod revocations;
 pub mod secrets;
 pub mod settings;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use adapter_memory::InMemoryRateLimiter;
 use adapter_redis::{RedisConfig, RedisRateLimiter};
-use domain::ports::RateLimiter;
+use domain::ports::{RateLimiter, Telemetry};
 use secrecy::ExposeSecret as _;
 
 use crate::settings::Settings;
@@ -26,12 +26,15 @@ pub(crate) fn redis_config(settings: &Settings, part: &str) -> Option<RedisConfi
     })
 }
 
-pub(crate) fn rate_limiter(settings: &Settings) -> anyhow::Result<Arc<dyn RateLimiter>> {
+pub(crate) fn rate_limiter(
+    settings: &Settings,
+    telemetry: Arc<dyn Telemetry>,
+) -> anyhow::Result<Arc<dyn RateLimiter>> {
     let in_process: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
     let Some(redis) = redis_config(settings, RATE_LIMIT_KEYS) else {
         return Ok(in_process);
     };
-    let limiter = RedisRateLimiter::new(&redis, in_process)
+    let limiter = RedisRateLimiter::new(&redis, in_process, telemetry)
         .map_err(|error| anyhow::anyhow!("invalid REDIS_URL: {error}"))?;
     tracing::info!("rate limits are counted in Redis, shared by every instance");
     Ok(Arc::new(limiter))

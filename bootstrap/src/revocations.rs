@@ -8,7 +8,7 @@ use std::sync::Arc;
 use adapter_redis::{RedisConfig, RedisRevocations, Revoked};
 use application::{AuthStates, SessionStates};
 use async_trait::async_trait;
-use domain::ports::{DomainEvent, EventPublisher};
+use domain::ports::{DomainEvent, EventPublisher, Telemetry};
 
 /// The publisher for the use cases, and the listener to run while the app serves.
 pub(crate) struct SharedEvents {
@@ -23,14 +23,18 @@ pub(crate) struct Local {
     pub(crate) session_states: Arc<SessionStates>,
 }
 
-pub(crate) fn shared(redis: Option<RedisConfig>, local: Local) -> anyhow::Result<SharedEvents> {
+pub(crate) fn shared(
+    redis: Option<RedisConfig>,
+    telemetry: Arc<dyn Telemetry>,
+    local: Local,
+) -> anyhow::Result<SharedEvents> {
     let Some(redis) = redis else {
         return Ok(SharedEvents {
             publisher: local.gateway,
             listener: None,
         });
     };
-    let bus = Arc::new(RedisRevocations::new(&redis)?);
+    let bus = Arc::new(RedisRevocations::new(&redis, telemetry)?);
     let listening = Arc::clone(&bus);
     let gateway = Arc::clone(&local.gateway);
     let listener = tokio::spawn(async move {

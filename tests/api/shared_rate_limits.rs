@@ -5,29 +5,15 @@
 
 use std::time::{Duration, Instant};
 
-use api_tests::{Backend, Fault, FaultProxy, TestApp, eventually};
+use api_tests::{
+    Backend, Fault, FaultProxy, TestApp, eventually, proxied_redis, unique_redis_prefix,
+};
 
 /// Two instances on one SQLite database whose rate limits go through a proxy to the test
 /// Redis, with keys of their own; `None` without `TEST_REDIS_URL`.
 async fn two_instances(limit: &str) -> Option<(TestApp, TestApp, FaultProxy)> {
-    let Ok(redis) = std::env::var("TEST_REDIS_URL") else {
-        eprintln!(
-            "\n*** Redis suite SKIPPED: TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/15)\n"
-        );
-        return None;
-    };
-    let redis = url::Url::parse(&redis).expect("a Redis URL");
-    let upstream = tokio::net::lookup_host((
-        redis.host_str().unwrap().to_owned(),
-        redis.port().unwrap_or(6379),
-    ))
-    .await
-    .unwrap()
-    .next()
-    .unwrap();
-    let proxy = FaultProxy::start(upstream).await;
-    let proxied = format!("redis://{}{}", proxy.address(), redis.path());
-    let prefix = format!("test:{}:", uuid::Uuid::now_v7());
+    let (proxy, proxied) = proxied_redis().await?;
+    let prefix = unique_redis_prefix();
     let variables = [
         ("REDIS_URL", proxied.as_str()),
         ("REDIS_KEY_PREFIX", prefix.as_str()),

@@ -11,6 +11,7 @@
 //   {id, cmd: "next", client, event, timeoutMs}
 //       -> {args: [...]} (the oldest unread event of that name) | {timeout: true}
 //   {id, cmd: "received", client}      -> {events: [names of every unread event, in order]}
+//   {id, cmd: "drain", client}         -> the same, and marks them all read
 //   {id, cmd: "upgrade", client, timeoutMs} -> {transport} once the websocket upgrade is done
 //   {id, cmd: "disconnect", client}    -> {ok: true}
 //
@@ -126,6 +127,11 @@ const commands = {
 
   received({ id, client: name }) {
     reply(id, { events: client(name).queue.map((entry) => entry.event) });
+  },
+
+  drain({ id, client: name }) {
+    const state = client(name);
+    reply(id, { events: state.queue.splice(0).map((entry) => entry.event) });
   },
 
   upgrade({ id, client: name, timeoutMs }) {

@@ -13,12 +13,13 @@
 //! - [`Scrape`] reads `/metrics` as Prometheus does.
 //! - [`run_schemathesis`] runs schemathesis against the app's own OpenAPI document.
 //! - [`FaultProxy`] puts network faults (blackhole, reset, latency) between the app and a
-//!   dependency.
+//!   dependency; [`proxied_redis`] puts one in front of the test Redis.
 
 mod account;
 mod app;
 mod fault_proxy;
 mod metrics;
+mod redis;
 mod response;
 mod schemathesis;
 mod smtp;
@@ -31,6 +32,7 @@ pub use app::{
 };
 pub use fault_proxy::{Fault, FaultProxy};
 pub use metrics::{Sample, Scrape, parse_line};
+pub use redis::{proxied_redis, test_redis, unique_redis_prefix};
 pub use response::TestResponse;
 pub use schemathesis::run_schemathesis;
 pub use smtp::{ReceivedMail, SmtpSink};

@@ -314,6 +314,16 @@ impl SocketClient {
         serde_json::from_value(answer["events"].clone()).expect("a list of event names")
     }
 
+    /// The names of every event received and not yet read, oldest first; all of them are
+    /// read now.
+    pub async fn drain_events(&self) -> Vec<String> {
+        let answer = self
+            .driver
+            .request(json!({ "cmd": "drain", "client": self.name }))
+            .await;
+        serde_json::from_value(answer["events"].clone()).expect("a list of event names")
+    }
+
     /// Waits until everything the server sent this client before now has arrived: the
     /// server answers an acknowledged event on the same ordered channel as its other
     /// packets, so once the ack is back, an earlier broadcast would be in the queue too.

@@ -203,6 +203,14 @@ impl Telemetry for PrometheusTelemetry {
         .increment(1);
     }
 
+    fn shared_state_degraded(&self, component: &'static str, degraded: bool) {
+        self.gauge(
+            "shared_state_degraded",
+            vec![Label::new("component", component)],
+        )
+        .set(if degraded { 1.0 } else { 0.0 });
+    }
+
     fn sockets_changed(&self, delta: i64) {
         #[expect(clippy::cast_precision_loss, reason = "a delta of one socket")]
         self.gauge("socketio_connected_sockets", Vec::new())

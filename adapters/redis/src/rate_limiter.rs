@@ -3,25 +3,19 @@
 //! expiry yet), atomically in one Lua script, so concurrent hits on several instances
 //! count exactly.
 //!
-//! Redis going away must not take the API with it: a hit that Redis cannot answer (down,
-//! unreachable, slower than the response timeout) is counted by the in-process fallback
-//! instead, with one warning when that starts and one when Redis answers again. While it
-//! does not answer, Redis is asked again once a second (`PROBE_INTERVAL`), not on every
-//! hit, so an outage costs requests no waiting beyond the first. The connection manager
-//! reconnects by itself, and connects lazily, so an instance also starts while Redis is
-//! down.
+//! Redis going away must not take the API with it: a hit that Redis cannot answer is
+//! counted by the in-process fallback instead (see [`Link`](crate::link) for how an outage
+//! is noticed, reported and ended).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::ports::{RateDecision, RateLimiter, RatePolicy};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use domain::ports::{RateDecision, RateLimiter, RatePolicy, Telemetry};
 use redis::{RedisResult, Script};
 
-/// How long hits go straight to the fallback after Redis failed to answer.
-const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+use crate::RedisConfig;
+use crate::link::{Health, Link, Use};
 
 /// Counts one hit and returns `{count, milliseconds until the window resets}`.
 const HIT: &str = r"
@@ -44,32 +38,13 @@ end
 return {count, ttl}
 ";
 
-/// Where Redis is and how long to wait for it.
-#[derive(Debug, Clone)]
-pub struct RedisConfig {
-    /// `redis://host:port/db` (`rediss://` for TLS is not enabled in this build).
-    pub url: String,
-    /// Longest wait for an answer (and for a connection) before the fallback counts.
-    pub timeout: Duration,
-    /// Prefix of every key, so that several services can share one Redis database.
-    pub key_prefix: String,
-}
-
 /// See the module documentation.
 pub struct RedisRateLimiter {
-    client: redis::Client,
-    manager_config: ConnectionManagerConfig,
-    /// Replaced by a fresh one when a command times out: a connection whose answers are
-    /// late, or lost, would leave later commands waiting behind them.
-    connection: Mutex<ConnectionManager>,
+    link: Link,
     hit: Script,
     peek: Script,
     key_prefix: String,
     fallback: Arc<dyn RateLimiter>,
-    /// Whether the last call fell back (for warning once per outage).
-    degraded: AtomicBool,
-    /// Until when hits skip Redis after a failure.
-    skip_until: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for RedisRateLimiter {
@@ -87,58 +62,23 @@ impl RedisRateLimiter {
     ///
     /// # Errors
     /// When the URL is not a Redis URL.
-    pub fn new(config: &RedisConfig, fallback: Arc<dyn RateLimiter>) -> anyhow::Result<Self> {
-        let client = redis::Client::open(config.url.as_str())?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.timeout))
-            .set_response_timeout(Some(config.timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
+    pub fn new(
+        config: &RedisConfig,
+        fallback: Arc<dyn RateLimiter>,
+        telemetry: Arc<dyn Telemetry>,
+    ) -> anyhow::Result<Self> {
+        let purpose = Use {
+            component: "rate_limits",
+            alone: "Redis does not answer: rate limits are counted in this process until it does",
+            shared: "Redis answers again: rate limits are shared by every instance again",
+        };
         Ok(Self {
-            connection: Mutex::new(ConnectionManager::new_lazy_with_config(
-                client.clone(),
-                manager_config.clone(),
-            )?),
-            client,
-            manager_config,
+            link: Link::new(config, Health::new(purpose, telemetry))?,
             hit: Script::new(HIT),
             peek: Script::new(PEEK),
             key_prefix: config.key_prefix.clone(),
             fallback,
-            degraded: AtomicBool::new(false),
-            skip_until: Mutex::new(None),
         })
-    }
-
-    fn connection(&self) -> ConnectionManager {
-        self.connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Drops the connection for a new one (opened at the next command).
-    fn reconnect(&self) {
-        match ConnectionManager::new_lazy_with_config(
-            self.client.clone(),
-            self.manager_config.clone(),
-        ) {
-            Ok(fresh) => {
-                *self
-                    .connection
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = fresh;
-            }
-            Err(error) => tracing::warn!(%error, "could not replace the Redis connection"),
-        }
-    }
-
-    /// Whether Redis failed less than `PROBE_INTERVAL` ago.
-    fn skipping(&self) -> bool {
-        self.skip_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some_and(|until| Instant::now() < until)
     }
 
     /// Runs `script` on `key` with the policy's window.
@@ -148,54 +88,16 @@ impl RedisRateLimiter {
         key: &str,
         policy: RatePolicy,
     ) -> RedisResult<RateDecision> {
-        if self.skipping() {
-            return Err(redis::RedisError::from((
-                redis::ErrorKind::Io,
-                "Redis failed a moment ago",
-            )));
-        }
         let window = u64::try_from(policy.window.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
-        let (count, ttl): (u64, i64) = script
-            .key(format!("{}{key}", self.key_prefix))
-            .arg(window)
-            .invoke_async(&mut self.connection())
+        let mut invocation = script.key(format!("{}{key}", self.key_prefix));
+        invocation.arg(window);
+        let (count, ttl): (u64, i64) = self
+            .link
+            .run(async |mut connection| invocation.invoke_async(&mut connection).await)
             .await?;
         Ok(decision(count, ttl, policy))
-    }
-
-    /// Whether Redis answered; says so once when that changes.
-    fn answered(&self, result: &RedisResult<RateDecision>) {
-        match result {
-            Ok(_) => {
-                *self
-                    .skip_until
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = None;
-                if self.degraded.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(
-                        "Redis answers again: rate limits are shared by every instance again"
-                    );
-                }
-            }
-            Err(error) => {
-                if error.is_timeout() {
-                    self.reconnect();
-                }
-                let mut skip_until = self
-                    .skip_until
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if skip_until.is_none_or(|until| Instant::now() >= until) {
-                    *skip_until = Some(Instant::now() + PROBE_INTERVAL);
-                }
-                drop(skip_until);
-                if !self.degraded.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(%error, "Redis does not answer: rate limits are counted in this process until it does");
-                }
-            }
-        }
     }
 }
 
@@ -212,27 +114,29 @@ fn decision(count: u64, ttl_ms: i64, policy: RatePolicy) -> RateDecision {
 #[async_trait]
 impl RateLimiter for RedisRateLimiter {
     async fn hit(&self, key: &str, policy: RatePolicy) -> RateDecision {
-        let result = self.run(&self.hit, key, policy).await;
-        self.answered(&result);
-        match result {
+        match self.run(&self.hit, key, policy).await {
             Ok(decision) => decision,
             Err(_) => self.fallback.hit(key, policy).await,
         }
     }
 
     async fn peek(&self, key: &str, policy: RatePolicy) -> RateDecision {
-        let result = self.run(&self.peek, key, policy).await;
-        self.answered(&result);
-        match result {
+        match self.run(&self.peek, key, policy).await {
             Ok(decision) => decision,
             Err(_) => self.fallback.peek(key, policy).await,
         }
     }
 
     async fn reset(&self, key: &str) {
-        let deleted: RedisResult<()> = redis::cmd("DEL")
-            .arg(format!("{}{key}", self.key_prefix))
-            .query_async(&mut self.connection())
+        let prefixed = format!("{}{key}", self.key_prefix);
+        let deleted: RedisResult<()> = self
+            .link
+            .run(async |mut connection| {
+                redis::cmd("DEL")
+                    .arg(&prefixed)
+                    .query_async(&mut connection)
+                    .await
+            })
             .await;
         if let Err(error) = deleted {
             tracing::debug!(%error, "could not reset a rate-limit key in Redis");

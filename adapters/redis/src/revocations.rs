@@ -3,20 +3,21 @@
 //! disconnect its sockets of those sessions).
 //!
 //! Pub/sub delivers to whoever listens at that moment and keeps nothing: an instance whose
-//! listener is reconnecting misses the message, and its caches still expire within their
-//! 1 s TTL; only its sockets of the ended sessions stay until they reconnect (and are then
-//! refused). The listener reconnects with backoff.
+//! listener is reconnecting ([`Subscriber`]) misses the message, and its caches still
+//! expire within their 1 s TTL; only its sockets of the ended sessions stay until they
+//! reconnect (and are then refused).
 
-use std::time::Duration;
+use std::sync::Arc;
 
+use domain::ports::Telemetry;
 use domain::{RevocationReason, SessionId, UserId};
-use futures_util::StreamExt as _;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::RedisConfig;
+use crate::link::{Health, Link, Use};
+use crate::subscriber::Subscriber;
 
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Messages waiting for the listener's callback.
+const BUFFER: usize = 256;
 
 /// Sessions of `user` ended: one (`session`) or all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +53,8 @@ impl Revoked {
 
 /// See the module documentation.
 pub struct RedisRevocations {
-    client: redis::Client,
-    connection: ConnectionManager,
+    link: Link,
+    subscriber: Subscriber,
     channel: String,
 }
 
@@ -68,67 +69,65 @@ impl std::fmt::Debug for RedisRevocations {
 
 impl RedisRevocations {
     /// The bus on the Redis at `config.url`, on the channel `<key_prefix>revocations`.
-    /// Does not connect yet.
+    /// Starts its pub/sub connection in the current runtime; connects lazily, so it also
+    /// starts while Redis is down.
     ///
     /// # Errors
     /// When the URL is not a Redis URL.
-    pub fn new(config: &RedisConfig) -> anyhow::Result<Self> {
-        let client = redis::Client::open(config.url.as_str())?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.timeout))
-            .set_response_timeout(Some(config.timeout));
+    pub fn new(config: &RedisConfig, telemetry: Arc<dyn Telemetry>) -> anyhow::Result<Self> {
+        let health = Health::new(
+            Use {
+                component: "revocations",
+                alone: "Redis does not answer: ended sessions are told to this instance only until it does",
+                shared: "Redis answers again: ended sessions are told to every instance again",
+            },
+            telemetry,
+        );
+        let link = Link::new(config, Arc::clone(&health))?;
         Ok(Self {
-            connection: ConnectionManager::new_lazy_with_config(client.clone(), manager_config)?,
-            client,
+            subscriber: Subscriber::start(link.client(), config.timeout, health),
+            link,
             channel: format!("{}revocations", config.key_prefix),
         })
     }
 
     /// Tells every instance; best effort (a failure is logged: the caches' TTL still holds).
     pub async fn publish(&self, revoked: Revoked) {
-        let published: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-            .arg(&self.channel)
-            .arg(revoked.encode())
-            .query_async(&mut self.connection.clone())
+        let published: redis::RedisResult<i64> = self
+            .link
+            .run(async |mut connection| {
+                redis::cmd("PUBLISH")
+                    .arg(&self.channel)
+                    .arg(revoked.encode())
+                    .query_async(&mut connection)
+                    .await
+            })
             .await;
         if let Err(error) = published {
-            tracing::warn!(%error, "could not tell the other instances about ended sessions");
+            tracing::debug!(%error, "could not tell the other instances about ended sessions");
         }
     }
 
-    /// Hands every message of the channel to `on_revoked`, reconnecting with backoff; runs
+    /// Hands every message of the channel to `on_revoked`, across reconnections; runs
     /// until dropped.
     pub async fn listen<F, Fut>(&self, on_revoked: F)
     where
         F: Fn(Revoked) -> Fut + Send + Sync,
         Fut: Future<Output = ()> + Send,
     {
-        let mut backoff = FIRST_BACKOFF;
-        loop {
-            match self.client.get_async_pubsub().await {
-                Ok(mut pubsub) => match pubsub.subscribe(&self.channel).await {
-                    Ok(()) => {
-                        backoff = FIRST_BACKOFF;
-                        tracing::info!(channel = %self.channel, "listening for ended sessions of every instance");
-                        let mut messages = pubsub.on_message();
-                        while let Some(message) = messages.next().await {
-                            let text: String = message.get_payload().unwrap_or_default();
-                            if let Some(revoked) = Revoked::decode(&text) {
-                                on_revoked(revoked).await;
-                            } else {
-                                tracing::warn!(text, "an unreadable revocation message");
-                            }
-                        }
-                        tracing::warn!("the revocation listener lost Redis; reconnecting");
-                    }
-                    Err(error) => tracing::warn!(%error, "could not subscribe to revocations"),
-                },
-                Err(error) => {
-                    tracing::warn!(%error, retry_in = ?backoff, "the revocation listener could not reach Redis");
-                }
+        let mut messages = self
+            .subscriber
+            .subscribe(self.channel.clone(), BUFFER)
+            .await;
+        while let Some((_, payload)) = messages.recv().await {
+            if let Some(revoked) = std::str::from_utf8(&payload).ok().and_then(Revoked::decode) {
+                on_revoked(revoked).await;
+            } else {
+                tracing::warn!(
+                    text = %String::from_utf8_lossy(&payload),
+                    "an unreadable revocation message"
+                );
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 }

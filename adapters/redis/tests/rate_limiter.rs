@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use adapter_memory::InMemoryRateLimiter;
 use adapter_redis::{RedisConfig, RedisRateLimiter};
-use domain::ports::{RateLimiter as _, RatePolicy};
+use domain::ports::{NoTelemetry, RateLimiter as _, RatePolicy};
 
 const POLICY: RatePolicy = RatePolicy {
     limit: 3,
@@ -32,6 +32,7 @@ fn on(url: &str, prefix: &str) -> RedisRateLimiter {
             key_prefix: prefix.to_owned(),
         },
         Arc::new(InMemoryRateLimiter::new()),
+        Arc::new(NoTelemetry),
     )
     .expect("a valid Redis URL")
 }

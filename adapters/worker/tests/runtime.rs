@@ -154,6 +154,7 @@ impl Telemetry for Outcomes {
         assert!(seconds >= 0.0);
     }
     fn socket_event(&self, _direction: SocketDirection, _event: &'static str) {}
+    fn shared_state_degraded(&self, _component: &'static str, _degraded: bool) {}
 }
 
 struct Fixture {

@@ -62,6 +62,9 @@ pub trait Telemetry: Send + Sync + 'static {
     fn job_started(&self, kind: &str, seconds: f64);
     /// A socket.io event went `In` from a client or `Out` to a room.
     fn socket_event(&self, direction: SocketDirection, event: &'static str);
+    /// `component` (`rate_limits`, `socket_io`, `revocations`) lost the state it shares with
+    /// the other instances and runs on this instance alone (`degraded`), or shares again.
+    fn shared_state_degraded(&self, component: &'static str, degraded: bool);
 }
 
 /// Which way a socket.io event went.
@@ -99,4 +102,5 @@ impl Telemetry for NoTelemetry {
     fn password_hashed(&self, _seconds: f64) {}
     fn job_started(&self, _kind: &str, _seconds: f64) {}
     fn socket_event(&self, _direction: SocketDirection, _event: &'static str) {}
+    fn shared_state_degraded(&self, _component: &'static str, _degraded: bool) {}
 }

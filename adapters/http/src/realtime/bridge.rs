@@ -26,6 +26,7 @@ use hyper_util::rt::TokioIo;
 use poem::endpoint::{BoxEndpoint, TowerCompatExt as _};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, EndpointExt as _, IntoResponse, Request, Response};
+use socketioxide::adapter::Adapter;
 use socketioxide::service::SocketIoService;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 
@@ -37,17 +38,15 @@ use crate::request_context::current_request_id;
 /// backpressure to the writer, as a socket's would.
 const LOOPBACK_BUFFER_BYTES: usize = 64 * 1024;
 
-type SocketIoTower = SocketIoService<NotFoundService>;
-
 /// Serves `/socket.io/*`; see the module documentation.
-pub(crate) struct SocketIoEndpoint {
-    service: SocketIoTower,
+pub(super) struct SocketIoEndpoint<A: Adapter> {
+    service: SocketIoService<NotFoundService, A>,
     /// The same service through poem's tower compatibility layer, for polling requests.
     polling: BoxEndpoint<'static, Response>,
 }
 
-impl SocketIoEndpoint {
-    pub(super) fn new(service: SocketIoTower) -> Self {
+impl<A: Adapter> SocketIoEndpoint<A> {
+    pub(super) fn new(service: SocketIoService<NotFoundService, A>) -> Self {
         Self {
             polling: service.clone().compat().boxed(),
             service,
@@ -118,7 +117,7 @@ impl SocketIoEndpoint {
     }
 }
 
-impl Endpoint for SocketIoEndpoint {
+impl<A: Adapter> Endpoint for SocketIoEndpoint<A> {
     type Output = Response;
 
     async fn call(&self, mut request: Request) -> poem::Result<Response> {

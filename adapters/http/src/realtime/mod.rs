@@ -29,10 +29,17 @@ use std::time::Duration;
 use application::Authenticator;
 use domain::ports::{Clock, EventPublisher, Telemetry};
 use engineioxide::service::NotFoundService;
+use futures_util::future::BoxFuture;
+use poem::endpoint::BoxEndpoint;
+use poem::{EndpointExt as _, Response};
+use socketioxide::adapter::{Adapter, Emitter, LocalAdapter};
 use socketioxide::service::SocketIoService;
 use socketioxide::{ParserConfig, SocketIo};
+use socketioxide_core::adapter::DefinedAdapter;
+use socketioxide_redis::drivers::Driver;
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 
-pub(crate) use bridge::SocketIoEndpoint;
+use bridge::SocketIoEndpoint;
 pub use rate_limit::MessageRateLimit;
 
 /// Where socket.io clients connect: the engine.io path and the one namespace.
@@ -43,6 +50,10 @@ const NAMESPACE: &str = "/events";
 const MAX_BINARY_ATTACHMENTS: usize = 4;
 /// How long the attachments of a packet may take to arrive.
 const ATTACHMENT_COMPLETION_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long start-up waits for the adapter across instances to listen.
+const INIT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a request to the other instances (rooms, acknowledgements) waits for answers.
+const REMOTE_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Tunables of the gateway. The defaults are the ones documented in ARCHITECTURE.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,14 +87,12 @@ impl Default for RealtimeConfig {
 }
 
 /// The socket.io server: built once at start, then handed to the router (which serves
-/// it) and to the use cases (through [`Realtime::publisher`]).
+/// it) and to the use cases (through [`Realtime::publisher`]). Its sockets are this
+/// instance's; [`Realtime::across_instances`] also shares rooms and broadcasts with the
+/// other instances.
 #[derive(Clone)]
 pub struct Realtime {
-    io: SocketIo,
-    service: SocketIoService<NotFoundService>,
-    close_timeout: Duration,
-    /// Counts the events the publisher emits.
-    telemetry: Arc<dyn Telemetry>,
+    server: Arc<dyn Server>,
 }
 
 impl std::fmt::Debug for Realtime {
@@ -92,15 +101,103 @@ impl std::fmt::Debug for Realtime {
     }
 }
 
+/// What the rest of the service needs from a running gateway, whatever its socketioxide
+/// adapter (the adapter is a type parameter of everything socketioxide hands out).
+trait Server: Send + Sync {
+    fn publisher(&self) -> Arc<dyn EventPublisher>;
+    fn endpoint(&self) -> BoxEndpoint<'static, Response>;
+    fn close(&self) -> BoxFuture<'_, ()>;
+}
+
+struct Running<A: Adapter> {
+    io: SocketIo<A>,
+    service: SocketIoService<NotFoundService, A>,
+    close_timeout: Duration,
+    /// Counts the events the publisher emits.
+    telemetry: Arc<dyn Telemetry>,
+}
+
+impl<A: Adapter> Server for Running<A> {
+    fn publisher(&self) -> Arc<dyn EventPublisher> {
+        Arc::new(publisher::SocketIoEvents::new(
+            self.io.clone(),
+            Arc::clone(&self.telemetry),
+        ))
+    }
+
+    fn endpoint(&self) -> BoxEndpoint<'static, Response> {
+        SocketIoEndpoint::new(self.service.clone()).boxed()
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if tokio::time::timeout(self.close_timeout, self.io.close())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    target: "realtime",
+                    timeout_ms = self.close_timeout.as_millis(),
+                    "sockets did not all close in time; shutting down anyway"
+                );
+            }
+        })
+    }
+}
+
+/// The adapter across instances: `socketioxide-redis`'s, over the pub/sub driver `R`.
+type SharedAdapter<R> = CustomRedisAdapter<Emitter, R>;
+
 impl Realtime {
-    /// Builds the socket.io server and registers the `/events` namespace. Connections are
-    /// authenticated by `authenticator`, like REST requests.
+    /// Builds the socket.io server and registers the `/events` namespace, for one
+    /// instance. Connections are authenticated by `authenticator`, like REST requests.
     pub fn new(
         authenticator: Authenticator,
         clock: Arc<dyn Clock>,
         telemetry: Arc<dyn Telemetry>,
         config: RealtimeConfig,
     ) -> Self {
+        Self::build::<LocalAdapter>((), authenticator, clock, telemetry, config).0
+    }
+
+    /// The same, with rooms and broadcasts shared with every instance built on the same
+    /// pub/sub `bus` and `channel_prefix`. Returns once the bus listens (or, while it
+    /// cannot, after `INIT_TIMEOUT`: the bus then subscribes when it can).
+    pub async fn across_instances<R: Driver>(
+        bus: R,
+        channel_prefix: String,
+        authenticator: Authenticator,
+        clock: Arc<dyn Clock>,
+        telemetry: Arc<dyn Telemetry>,
+        config: RealtimeConfig,
+    ) -> Self {
+        let state = RedisAdapterCtr::new_with_driver(
+            bus,
+            RedisAdapterConfig::new()
+                .with_prefix(channel_prefix)
+                .with_request_timeout(REMOTE_REQUEST_TIMEOUT),
+        );
+        let (realtime, init) =
+            Self::build::<SharedAdapter<R>>(state, authenticator, clock, telemetry, config);
+        match tokio::time::timeout(INIT_TIMEOUT, init).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(target: "realtime", %error, "the socket.io adapter could not start");
+            }
+            Err(_) => {
+                tracing::warn!(target: "realtime", "the socket.io adapter is not listening yet");
+            }
+        }
+        realtime
+    }
+
+    fn build<A: Adapter + DefinedAdapter>(
+        state: A::State,
+        authenticator: Authenticator,
+        clock: Arc<dyn Clock>,
+        telemetry: Arc<dyn Telemetry>,
+        config: RealtimeConfig,
+    ) -> (Self, A::InitRes) {
         // The gateway's messages are at most `max_payload_bytes`, and none of its events
         // carries binary attachments: a few small ones are tolerated, never the defaults
         // (10,000 attachments, 10 MB, a minute to complete).
@@ -112,6 +209,7 @@ impl Realtime {
             .max_incoming_binary_buf_size(max_bytes)
             .packet_completion_timeout(ATTACHMENT_COMPLETION_TIMEOUT);
         let (service, io) = SocketIo::builder()
+            .with_adapter::<A>(state)
             .with_parser(parser)
             .ws_max_message_size(max_bytes)
             .ws_max_frame_size(max_bytes)
@@ -120,7 +218,7 @@ impl Realtime {
             .ping_interval(config.ping_interval)
             .ping_timeout(config.ping_timeout)
             .build_svc();
-        gateway::register(
+        let init = gateway::register(
             &io,
             gateway::Gateway::new(
                 authenticator,
@@ -130,40 +228,34 @@ impl Realtime {
                 config.max_sockets_per_user,
             ),
         );
-        Self {
+        let server = Running {
             io,
             service,
             close_timeout: config.close_timeout,
             telemetry,
-        }
+        };
+        (
+            Self {
+                server: Arc::new(server),
+            },
+            init,
+        )
     }
 
     /// The [`EventPublisher`] that delivers the use cases' events to connected sockets.
     #[must_use]
     pub fn publisher(&self) -> Arc<dyn EventPublisher> {
-        Arc::new(publisher::SocketIoEvents::new(
-            self.io.clone(),
-            Arc::clone(&self.telemetry),
-        ))
+        self.server.publisher()
     }
 
     /// The poem endpoint serving `/socket.io/*`.
-    pub(crate) fn endpoint(&self) -> SocketIoEndpoint {
-        SocketIoEndpoint::new(self.service.clone())
+    pub(crate) fn endpoint(&self) -> BoxEndpoint<'static, Response> {
+        self.server.endpoint()
     }
 
     /// Disconnects every socket (each client sees the transport close and reconnects
     /// elsewhere), so that no long-polling request or websocket holds shutdown up.
     pub(crate) async fn close(&self) {
-        if tokio::time::timeout(self.close_timeout, self.io.close())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                target: "realtime",
-                timeout_ms = self.close_timeout.as_millis(),
-                "sockets did not all close in time; shutting down anyway"
-            );
-        }
+        self.server.close().await;
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use domain::ports::{DomainEvent, EventPublisher, SocketDirection, Telemetry};
 use poem_openapi::types::ToJSON as _;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
 
 use super::NAMESPACE;
 use super::gateway::disconnect_revoked;
@@ -18,13 +19,13 @@ use crate::api::accounts::TransferDto;
 use crate::api::posts::PostDto;
 
 /// See the module documentation.
-pub(super) struct SocketIoEvents {
-    io: SocketIo,
+pub(super) struct SocketIoEvents<A: Adapter> {
+    io: SocketIo<A>,
     /// Counts each emission (once per room).
     telemetry: Arc<dyn Telemetry>,
 }
 
-impl std::fmt::Debug for SocketIoEvents {
+impl<A: Adapter> std::fmt::Debug for SocketIoEvents<A> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("SocketIoEvents")
@@ -33,14 +34,14 @@ impl std::fmt::Debug for SocketIoEvents {
     }
 }
 
-impl SocketIoEvents {
-    pub(super) fn new(io: SocketIo, telemetry: Arc<dyn Telemetry>) -> Self {
+impl<A: Adapter> SocketIoEvents<A> {
+    pub(super) fn new(io: SocketIo<A>, telemetry: Arc<dyn Telemetry>) -> Self {
         Self { io, telemetry }
     }
 }
 
 #[async_trait]
-impl EventPublisher for SocketIoEvents {
+impl<A: Adapter> EventPublisher for SocketIoEvents<A> {
     /// Best effort, as the port requires: a failure is logged and the use case goes on.
     async fn publish(&self, event: DomainEvent) {
         let (room, name, payload) = match event {

@@ -3,6 +3,7 @@
 
 use domain::RoomName;
 use domain::ports::SocketDirection;
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
 
 use super::handshake::Connection;
@@ -11,7 +12,7 @@ use crate::realtime::payloads::Membership;
 /// `user-left` to the others in each room the socket had joined (socketioxide runs the
 /// disconnect handler before it takes the socket out of its rooms). The private room was
 /// never joined by the client, so it hears nothing.
-pub(super) async fn announce_departure(socket: &SocketRef, connection: &Connection) {
+pub(super) async fn announce_departure<A: Adapter>(socket: &SocketRef<A>, connection: &Connection) {
     let private = RoomName::private_to(connection.user_id);
     for room in socket.rooms() {
         if room == private.as_str() {

@@ -8,6 +8,7 @@ use application::AuthenticateError;
 use domain::ports::Telemetry;
 use domain::{SessionId, UserId};
 use serde_json::Value;
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
 
 use super::Gateway;
@@ -58,9 +59,9 @@ impl Connection {
 
 /// Checks `auth: {token}` with the same [`Authenticator`] as REST requests (so expired
 /// tokens, revoked sessions and deleted users are refused alike).
-pub(super) async fn authenticate(
+pub(super) async fn authenticate<A: Adapter>(
     gateway: &Gateway,
-    socket: &SocketRef,
+    socket: &SocketRef<A>,
     auth: Option<Value>,
 ) -> Result<Connection, HandshakeRefusal> {
     let token = match auth.as_ref().and_then(|auth| auth.get("token")) {

@@ -17,9 +17,11 @@ use domain::ports::{Clock, SocketDirection, Telemetry};
 use domain::{ChatMessage, RoomName};
 use serde_json::Value;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
 use socketioxide::handler::ConnectHandler as _;
 use socketioxide::socket::DisconnectReason;
+use socketioxide_core::adapter::DefinedAdapter;
 
 use self::departure::announce_departure;
 use self::handshake::{Connection, HandshakeRefusal, authenticate};
@@ -84,8 +86,13 @@ impl ClientEvent {
 /// middleware, which socketioxide runs *before* it tells the client it is connected: the
 /// connect handler runs in a task spawned after that, so a handler registered there could
 /// miss a client's first event (or the socket a transfer made right after connecting).
-pub(super) fn register(io: &SocketIo, gateway: Gateway) {
-    let set_up = move |socket: SocketRef, TryData(auth): TryData<Value>| {
+/// Returns the adapter's initialisation (for an adapter across instances: its
+/// subscriptions), to be awaited or spawned.
+pub(super) fn register<A: Adapter + DefinedAdapter>(
+    io: &SocketIo<A>,
+    gateway: Gateway,
+) -> A::InitRes {
+    let set_up = move |socket: SocketRef<A>, TryData(auth): TryData<Value>| {
         let gateway = gateway.clone();
         async move {
             let connection = authenticate(&gateway, &socket, auth.ok()).await?;
@@ -93,7 +100,7 @@ pub(super) fn register(io: &SocketIo, gateway: Gateway) {
             Ok::<(), HandshakeRefusal>(())
         }
     };
-    let connected = async |socket: SocketRef, Extension(connection): Extension<Connection>| {
+    let connected = async |socket: SocketRef<A>, Extension(connection): Extension<Connection>| {
         tracing::info!(
             target: "realtime",
             user_id = %connection.user_id,
@@ -103,12 +110,12 @@ pub(super) fn register(io: &SocketIo, gateway: Gateway) {
             "socket connected"
         );
     };
-    io.ns(NAMESPACE, connected.with(set_up));
+    io.ns(NAMESPACE, connected.with(set_up))
 }
 
 /// Records who is connected, puts the socket in its private room, and registers the
 /// event handlers.
-fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) {
+fn set_up_socket<A: Adapter>(gateway: &Gateway, socket: &SocketRef<A>, connection: Connection) {
     gateway.telemetry.sockets_changed(1);
     socket.join(RoomName::private_to(connection.user_id).as_str().to_owned());
     socket.extensions.insert(connection);
@@ -118,10 +125,10 @@ fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) 
         socket.on(
             event.name(),
             move |turn: Turn,
-                  socket: SocketRef,
+                  socket: SocketRef<A>,
                   Extension(connection): Extension<Connection>,
                   TryData(payload): TryData<Value>,
-                  ack: AckSender| async move {
+                  ack: AckSender<A>| async move {
                 turn.wait().await;
                 connection
                     .telemetry
@@ -134,7 +141,7 @@ fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) 
     }
     let telemetry = Arc::clone(&gateway.telemetry);
     socket.on_disconnect(
-        async move |socket: SocketRef,
+        async move |socket: SocketRef<A>,
                     reason: DisconnectReason,
                     Extension(connection): Extension<Connection>| {
             telemetry.sockets_changed(-1);
@@ -152,9 +159,9 @@ fn set_up_socket(gateway: &Gateway, socket: &SocketRef, connection: Connection) 
 }
 
 /// Admits one client event past the rate limit, parses its payload, and acts on it.
-async fn handle(
+async fn handle<A: Adapter>(
     event: ClientEvent,
-    socket: &SocketRef,
+    socket: &SocketRef<A>,
     connection: &Connection,
     clock: &dyn Clock,
     payload: Option<&Value>,
@@ -172,8 +179,8 @@ async fn handle(
 
 /// `join-room`: any public room, or the caller's own private room. Joining a room twice
 /// is acknowledged without announcing the caller again.
-async fn join_room(
-    socket: &SocketRef,
+async fn join_room<A: Adapter>(
+    socket: &SocketRef<A>,
     connection: &Connection,
     room: RoomName,
 ) -> Result<(), Refusal> {
@@ -192,8 +199,8 @@ async fn join_room(
 
 /// `leave-room`: the room hears `user-left` (the leaver included), then the socket leaves.
 /// The private room cannot be left: it is where money-received events arrive.
-async fn leave_room(
-    socket: &SocketRef,
+async fn leave_room<A: Adapter>(
+    socket: &SocketRef<A>,
     connection: &Connection,
     room: RoomName,
 ) -> Result<(), Refusal> {
@@ -212,8 +219,8 @@ async fn leave_room(
 
 /// `message`: delivered to every socket in the room (the sender included) if the sender
 /// has joined it.
-async fn send_message(
-    socket: &SocketRef,
+async fn send_message<A: Adapter>(
+    socket: &SocketRef<A>,
     connection: &Connection,
     room: &RoomName,
     message: &ChatMessage,
@@ -227,14 +234,14 @@ async fn send_message(
     Ok(())
 }
 
-fn is_member(socket: &SocketRef, room: &RoomName) -> bool {
+fn is_member<A: Adapter>(socket: &SocketRef<A>, room: &RoomName) -> bool {
     socket.rooms().iter().any(|joined| joined == room.as_str())
 }
 
 /// Emits `event` to everyone in `room`, this socket included. Delivery is best effort: a
 /// failure (a full buffer of a slow client) is logged, not reported to the sender.
-async fn announce(
-    socket: &SocketRef,
+async fn announce<A: Adapter>(
+    socket: &SocketRef<A>,
     connection: &Connection,
     room: &RoomName,
     event: &'static str,
@@ -253,9 +260,9 @@ async fn announce(
 }
 
 /// Answers the client if it asked for an acknowledgement (otherwise this does nothing).
-fn acknowledge(
-    socket: &SocketRef,
-    ack: AckSender,
+fn acknowledge<A: Adapter>(
+    socket: &SocketRef<A>,
+    ack: AckSender<A>,
     event: &'static str,
     outcome: Result<(), Refusal>,
 ) {
@@ -269,7 +276,7 @@ fn acknowledge(
 
 /// The id of the HTTP request that opened the connection (set by the request log
 /// middleware and carried by the bridge), to tie socket logs to request logs.
-fn request_id(socket: &SocketRef) -> &str {
+fn request_id<A: Adapter>(socket: &SocketRef<A>) -> &str {
     socket
         .req_parts()
         .headers

@@ -5,6 +5,7 @@ use domain::ports::SocketDirection;
 use domain::{RevocationReason, RoomName, SessionId, UserId};
 use serde::Serialize;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
 
 use super::handshake::Connection;
 use crate::realtime::NAMESPACE;
@@ -21,8 +22,8 @@ struct Revoked {
 /// Disconnects this instance's sockets of `user` that belong to `session` (every socket of
 /// the user when `session` is `None`), each after a `session-revoked` event with the
 /// reason. Returns how many were disconnected.
-pub(in crate::realtime) fn disconnect_revoked(
-    io: &SocketIo,
+pub(in crate::realtime) fn disconnect_revoked<A: Adapter>(
+    io: &SocketIo<A>,
     user: UserId,
     session: Option<SessionId>,
     reason: RevocationReason,
