@@ -6,7 +6,7 @@
 #
 # Settings (environment; every other variable of API.md is passed to the instances):
 #   DATABASE_URL   PostgreSQL, created when missing (default postgres://postgres@127.0.0.1:5432/backend)
-#   REDIS_URL      default redis://127.0.0.1:6379/0
+#   REDIS_URL      default redis://127.0.0.1:6379/0; set and empty: no Redis
 #   HAPROXY_BIND   where clients connect (default 127.0.0.1:8080)
 #   FIRST_PORT     the first instance's port; the others follow (default 3001)
 #   BACKEND_BIN    the executable (default target/release/backend, built when missing)
@@ -19,7 +19,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 instances="${1:-2}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/backend}"
-export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+# Set and empty: no Redis (each instance counts and delivers alone).
+export REDIS_URL="${REDIS_URL-redis://127.0.0.1:6379/0}"
 export HAPROXY_BIND="${HAPROXY_BIND:-127.0.0.1:8080}"
 first_port="${FIRST_PORT:-3001}"
 backend="${BACKEND_BIN:-target/release/backend}"

@@ -1,8 +1,10 @@
 //! The database becomes unreachable (through a fault proxy between the app and
 //! PostgreSQL): requests that need it answer `503 Service unavailable` within
 //! `DATABASE_TIMEOUT_SECONDS` (never a 500, never a hang), readiness is 503, liveness stays
-//! 200, and the app recovers by itself when the database is back. PostgreSQL only: SQLite
-//! is a file, not a peer that can go away.
+//! 200, and the app recovers by itself when the database is back; transfers under load
+//! through a blackhole, reset connections and a real `pg_ctlcluster restart` (of a cluster
+//! of the tests' own) lose and duplicate nothing. PostgreSQL only: SQLite is a file, not a
+//! peer that can go away.
 
 use std::time::{Duration, Instant};
 
@@ -196,13 +198,14 @@ async fn history(
     listed
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
+/// Eight clients transfer between six accounts for nine seconds while `fault` runs (it
+/// starts one second in), retrying every 503 with the same idempotency key; then checks
+/// that every answer was a 201 or a 503 within the timeout, that the fault was felt, that
+/// money is conserved and that every acknowledged transfer is in both histories exactly
+/// once (and nothing else is).
+async fn transfers_through(app: &TestApp, fault: impl Future<Output = ()>) {
     const ACCOUNTS: usize = 6;
     const INITIAL: i64 = 100_000;
-    let Some((app, proxy, _)) = app_behind_proxy().await else {
-        return;
-    };
     let admin = app.create_user(Role::Admin).await;
     let mut accounts = Vec::new();
     for _ in 0..ACCOUNTS {
@@ -213,21 +216,13 @@ async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
     }
 
     let clients = (0..8).map(|client| {
-        transfer_and_retry(
-            &app,
-            &admin.token,
-            &accounts,
-            client,
-            Duration::from_secs(9),
-        )
+        transfer_and_retry(app, &admin.token, &accounts, client, Duration::from_secs(9))
     });
-    let outage = async {
+    let fault = async {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        proxy.set(Fault::Blackhole);
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        proxy.set(Fault::Pass);
+        fault.await;
     };
-    let (logs, ()) = tokio::join!(futures_util::future::join_all(clients), outage);
+    let (logs, ()) = tokio::join!(futures_util::future::join_all(clients), fault);
 
     let mut statuses = std::collections::HashMap::<u16, u64>::new();
     for log in &logs {
@@ -279,7 +274,7 @@ async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
             Some(expected[index]),
             "account {index}"
         );
-        let listed = history(&app, &admin.token, account).await;
+        let listed = history(app, &admin.token, account).await;
         let involved: Vec<_> = acknowledged
             .iter()
             .filter(|(_, from, to, _)| *from == index || *to == index)
@@ -294,4 +289,73 @@ async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
             "account {index}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
+    let Some((app, proxy, _)) = app_behind_proxy().await else {
+        return;
+    };
+    transfers_through(&app, async {
+        proxy.set(Fault::Blackhole);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        proxy.set(Fault::Pass);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_through_five_seconds_of_reset_connections_lose_and_duplicate_nothing() {
+    let Some((app, proxy, _)) = app_behind_proxy().await else {
+        return;
+    };
+    transfers_through(&app, async {
+        proxy.set(Fault::Reset);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        proxy.set(Fault::Pass);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_through_a_real_postgresql_restart_lose_and_duplicate_nothing() {
+    let timeout = TIMEOUT_SECONDS.to_string();
+    let Some(app) =
+        TestApp::spawn_on_restartable_postgres(&[("DATABASE_TIMEOUT_SECONDS", &timeout)]).await
+    else {
+        return;
+    };
+    let cluster = restartable_cluster();
+    transfers_through(&app, async {
+        let restarted = tokio::process::Command::new("pg_ctlcluster")
+            .args([
+                "--skip-systemctl-redirect",
+                &cluster.0,
+                &cluster.1,
+                "restart",
+            ])
+            .status()
+            .await
+            .expect("run pg_ctlcluster");
+        assert!(restarted.success(), "pg_ctlcluster restart: {restarted}");
+    })
+    .await;
+}
+
+/// The version and name of the cluster behind `TEST_RESTARTABLE_DATABASE_URL` (found by
+/// its port in `pg_lsclusters`).
+fn restartable_cluster() -> (String, String) {
+    let url = url::Url::parse(&std::env::var("TEST_RESTARTABLE_DATABASE_URL").unwrap())
+        .expect("a PostgreSQL URL");
+    let port = url.port().unwrap_or(5432).to_string();
+    let listed = std::process::Command::new("pg_lsclusters")
+        .arg("-h")
+        .output()
+        .expect("run pg_lsclusters");
+    String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .find(|fields| fields.get(2) == Some(&port.as_str()))
+        .map(|fields| (fields[0].to_owned(), fields[1].to_owned()))
+        .expect("the restartable cluster in pg_lsclusters")
 }

@@ -213,15 +213,9 @@ async fn while_redis_is_silent_each_instance_delivers_to_its_own_sockets_and_bot
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_all_through_one_instance_disconnects_the_users_sockets_on_another() {
     let Some(redis) = test_redis() else { return };
-    let prefix = unique_redis_prefix();
-    let variables = [
-        ("REDIS_URL", redis.as_str()),
-        ("REDIS_KEY_PREFIX", prefix.as_str()),
-    ];
-    let first = TestApp::spawn_with(Backend::Sqlite, &variables)
-        .await
-        .unwrap();
-    let second = first.spawn_another(&variables).await;
+    let Some((first, second)) = two_instances(&redis).await else {
+        return;
+    };
     let session = first
         .register(&json!({ "email": "ann@example.com", "password": PASSWORD }))
         .await

@@ -107,6 +107,22 @@ impl TestApp {
         Self::start(None, &self.database_url, variables).await
     }
 
+    /// Starts the app on a new database of the PostgreSQL cluster that the tests may restart
+    /// (`TEST_RESTARTABLE_DATABASE_URL`, made by `tests/restartable-postgres.sh`; `None`
+    /// with a notice without it).
+    pub async fn spawn_on_restartable_postgres(variables: &[(&str, &str)]) -> Option<Self> {
+        let Ok(admin_url) = std::env::var("TEST_RESTARTABLE_DATABASE_URL") else {
+            eprintln!(
+                "\n*** Restartable PostgreSQL suite SKIPPED: TEST_RESTARTABLE_DATABASE_URL is not set \
+                 (bash tests/restartable-postgres.sh prints it; .ci/run sets it)\n"
+            );
+            return None;
+        };
+        let database = TestDatabase::empty_postgres_at(&admin_url).await;
+        let url = database.url().to_owned();
+        Some(Self::start(Some(database), &url, variables).await)
+    }
+
     /// Starts the app on PostgreSQL (`None` when `TEST_DATABASE_URL` is unset), reaching it
     /// through a [`FaultProxy`] that the test controls.
     pub async fn spawn_behind_proxy(variables: &[(&str, &str)]) -> Option<(Self, FaultProxy)> {

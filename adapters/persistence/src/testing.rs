@@ -89,6 +89,21 @@ impl TestDatabase {
         })
     }
 
+    /// A new, empty PostgreSQL database on the server of `admin_url` (a server of the
+    /// test's own, for faults that would disturb the shared one); the app migrates it.
+    pub async fn empty_postgres_at(admin_url: &str) -> Self {
+        let name = unique_name("test");
+        let mut admin = connect(admin_url).await;
+        execute(&mut admin, &format!("CREATE DATABASE \"{name}\"")).await;
+        Self {
+            url: with_database_name(admin_url, &name),
+            storage: Storage::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+
     /// `DATABASE_URL` for this database.
     #[must_use]
     pub fn url(&self) -> &str {
