@@ -8,12 +8,14 @@
 #
 # For every configuration it also states
 # - the Redis round trips per request: INFO commandstats before and after 200 sequential
-#   requests of each kind (no other client of that Redis database may run meanwhile);
+#   requests of each kind, without the commands run inside Lua scripts (no other client of
+#   that Redis may run meanwhile);
 # - where the CPU went during the measured runs: the instances, HAProxy, Redis and
 #   PostgreSQL, in CPU-seconds (from /proc/<pid>/stat), against the requests served.
 #
 # Env: DURATION (10s), REPEAT (3), CONNS (64), PG_ADMIN_URL, REDIS_BENCH_URL
-#      (redis://127.0.0.1:6379/14), KIT (../shared/bench).
+#      (redis://127.0.0.1:6379/14), KIT (../shared/bench), CONFIGS (instances-redis-direct
+#      triples, default "1-off-yes 1-off-no 1-on-no 2-off-no 2-on-no").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -43,7 +45,9 @@ redis_cli FLUSHDB >/dev/null
 # CPU ticks (user + system) of a process and its children's.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ="$(getconf CLK_TCK)"
-PG_PID="$(head -n 1 /var/run/postgresql/*.pid 2>/dev/null | head -n 1)"
+# PostgreSQL: every process of its user (the postmaster and the backends, which the pools
+# keep open through a run).
+pg_ticks() { sum_ticks $(pgrep -u postgres); }
 REDIS_PID="$(pgrep -o redis-server)"
 
 # Starts `instances` instances (and the balancer unless `direct`), Redis on or off.
@@ -81,7 +85,10 @@ round_trips() {
   account_a=$(curl -sf "$BASE/api/v1/accounts" -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"currency":"USD"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   account_b=$(curl -sf "$BASE/api/v1/accounts" -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"currency":"USD"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   curl -sf "$BASE/api/v1/accounts/$account_a/deposits" -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"amount":100000}' >/dev/null
-  calls() { redis_cli INFO commandstats | awk -F'[=,:]' '/^cmdstat_/ && !/cmdstat_(info|ping|select|hello|client)/ {s += $3} END {print s + 0}'; }
+  # Round trips: commands sent by the instances. INFO counts the commands a Lua script runs
+  # too (INCR, PTTL, PEXPIRE, GET: only ever run inside the rate-limit scripts here), and
+  # this script's own INFO, and the pub/sub connections' heartbeat PINGs.
+  calls() { redis_cli INFO commandstats | awk -F'[=,:]' '/^cmdstat_/ && !/cmdstat_(info|ping|incr|pttl|pexpire|get)[:|]/ {s += $3} END {print s + 0}'; }
   before=$(calls)
   for _ in $(seq 1 200); do curl -sf -o /dev/null "$BASE/api/v1/users/$me" -H "authorization: Bearer $token"; done
   after=$(calls); users=$(python3 -c "print(round(($after - $before) / 200, 2))")
@@ -98,7 +105,8 @@ export RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 USER_RATE_LIMIT_
 export MAIL_OUTBOX_DIR="$WORK/outbox"
 export JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
 printf '| configuration | endpoint | req/s | p50 ms | p99 ms | non-2xx | CPU-s instances | CPU-s HAProxy | CPU-s Redis | CPU-s PostgreSQL | Redis commands / request |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' > "$WORK/table.md"
-for config in "1 off yes" "1 off no" "1 on no" "2 off no" "2 on no"; do
+for config in ${CONFIGS:-"1-off-yes 1-off-no 1-on-no 2-off-no 2-on-no"}; do
+  config="${config//-/ }"
   read -r instances redis direct <<<"$config"
   label="$instances instance(s), Redis $redis$([ "$direct" = yes ] && echo ', no balancer' || echo ', HAProxy')"
   log "$label"
@@ -106,12 +114,11 @@ for config in "1 off yes" "1 off no" "1 on no" "2 off no" "2 on no"; do
   # shellcheck disable=SC2046
   set -- $(instance_pids)
   HAPROXY_PID="$(pgrep -n haproxy || true)"
-  t_inst=$(sum_ticks "$@"); t_ha=$(ticks "${HAPROXY_PID:-0}"); t_redis=$(ticks "$REDIS_PID"); t_pg=0
-  for p in $(pgrep -f "postgres: .*balancer_bench" ) "$PG_PID"; do t_pg=$((t_pg + $(ticks "$p"))); done
+  t_inst=$(sum_ticks "$@"); t_ha=$(ticks "${HAPROXY_PID:-0}"); t_redis=$(ticks "$REDIS_PID"); t_pg=$(pg_ticks)
   STATE_DIR="$WORK/state" RESULTS_DIR="$WORK/results" OUT_TSV="$WORK/summary.tsv" \
     "$KIT/load.sh" "$BASE" "balancer" > "$WORK/load.log" 2>&1 || { cat "$WORK/load.log"; exit 1; }
   d_inst=$(( $(sum_ticks "$@") - t_inst )); d_ha=$(( $(ticks "${HAPROXY_PID:-0}") - t_ha )); d_redis=$(( $(ticks "$REDIS_PID") - t_redis ))
-  d_pg=0; for p in $(pgrep -f "postgres: .*balancer_bench") "$PG_PID"; do d_pg=$((d_pg + $(ticks "$p"))); done; d_pg=$((d_pg - t_pg))
+  d_pg=$(( $(pg_ticks) - t_pg ))
   read -r rt_users rt_transfers <<<"$(round_trips)"
   awk -F'\t' -v label="$label" -v hz="$HZ" -v ci="$d_inst" -v ch="$d_ha" -v cr="$d_redis" -v cp="$d_pg" \
       -v ru="$rt_users" -v rt="$rt_transfers" -v direct="$direct" 'NR > 1 {

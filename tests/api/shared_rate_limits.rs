@@ -124,7 +124,10 @@ async fn while_redis_is_silent_each_instance_counts_alone_and_both_share_again_a
     // Counted apart: each instance's own memory starts from its first fallback hit.
     assert_eq!(remaining(&during[0]), Some("999"));
     assert_eq!(remaining(&during[1]), Some("999"));
-    assert!(degraded(&first).await > 0.5, "the gauge says it counts alone");
+    assert!(
+        degraded(&first).await > 0.5,
+        "the gauge says it counts alone"
+    );
 
     proxy.set(Fault::Pass);
     eventually("the two instances to count together again", || async {
@@ -136,6 +139,9 @@ async fn while_redis_is_silent_each_instance_counts_alone_and_both_share_again_a
         (one == other + 1 && one < 998).then_some(())
     })
     .await;
-    assert!(degraded(&first).await < 0.5, "the gauge says it shares again");
+    assert!(
+        degraded(&first).await < 0.5,
+        "the gauge says it shares again"
+    );
     drop(second);
 }

@@ -1,7 +1,9 @@
 //! Fixed-window rate limits in Redis, with express-rate-limit's Redis-store semantics: the
 //! window of a key starts at its first hit (`INCR`, then `PEXPIRE` when the key has no
 //! expiry yet), atomically in one Lua script, so concurrent hits on several instances
-//! count exactly.
+//! count exactly. The several counters of one request (client, user, ...) are hit by one
+//! script call: one round trip per request, not one per counter. (Its keys may then sit in
+//! different hash slots: a standalone Redis, not a cluster.)
 //!
 //! Redis going away must not take the API with it: a hit that Redis cannot answer is
 //! counted by the in-process fallback instead (see [`Link`](crate::link) for how an outage
@@ -11,21 +13,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::ports::{RateDecision, RateLimiter, RatePolicy, Telemetry};
+use domain::ports::{RateDecision, RateHit, RateLimiter, RatePolicy, Telemetry};
 use redis::{RedisResult, Script};
 
 use crate::RedisConfig;
 use crate::link::{Health, Link, Use};
 
-/// Counts one hit and returns `{count, milliseconds until the window resets}`.
+/// Counts one hit on each key (its window in the same position of `ARGV`) and returns
+/// `{count, milliseconds until the window resets}` for each, flattened.
 const HIT: &str = r"
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local result = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, ARGV[i])
+    ttl = tonumber(ARGV[i])
+  end
+  result[2 * i - 1] = count
+  result[2 * i] = ttl
 end
-return {count, ttl}
+return result
 ";
 
 /// The same without counting (`{0, window}` for a key not seen in this window).
@@ -81,28 +89,48 @@ impl RedisRateLimiter {
         })
     }
 
-    /// Runs `script` on `key` with the policy's window.
-    async fn run(
-        &self,
-        script: &Script,
-        key: &str,
-        policy: RatePolicy,
-    ) -> RedisResult<RateDecision> {
-        let window = u64::try_from(policy.window.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        let mut invocation = script.key(format!("{}{key}", self.key_prefix));
-        invocation.arg(window);
-        let (count, ttl): (u64, i64) = self
+    /// Runs `script` on the keys with their policies' windows.
+    async fn run(&self, script: &Script, hits: &[RateHit]) -> RedisResult<Vec<RateDecision>> {
+        let mut invocation = script.prepare_invoke();
+        for hit in hits {
+            invocation.key(format!("{}{}", self.key_prefix, hit.key));
+        }
+        for hit in hits {
+            invocation.arg(window_ms(hit.policy));
+        }
+        let flat: Vec<i64> = self
             .link
             .run(async |mut connection| invocation.invoke_async(&mut connection).await)
             .await?;
-        Ok(decision(count, ttl, policy))
+        if flat.len() != hits.len() * 2 {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::Parse,
+                "a rate-limit script answered the wrong number of values",
+            )));
+        }
+        Ok(hits
+            .iter()
+            .zip(flat.chunks_exact(2))
+            .map(|(hit, pair)| decision(pair[0], pair[1], hit.policy))
+            .collect())
     }
 }
 
-fn decision(count: u64, ttl_ms: i64, policy: RatePolicy) -> RateDecision {
-    let count = u32::try_from(count).unwrap_or(u32::MAX);
+fn one(key: &str, policy: RatePolicy) -> RateHit {
+    RateHit {
+        key: key.to_owned(),
+        policy,
+    }
+}
+
+fn window_ms(policy: RatePolicy) -> u64 {
+    u64::try_from(policy.window.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+fn decision(count: i64, ttl_ms: i64, policy: RatePolicy) -> RateDecision {
+    let count = u32::try_from(count.max(0)).unwrap_or(u32::MAX);
     RateDecision {
         allowed: count <= policy.limit,
         limit: policy.limit,
@@ -114,15 +142,22 @@ fn decision(count: u64, ttl_ms: i64, policy: RatePolicy) -> RateDecision {
 #[async_trait]
 impl RateLimiter for RedisRateLimiter {
     async fn hit(&self, key: &str, policy: RatePolicy) -> RateDecision {
-        match self.run(&self.hit, key, policy).await {
-            Ok(decision) => decision,
+        match self.run(&self.hit, &[one(key, policy)]).await {
+            Ok(decisions) => decisions[0],
             Err(_) => self.fallback.hit(key, policy).await,
         }
     }
 
+    async fn hit_all(&self, hits: &[RateHit]) -> Vec<RateDecision> {
+        match self.run(&self.hit, hits).await {
+            Ok(decisions) => decisions,
+            Err(_) => self.fallback.hit_all(hits).await,
+        }
+    }
+
     async fn peek(&self, key: &str, policy: RatePolicy) -> RateDecision {
-        match self.run(&self.peek, key, policy).await {
-            Ok(decision) => decision,
+        match self.run(&self.peek, &[one(key, policy)]).await {
+            Ok(decisions) => decisions[0],
             Err(_) => self.fallback.peek(key, policy).await,
         }
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use adapter_memory::InMemoryRateLimiter;
 use adapter_redis::{RedisConfig, RedisRateLimiter};
-use domain::ports::{NoTelemetry, RateLimiter as _, RatePolicy};
+use domain::ports::{NoTelemetry, RateHit, RateLimiter as _, RatePolicy};
 
 const POLICY: RatePolicy = RatePolicy {
     limit: 3,
@@ -35,6 +35,13 @@ fn on(url: &str, prefix: &str) -> RedisRateLimiter {
         Arc::new(NoTelemetry),
     )
     .expect("a valid Redis URL")
+}
+
+fn hit(key: &str, policy: RatePolicy) -> RateHit {
+    RateHit {
+        key: key.to_owned(),
+        policy,
+    }
 }
 
 fn unique_prefix() -> String {
@@ -95,6 +102,38 @@ async fn a_window_starts_at_its_first_hit_and_ends_after_the_policy_window() {
 }
 
 #[tokio::test]
+async fn the_counters_of_one_request_are_hit_together_each_under_its_own_policy() {
+    let Some(limiter) = limiter() else { return };
+    let generous = RatePolicy {
+        limit: 100,
+        window: Duration::from_mins(15),
+    };
+    limiter.hit("user:ann", POLICY).await;
+
+    let decisions = limiter
+        .hit_all(&[hit("global:192.0.2.1", generous), hit("user:ann", POLICY)])
+        .await;
+    let again = limiter
+        .hit_all(&[hit("global:192.0.2.1", generous), hit("user:ann", POLICY)])
+        .await;
+
+    let remaining = |decisions: &[domain::ports::RateDecision]| {
+        decisions
+            .iter()
+            .map(|decision| (decision.limit, decision.remaining))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(remaining(&decisions), [(100, 99), (3, 1)]);
+    assert_eq!(remaining(&again), [(100, 98), (3, 0)]);
+    assert!(
+        decisions[0].reset_after > Duration::from_secs(890),
+        "its own window"
+    );
+    assert!(decisions[1].reset_after <= POLICY.window);
+    assert!(limiter.hit_all(&[]).await.is_empty());
+}
+
+#[tokio::test]
 async fn peek_does_not_count_and_reset_forgets() {
     let Some(limiter) = limiter() else { return };
 
@@ -149,7 +188,7 @@ async fn an_unreachable_redis_falls_back_to_counting_in_process_without_waiting_
         limiter.hit("ann", POLICY).await,
         limiter.hit("ann", POLICY).await,
         limiter.hit("ann", POLICY).await,
-        limiter.hit("ann", POLICY).await,
+        limiter.hit_all(&[hit("ann", POLICY)]).await[0],
     ];
 
     assert_eq!(

@@ -77,6 +77,13 @@ pub struct RatePolicy {
     pub window: Duration,
 }
 
+/// One hit to count: a key under its policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateHit {
+    pub key: String,
+    pub policy: RatePolicy,
+}
+
 /// The state of one key under one policy after a hit (or a peek).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateDecision {
@@ -93,6 +100,17 @@ pub struct RateDecision {
 pub trait RateLimiter: Send + Sync + 'static {
     /// Counts one hit for `key` and says whether it is within `policy`.
     async fn hit(&self, key: &str, policy: RatePolicy) -> RateDecision;
+
+    /// Counts one hit for each key under its policy, and returns the decisions in the same
+    /// order. One call for the several limits of one request: an adapter that pays a round
+    /// trip per call counts them all in one.
+    async fn hit_all(&self, hits: &[RateHit]) -> Vec<RateDecision> {
+        let mut decisions = Vec::with_capacity(hits.len());
+        for hit in hits {
+            decisions.push(self.hit(&hit.key, hit.policy).await);
+        }
+        decisions
+    }
 
     /// The state of `key` without counting a hit.
     async fn peek(&self, key: &str, policy: RatePolicy) -> RateDecision;

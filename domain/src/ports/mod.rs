@@ -24,7 +24,7 @@ pub use accounts::{
     TransferError, TransferOutcome,
 };
 pub use auth_support::{
-    AccountEmail, AccountMailer, EmailLink, MailError, OpaqueTokenGenerator, RateDecision,
+    AccountEmail, AccountMailer, EmailLink, MailError, OpaqueTokenGenerator, RateDecision, RateHit,
     RateLimiter, RatePolicy,
 };
 pub use clock::{Clock, SystemClock};

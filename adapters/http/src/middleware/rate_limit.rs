@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use application::Authenticator;
-use domain::ports::{RateDecision, RateLimiter, RatePolicy, Telemetry};
+use domain::ports::{RateDecision, RateHit, RateLimiter, RatePolicy, Telemetry};
 use poem::http::{HeaderName, HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
@@ -73,28 +73,22 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
         if let Some(address) = address {
             request.extensions_mut().insert(ClientAddress(address));
         }
-        // Global, auth, user: the more specific later (no allocation on this hot path).
-        let mut limits: [Option<Limit>; 3] = [None; 3];
-        limits[0] = Some(
-            self.hit(format!("global:{client}"), self.config.global, "global")
-                .await,
-        );
+        // Global, auth, user: the more specific later; counted in one call (one round trip
+        // to a shared limiter).
+        let mut counters: Vec<(RateHit, &'static str)> = Vec::with_capacity(3);
+        counters.push((counter("global", &client, self.config.global), "global"));
         if is_auth {
-            limits[1] = Some(
-                self.hit(format!("auth:{client}"), self.config.auth, "auth")
-                    .await,
-            );
+            counters.push((counter("auth", &client, self.config.auth), "auth"));
         }
         if let Some(claims) =
             bearer_token(&request).and_then(|token| self.config.authenticator.verify(token))
         {
             // Verified once: the operation's security checker takes it from here.
             request.extensions_mut().insert(VerifiedToken(claims));
-            limits[2] = Some(
-                self.hit(format!("user:{}", claims.user_id), self.config.user, "user")
-                    .await,
-            );
+            let user = claims.user_id.to_string();
+            counters.push((counter("user", &user, self.config.user), "user"));
         }
+        let limits = self.count(counters).await;
         let (decision, policy, limit) = closest_to_exhaustion(&limits);
         let mut response = if decision.allowed {
             self.inner.call(request).await?.into_response()
@@ -116,8 +110,16 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
 }
 
 impl<E> RateLimitEndpoint<E> {
-    async fn hit(&self, key: String, policy: RatePolicy, name: &'static str) -> Limit {
-        (self.config.limiter.hit(&key, policy).await, policy, name)
+    /// Hits every counter in one call to the limiter; the limits in the same order.
+    async fn count(&self, counters: Vec<(RateHit, &'static str)>) -> Vec<Limit> {
+        let (hits, names): (Vec<RateHit>, Vec<&'static str>) = counters.into_iter().unzip();
+        let decisions = self.config.limiter.hit_all(&hits).await;
+        decisions
+            .into_iter()
+            .zip(hits)
+            .zip(names)
+            .map(|((decision, hit), name)| (decision, hit.policy, name))
+            .collect()
     }
 }
 
@@ -126,8 +128,16 @@ type Limit = (RateDecision, RatePolicy, &'static str);
 
 /// What the client needs to know: a limit that refuses, else the one with the fewest
 /// requests left; the more specific limit (later in `limits`) on a tie.
-fn closest_to_exhaustion(limits: &[Option<Limit>]) -> Limit {
-    let applied = || limits.iter().rev().flatten();
+/// The counter of `kind` (`global`, `auth`, `user`) for `subject` (an address, a user id).
+fn counter(kind: &str, subject: &str, policy: RatePolicy) -> RateHit {
+    RateHit {
+        key: format!("{kind}:{subject}"),
+        policy,
+    }
+}
+
+fn closest_to_exhaustion(limits: &[Limit]) -> Limit {
+    let applied = || limits.iter().rev();
     applied()
         .find(|(decision, _, _)| !decision.allowed)
         .or_else(|| applied().min_by_key(|(decision, _, _)| decision.remaining))
