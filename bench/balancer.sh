@@ -15,7 +15,8 @@
 #
 # Env: DURATION (10s), REPEAT (3), CONNS (64), PG_ADMIN_URL, REDIS_BENCH_URL
 #      (redis://127.0.0.1:6379/14), KIT (../shared/bench), CONFIGS (instances-redis-direct
-#      triples, default "1-off-yes 1-off-no 1-on-no 2-off-no 2-on-no").
+#      triples, default "1-off-yes 1-off-no 1-on-no 2-off-no 2-on-no"), BACKEND_BIN
+#      (target/release/backend), OUT (bench/results/balancer-<date>.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -26,7 +27,9 @@ export DURATION="${DURATION:-10s}" REPEAT="${REPEAT:-3}" CONNS="${CONNS:-64}"
 export ADMIN_EMAIL=admin@example.com ADMIN_PASSWORD=admin-password-123
 export ENDPOINTS="user transfer" WARMUP=3s
 WORK="$(mktemp -d)"
-OUT="bench/results/balancer-$(date +%Y%m%d).md"
+OUT="${OUT:-bench/results/balancer-$(date +%Y%m%d).md}"
+# The executable under test (deploy/run.sh reads it too): another build for an A/B.
+export BACKEND_BIN="${BACKEND_BIN:-target/release/backend}"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 RUN_PID=
 stop_cluster() {
@@ -57,7 +60,7 @@ start_cluster() { # instances redis(on|off) direct(yes|no)
   if [ "$direct" = yes ]; then
     APP_ENV=production HOST=127.0.0.1 PORT=3001 DATABASE_URL="${PG_ADMIN_URL%/*}/balancer_bench" \
       REDIS_URL="$url" JWT_SECRET="$JWT_SECRET" DATA_DIR="$WORK" RUST_LOG=warn \
-      ./target/release/backend > "$WORK/direct.log" 2>&1 &
+      "$BACKEND_BIN" > "$WORK/direct.log" 2>&1 &
     RUN_PID=$!
     BASE=http://127.0.0.1:3001
   else
@@ -73,7 +76,7 @@ start_cluster() { # instances redis(on|off) direct(yes|no)
 }
 
 # The pids whose CPU is reported: instances, haproxy.
-instance_pids() { pgrep -f target/release/backend | tr '\n' ' '; }
+instance_pids() { pgrep -f "$BACKEND_BIN" | tr '\n' ' '; }
 sum_ticks() { local total=0 p; for p in "$@"; do total=$((total + $(ticks "$p"))); done; echo "$total"; }
 
 # Redis commands per request: 200 sequential GET /users/{id} and 200 transfers.
@@ -105,7 +108,7 @@ export RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 USER_RATE_LIMIT_
 export MAIL_OUTBOX_DIR="$WORK/outbox"
 export JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
 printf '| configuration | endpoint | req/s | p50 ms | p99 ms | non-2xx | CPU-s instances | CPU-s HAProxy | CPU-s Redis | CPU-s PostgreSQL | Redis commands / request |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' > "$WORK/table.md"
-for config in ${CONFIGS:-"1-off-yes 1-off-no 1-on-no 2-off-no 2-on-no"}; do
+for config in ${CONFIGS:-1-off-yes 1-off-no 1-on-no 2-off-no 2-on-no}; do
   config="${config//-/ }"
   read -r instances redis direct <<<"$config"
   label="$instances instance(s), Redis $redis$([ "$direct" = yes ] && echo ', no balancer' || echo ', HAProxy')"
@@ -132,7 +135,7 @@ for config in ${CONFIGS:-"1-off-yes 1-off-no 1-on-no 2-off-no 2-on-no"}; do
 done
 
 {
-  echo "# Several instances behind HAProxy ($(date +%Y-%m-%d), commit $(git rev-parse --short HEAD))"
+  echo "# Several instances behind HAProxy ($(date +%Y-%m-%d), commit $(git rev-parse --short HEAD), $BACKEND_BIN)"
   echo
   echo "\`bench/balancer.sh\`: the kit's load.sh (wrk -t2 -c$CONNS, $DURATION × $REPEAT after a 3 s warm-up, medians) on"
   echo "$(nproc) cores, PostgreSQL and Redis on the same machine; APP_ENV=production, pool 10 per instance."

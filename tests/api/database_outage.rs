@@ -291,13 +291,13 @@ async fn transfers_through(app: &TestApp, fault: impl Future<Output = ()>) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
+/// The load of [`transfers_through`] while the proxy plays `fault` for five seconds.
+async fn transfers_through_five_seconds_of(fault: Fault) {
     let Some((app, proxy, _)) = app_behind_proxy().await else {
         return;
     };
     transfers_through(&app, async {
-        proxy.set(Fault::Blackhole);
+        proxy.set(fault);
         tokio::time::sleep(Duration::from_secs(5)).await;
         proxy.set(Fault::Pass);
     })
@@ -305,16 +305,13 @@ async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
+    transfers_through_five_seconds_of(Fault::Blackhole).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfers_through_five_seconds_of_reset_connections_lose_and_duplicate_nothing() {
-    let Some((app, proxy, _)) = app_behind_proxy().await else {
-        return;
-    };
-    transfers_through(&app, async {
-        proxy.set(Fault::Reset);
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        proxy.set(Fault::Pass);
-    })
-    .await;
+    transfers_through_five_seconds_of(Fault::Reset).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -128,15 +128,7 @@ impl TestApp {
     pub async fn spawn_behind_proxy(variables: &[(&str, &str)]) -> Option<(Self, FaultProxy)> {
         let database = TestDatabase::postgres().await?;
         let mut url = url::Url::parse(database.url()).expect("a PostgreSQL URL");
-        let upstream = tokio::net::lookup_host((
-            url.host_str().expect("a host").to_owned(),
-            url.port().unwrap_or(5432),
-        ))
-        .await
-        .expect("resolve the PostgreSQL host")
-        .next()
-        .expect("an address of the PostgreSQL host");
-        let proxy = FaultProxy::start(upstream).await;
+        let proxy = FaultProxy::in_front_of(&url, 5432).await;
         url.set_ip_host(proxy.address().ip()).expect("an IP host");
         url.set_port(Some(proxy.address().port())).expect("a port");
         let app = Self::start(Some(database), url.as_str(), variables).await;

@@ -56,6 +56,17 @@ impl FaultProxy {
         }
     }
 
+    /// A proxy in front of the server of `url` (its host, and its port or `default_port`).
+    pub async fn in_front_of(url: &url::Url, default_port: u16) -> Self {
+        let host = url.host_str().expect("a host in the URL").to_owned();
+        let upstream = tokio::net::lookup_host((host, url.port().unwrap_or(default_port)))
+            .await
+            .expect("the host resolves")
+            .next()
+            .expect("an address of the host");
+        Self::start(upstream).await
+    }
+
     /// Where the app should connect instead of the dependency.
     #[must_use]
     pub fn address(&self) -> SocketAddr {

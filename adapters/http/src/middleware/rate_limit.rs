@@ -75,21 +75,24 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
         }
         // Global, auth, user: the more specific later; counted in one call (one round trip
         // to a shared limiter).
-        let mut counters: Vec<(RateHit, &'static str)> = Vec::with_capacity(3);
-        counters.push((counter("global", &client, self.config.global), "global"));
+        let mut hits = Vec::with_capacity(3);
+        let mut names = ["global"; 3];
+        hits.push(counter("global", &client, self.config.global));
         if is_auth {
-            counters.push((counter("auth", &client, self.config.auth), "auth"));
+            names[hits.len()] = "auth";
+            hits.push(counter("auth", &client, self.config.auth));
         }
         if let Some(claims) =
             bearer_token(&request).and_then(|token| self.config.authenticator.verify(token))
         {
             // Verified once: the operation's security checker takes it from here.
             request.extensions_mut().insert(VerifiedToken(claims));
-            let user = claims.user_id.to_string();
-            counters.push((counter("user", &user, self.config.user), "user"));
+            names[hits.len()] = "user";
+            hits.push(counter("user", claims.user_id, self.config.user));
         }
-        let limits = self.count(counters).await;
-        let (decision, policy, limit) = closest_to_exhaustion(&limits);
+        let decisions = self.config.limiter.hit_all(&hits).await;
+        let closest = closest_to_exhaustion(&decisions[..decisions.len().min(hits.len())]);
+        let (decision, policy, limit) = (decisions[closest], hits[closest].policy, names[closest]);
         let mut response = if decision.allowed {
             self.inner.call(request).await?.into_response()
         } else {
@@ -109,39 +112,21 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
     }
 }
 
-impl<E> RateLimitEndpoint<E> {
-    /// Hits every counter in one call to the limiter; the limits in the same order.
-    async fn count(&self, counters: Vec<(RateHit, &'static str)>) -> Vec<Limit> {
-        let (hits, names): (Vec<RateHit>, Vec<&'static str>) = counters.into_iter().unzip();
-        let decisions = self.config.limiter.hit_all(&hits).await;
-        decisions
-            .into_iter()
-            .zip(hits)
-            .zip(names)
-            .map(|((decision, hit), name)| (decision, hit.policy, name))
-            .collect()
-    }
-}
-
-/// A counter's decision, its policy, and its name (the `limit` label of refusals).
-type Limit = (RateDecision, RatePolicy, &'static str);
-
-/// What the client needs to know: a limit that refuses, else the one with the fewest
-/// requests left; the more specific limit (later in `limits`) on a tie.
 /// The counter of `kind` (`global`, `auth`, `user`) for `subject` (an address, a user id).
-fn counter(kind: &str, subject: &str, policy: RatePolicy) -> RateHit {
+fn counter(kind: &str, subject: impl std::fmt::Display, policy: RatePolicy) -> RateHit {
     RateHit {
         key: format!("{kind}:{subject}"),
         policy,
     }
 }
 
-fn closest_to_exhaustion(limits: &[Limit]) -> Limit {
-    let applied = || limits.iter().rev();
-    applied()
-        .find(|(decision, _, _)| !decision.allowed)
-        .or_else(|| applied().min_by_key(|(decision, _, _)| decision.remaining))
-        .copied()
+/// Which limit the client needs to know about: one that refuses, else the one with the
+/// fewest requests left; the more specific limit (later) on a tie.
+fn closest_to_exhaustion(decisions: &[RateDecision]) -> usize {
+    let specific_first = || (0..decisions.len()).rev();
+    specific_first()
+        .find(|&index| !decisions[index].allowed)
+        .or_else(|| specific_first().min_by_key(|&index| decisions[index].remaining))
         .expect("the global limit always applies")
 }
 
