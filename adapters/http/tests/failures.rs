@@ -49,12 +49,18 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
         chrono::Duration::seconds(1),
     ));
     let mut limiter = MockRateLimiter::new();
-    limiter.expect_hit().returning(|_, policy| RateDecision {
+    let allowed = |policy: RatePolicy| RateDecision {
         allowed: true,
         limit: policy.limit,
         remaining: policy.limit,
         reset_after: policy.window,
-    });
+    };
+    limiter
+        .expect_hit()
+        .returning(move |_, policy| allowed(policy));
+    limiter
+        .expect_hit_all()
+        .returning(move |hits| hits.iter().map(|hit| allowed(hit.policy)).collect());
     let limiter = Arc::new(limiter);
     let mut sessions = MockSessionRepository::new();
     sessions.expect_is_live().returning(|_| Ok(true));
