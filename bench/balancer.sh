@@ -48,9 +48,16 @@ redis_cli FLUSHDB >/dev/null
 # CPU ticks (user + system) of a process and its children's.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ="$(getconf CLK_TCK)"
-# PostgreSQL: every process of its user (the postmaster and the backends, which the pools
-# keep open through a run).
-pg_ticks() { sum_ticks $(pgrep -u postgres); }
+# PostgreSQL: every live process of its user, plus what the postmasters' exited children
+# used (cutime + cstime), so that a backend that ends during the run still counts.
+pg_ticks() {
+  local live exited=0 pid
+  live=$(sum_ticks $(pgrep -u postgres))
+  for pid in $(head -q -n 1 /var/run/postgresql/*.pid 2>/dev/null); do
+    exited=$((exited + $(awk '{print $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo $((live + exited))
+}
 REDIS_PID="$(pgrep -o redis-server)"
 
 # Starts `instances` instances (and the balancer unless `direct`), Redis on or off.
