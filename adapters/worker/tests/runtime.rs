@@ -56,6 +56,7 @@ on_both_backends!(
     a_stop_lets_running_jobs_finish_within_the_grace_period,
     a_stop_after_the_grace_period_releases_the_running_jobs_and_loses_none,
     finished_jobs_are_pruned_after_the_retention_period,
+    claiming_backs_off_while_the_database_fails_and_resumes_by_itself,
 );
 
 /// What the test handler does, by kind: `work` succeeds, `poison` always fails, `fatal`
@@ -176,8 +177,12 @@ impl Fixture {
     }
 
     fn start(&self, config: WorkerConfig) -> Workers {
+        self.start_on(self.jobs.clone(), config)
+    }
+
+    fn start_on(&self, jobs: Arc<dyn JobRepository>, config: WorkerConfig) -> Workers {
         Workers::start(
-            self.jobs.clone(),
+            jobs,
             self.recorder.clone(),
             Arc::new(SystemClock),
             Observers {
@@ -504,4 +509,127 @@ async fn finished_jobs_are_pruned_after_the_retention_period(database: TestDatab
     assert_eq!(fixture.recorder.runs_of(done), 1);
     assert_eq!(fixture.recorder.runs_of(dead), 1);
     assert_eq!(left[0].id, waiting_id, "a pending job is never pruned");
+}
+
+/// The real repository, except that `claim` fails while `down` is set; records when each
+/// claim was attempted.
+struct Flaky {
+    inner: Arc<DieselJobRepository>,
+    down: std::sync::atomic::AtomicBool,
+    claims: Mutex<Vec<std::time::Instant>>,
+}
+
+#[async_trait]
+impl JobRepository for Flaky {
+    async fn claim(
+        &self,
+        request: &domain::ports::ClaimRequest,
+    ) -> Result<Vec<Job>, domain::ports::RepositoryError> {
+        self.claims.lock().unwrap().push(std::time::Instant::now());
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(domain::ports::RepositoryError::unavailable(
+                anyhow::anyhow!("the database is unreachable"),
+            ));
+        }
+        self.inner.claim(request).await
+    }
+    async fn succeed(
+        &self,
+        owner: domain::ports::LeaseOwner,
+        ids: &[JobId],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, domain::ports::RepositoryError> {
+        self.inner.succeed(owner, ids, now).await
+    }
+    async fn fail(
+        &self,
+        owner: domain::ports::LeaseOwner,
+        id: JobId,
+        error: &str,
+        next: domain::AfterFailure,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, domain::ports::RepositoryError> {
+        self.inner.fail(owner, id, error, next, now).await
+    }
+    async fn release(
+        &self,
+        owner: domain::ports::LeaseOwner,
+        ids: &[JobId],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, domain::ports::RepositoryError> {
+        self.inner.release(owner, ids, now).await
+    }
+    async fn extend_leases(
+        &self,
+        owner: domain::ports::LeaseOwner,
+        ids: &[JobId],
+        until: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, domain::ports::RepositoryError> {
+        self.inner.extend_leases(owner, ids, until, now).await
+    }
+    async fn recover_expired(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, domain::ports::RepositoryError> {
+        self.inner.recover_expired(now).await
+    }
+    async fn prune(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, domain::ports::RepositoryError> {
+        self.inner.prune(before).await
+    }
+    async fn wait_for_jobs(&self, timeout: Duration) {
+        self.inner.wait_for_jobs(timeout).await;
+    }
+    async fn list(
+        &self,
+        query: &JobQuery,
+    ) -> Result<domain::Page<Job>, domain::ports::RepositoryError> {
+        self.inner.list(query).await
+    }
+    async fn retry(
+        &self,
+        id: JobId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Job, domain::ports::RetryJobRecordError> {
+        self.inner.retry(id, now).await
+    }
+}
+
+async fn claiming_backs_off_while_the_database_fails_and_resumes_by_itself(database: TestDatabase) {
+    let fixture = Fixture::new(database).await;
+    let flaky = Arc::new(Flaky {
+        inner: Arc::clone(&fixture.jobs),
+        down: std::sync::atomic::AtomicBool::new(true),
+        claims: Mutex::default(),
+    });
+    let id = fixture.enqueue("work", 3).await;
+
+    // A 20 ms poll interval: without backoff, 2 s of outage would be ~100 claims.
+    let workers = fixture.start_on(flaky.clone(), fast_config(1));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let during = flaky.claims.lock().unwrap().clone();
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let back = std::time::Instant::now();
+    fixture.wait_until("the job succeeded", succeeded).await;
+    let resumed_after = back.elapsed();
+    workers.shutdown(Duration::from_secs(5)).await;
+
+    assert!(
+        (5..=10).contains(&during.len()),
+        "claims during the outage: {}",
+        during.len()
+    );
+    let gaps: Vec<_> = during.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    assert!(
+        gaps.windows(2).all(|pair| pair[1] >= pair[0]),
+        "the waits grow: {gaps:?}"
+    );
+    assert!(
+        resumed_after < Duration::from_secs(3),
+        "resumed {resumed_after:?} after the database came back"
+    );
+    assert_eq!(fixture.recorder.runs_of(id), 1);
 }

@@ -3,6 +3,7 @@
 //! at a stop.
 
 mod attempt;
+mod backoff;
 mod bookkeeping;
 
 use std::collections::{HashSet, VecDeque};
@@ -10,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use application::JobHandler;
+use backoff::ClaimBackoff;
 use domain::ports::{ClaimRequest, Clock, JobRepository, LeaseOwner, Telemetry, TraceContext};
 use domain::{Job, JobId, JobKind};
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -90,6 +92,7 @@ impl Runtime {
         let _heartbeat = AbortOnDropHandle::new(tokio::spawn(Arc::clone(&self).heartbeat()));
         let maintenance_interval = self.config.maintenance_interval.min(self.config.lease / 2);
         let mut next_maintenance = Instant::now();
+        let mut backoff = ClaimBackoff::new(self.config.poll_interval);
         let grace = loop {
             if let Some(grace) = stop_requested(&stopped) {
                 break grace;
@@ -108,7 +111,11 @@ impl Runtime {
                 }
                 continue;
             }
-            match self.jobs.claim(&self.claim_request(wanted)).await {
+            let claimed = self.jobs.claim(&self.claim_request(wanted)).await;
+            if claimed.is_ok() {
+                backoff.succeeded();
+            }
+            match claimed {
                 Ok(claimed) if claimed.is_empty() && ready.is_empty() => {
                     let idle = self
                         .config
@@ -133,10 +140,10 @@ impl Runtime {
                     }
                 }
                 Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "could not claim jobs");
+                    let wait = backoff.failed(&format_args!("{error:#}"));
                     tokio::select! {
                         _ = stopped.changed() => {}
-                        () = tokio::time::sleep(self.config.poll_interval) => {}
+                        () = self.jobs.wait_for_jobs(wait) => {}
                     }
                 }
             }
