@@ -19,7 +19,7 @@ async fn ann_with_two_sessions(app: &TestApp) -> (Value, Value) {
 }
 
 /// The socket hears why, then is disconnected by the server, within a second of `since`.
-async fn expect_revoked(socket: &SocketClient, reason: &str, since: Instant) {
+pub(crate) async fn expect_revoked(socket: &SocketClient, reason: &str, since: Instant) {
     assert_eq!(
         socket.next_event("session-revoked").await,
         json!({ "reason": reason })

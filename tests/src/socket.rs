@@ -307,19 +307,20 @@ impl SocketClient {
 
     /// The names of every event received and not yet read, oldest first.
     pub async fn unread_events(&self) -> Vec<String> {
-        let answer = self
-            .driver
-            .request(json!({ "cmd": "received", "client": self.name }))
-            .await;
-        serde_json::from_value(answer["events"].clone()).expect("a list of event names")
+        self.event_names("received").await
     }
 
     /// The names of every event received and not yet read, oldest first; all of them are
     /// read now.
     pub async fn drain_events(&self) -> Vec<String> {
+        self.event_names("drain").await
+    }
+
+    /// The driver command `cmd` (`received` or `drain`) and the event names it answers.
+    async fn event_names(&self, cmd: &str) -> Vec<String> {
         let answer = self
             .driver
-            .request(json!({ "cmd": "drain", "client": self.name }))
+            .request(json!({ "cmd": cmd, "client": self.name }))
             .await;
         serde_json::from_value(answer["events"].clone()).expect("a list of event names")
     }

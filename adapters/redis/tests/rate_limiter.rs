@@ -1,6 +1,8 @@
 //! The Redis rate limiter against a real Redis (`TEST_REDIS_URL`; these tests say SKIPPED
 //! and pass nothing when it is unset), and its fallback when Redis cannot be reached.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,12 +17,7 @@ const POLICY: RatePolicy = RatePolicy {
 
 /// A limiter on the test Redis with keys of its own, or `None` (and a notice) without one.
 fn limiter() -> Option<RedisRateLimiter> {
-    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
-        eprintln!(
-            "\n*** Redis suite SKIPPED: TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/15)\n"
-        );
-        return None;
-    };
+    let url = common::test_redis_url()?;
     Some(on(&url, &unique_prefix()))
 }
 

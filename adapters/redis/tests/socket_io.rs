@@ -2,6 +2,8 @@
 //! Redis (`TEST_REDIS_URL`; these tests say SKIPPED and pass nothing when it is unset), and
 //! what it does when Redis cannot be reached.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,12 +26,7 @@ fn bus_on(url: &str, prefix: &str) -> SocketIoBus {
 
 /// Two buses (two instances) on the test Redis with channels of their own, or `None`.
 fn two_buses() -> Option<(SocketIoBus, SocketIoBus)> {
-    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
-        eprintln!(
-            "\n*** Redis suite SKIPPED: TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/15)\n"
-        );
-        return None;
-    };
+    let url = common::test_redis_url()?;
     let prefix = format!(
         "test:{}:{:?}:",
         std::process::id(),

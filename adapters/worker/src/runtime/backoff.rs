@@ -6,21 +6,27 @@
 
 use std::time::Duration;
 
+use domain::RetryPolicy;
+
 /// The longest wait between two failing claims. A job wake-up (a notification, once the
 /// database is back) ends the wait earlier.
 pub(super) const MAX_CLAIM_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Failed claims in a row, and the wait before the next one.
+/// Failed claims in a row, and the wait before the next one (the jobs' own doubling rule,
+/// from the poll interval).
 #[derive(Debug)]
 pub(super) struct ClaimBackoff {
-    poll_interval: Duration,
+    policy: RetryPolicy,
     failures: u32,
 }
 
 impl ClaimBackoff {
     pub(super) fn new(poll_interval: Duration) -> Self {
         Self {
-            poll_interval,
+            policy: RetryPolicy {
+                base: poll_interval,
+                max: MAX_CLAIM_BACKOFF.max(poll_interval),
+            },
             failures: 0,
         }
     }
@@ -33,10 +39,8 @@ impl ClaimBackoff {
         } else {
             tracing::debug!(%error, failures = self.failures, "still cannot claim jobs");
         }
-        let doubling = 2_u32.saturating_pow(self.failures - 1);
-        self.poll_interval
-            .saturating_mul(doubling)
-            .min(MAX_CLAIM_BACKOFF.max(self.poll_interval))
+        // The full wait, without jitter: one claim loop per process has no crowd to spread.
+        self.policy.delay(self.failures, 1.0)
     }
 
     /// A claim worked.
