@@ -29,6 +29,10 @@ use crate::link::{Health, Part};
 pub(crate) type Message = (String, Vec<u8>);
 
 const HEARTBEAT: Duration = Duration::from_secs(1);
+/// How long a ping may go unanswered before the connection counts as lost. Longer than the
+/// command timeout: a false alarm drops the connection and with it whatever is published
+/// while it reconnects, where a late alarm only delays noticing a dead one.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -167,7 +171,7 @@ impl Shared {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
                 if !matches!(
-                    timeout(self.timeout, sink.ping::<redis::Value>()).await,
+                    timeout(PING_TIMEOUT.max(self.timeout), sink.ping::<redis::Value>()).await,
                     Ok(Ok(_))
                 ) {
                     return;
