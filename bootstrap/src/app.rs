@@ -7,23 +7,19 @@ use std::time::Duration;
 
 use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
 use adapter_http::{ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, Services};
-use adapter_persistence::{
-    Database, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
-    DieselSessionRepository, DieselUserRepository,
-};
 use adapter_tracing::SpanTraces;
 use anyhow::Context as _;
 use application::{
     AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
     JobAdminService, PostService, SessionStates, UserPorts, UserService,
 };
-use domain::ports::{Clock, RatePolicy, SystemClock, UserRepository};
+use domain::ports::{Clock, RatePolicy, SystemClock};
 
-pub use crate::database::open_database;
 use crate::jobs::JobRuntime;
 pub use crate::jobs::run_workers;
 use crate::metrics::ProcessMetrics;
 use crate::settings::{Environment, Settings};
+use crate::storage::Storage;
 
 /// How long in-flight requests may run after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -47,7 +43,7 @@ pub struct App {
     server: HttpServer,
     /// `/metrics` on `METRICS_ADDR`, when configured.
     metrics_server: Option<HttpServer>,
-    database: Database,
+    storage: Storage,
     jobs: JobRuntime,
     /// Hears the sessions other instances ended (with `REDIS_URL`).
     revocations: Option<tokio::task::JoinHandle<()>>,
@@ -63,11 +59,11 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Opens and migrates the database, builds every adapter and use case, creates the
-    /// configured admin, and binds the listener (port 0 picks a free port).
+    /// Opens the storage (a database is migrated), builds every adapter and use case,
+    /// creates the configured admin, and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let metrics = ProcessMetrics::start(settings, open_database(settings).await?).await?;
-        let database = metrics.database.clone();
+        let metrics = ProcessMetrics::start(settings, Storage::open(settings).await?).await?;
+        let storage = metrics.storage.clone();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let tokens = Arc::new(JwtTokens::new(&JwtConfig {
             secret: crate::secrets::jwt_secret(settings)?,
@@ -75,9 +71,8 @@ impl App {
             audience: settings.jwt_audience.clone(),
             access_ttl_seconds: settings.jwt_access_ttl_seconds,
         }));
-        let user_repository: Arc<dyn UserRepository> =
-            Arc::new(DieselUserRepository::new(database.clone()));
-        let sessions = Arc::new(DieselSessionRepository::new(database.clone()));
+        let user_repository = storage.users();
+        let sessions = storage.sessions();
         let hasher = Arc::new(Argon2Hasher::per_core().with_telemetry(metrics.port()));
         let auth_states = Arc::new(AuthStates::new(
             Arc::clone(&user_repository),
@@ -85,12 +80,12 @@ impl App {
             AUTH_STATE_TTL,
         ));
         let session_states = Arc::new(SessionStates::new(
-            sessions.clone(),
+            Arc::clone(&sessions),
             Arc::clone(&clock),
             AUTH_STATE_TTL,
         ));
         let rate_limiter = crate::limits::rate_limiter(settings, metrics.port())?;
-        let jobs = JobRuntime::build(settings, &database, Arc::clone(&clock), metrics.port())?;
+        let jobs = JobRuntime::build(settings, &storage, Arc::clone(&clock), metrics.port())?;
         let window = Duration::from_secs(settings.rate_limit_window_seconds);
         let authenticator = Authenticator::new(
             tokens.clone(),
@@ -129,9 +124,9 @@ impl App {
         let auth = AuthService::new(
             AuthPorts {
                 users: user_repository,
-                sessions: sessions.clone(),
-                resets: sessions.clone(),
-                verifications: sessions,
+                sessions,
+                resets: storage.resets(),
+                verifications: storage.verifications(),
                 hasher,
                 issuer: tokens,
                 opaque_tokens: Arc::new(RandomTokens),
@@ -156,22 +151,11 @@ impl App {
         let services = Services {
             auth,
             users,
-            posts: PostService::new(
-                Arc::new(DieselPostRepository::new(database.clone())),
-                Arc::clone(&events),
-                Arc::clone(&clock),
-            ),
-            accounts: AccountService::new(
-                Arc::new(DieselAccountRepository::new(database.clone())),
-                events,
-                Arc::clone(&clock),
-            ),
-            jobs: JobAdminService::new(
-                Arc::new(DieselJobRepository::new(database.clone())),
-                Arc::clone(&clock),
-            ),
+            posts: PostService::new(storage.posts(), Arc::clone(&events), Arc::clone(&clock)),
+            accounts: AccountService::new(storage.accounts(), events, Arc::clone(&clock)),
+            jobs: JobAdminService::new(storage.jobs(), Arc::clone(&clock)),
             authenticator,
-            health: HealthService::new(vec![Arc::new(database.clone())]),
+            health: HealthService::new(vec![storage.readiness()]),
             realtime,
         };
         let http = HttpConfig {
@@ -215,7 +199,7 @@ impl App {
         Ok(Self {
             server,
             metrics_server: metrics.listener,
-            database,
+            storage,
             jobs,
             revocations: shared.listener,
         })
@@ -233,10 +217,10 @@ impl App {
         self.metrics_server.as_ref().map(HttpServer::address)
     }
 
-    /// The database the app serves from (tests use it to arrange data).
+    /// The storage the app serves from (tests use it to arrange data).
     #[must_use]
-    pub fn database(&self) -> &Database {
-        &self.database
+    pub fn storage(&self) -> &Storage {
+        &self.storage
     }
 
     /// Serves and runs the job workers until `shutdown` completes; then, at once, lets

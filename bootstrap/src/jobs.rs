@@ -1,22 +1,21 @@
-//! The job workers' composition: the queue's repository on its own relaxed-durability pool,
-//! the email handler with its mailer (SMTP or the outbox), and the worker settings; run with
+//! The job workers' composition: the queue's repository (on a database, on a
+//! relaxed-durability pool of its own), the email handler with its mailer (SMTP or the outbox), and the worker settings; run with
 //! the app or alone (the `worker` command).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_mail::{MailSettings, OutboxMailer, SmtpMailer, SmtpOptions};
-use adapter_persistence::{Database, DieselJobRepository, DieselUserRepository};
 use adapter_tracing::SpanTraces;
 use adapter_worker::{Observers, WorkerConfig, Workers};
 use application::MailJobs;
 use domain::RetryPolicy;
-use domain::ports::{AccountMailer, Clock, SystemClock, Telemetry, UserRepository};
+use domain::ports::{AccountMailer, Clock, JobRepository, SystemClock, Telemetry};
 use secrecy::ExposeSecret as _;
 
-use crate::app::open_database;
 use crate::metrics::ProcessMetrics;
 use crate::settings::Settings;
+use crate::storage::Storage;
 
 /// How long running jobs may finish after a shutdown signal before they are released to
 /// the queue (shorter than the HTTP grace: both run at once, within a typical 30 s
@@ -28,11 +27,10 @@ const JOB_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 const WORKER_CONNECTIONS: usize = 4;
 
 /// What the job workers need, built with the app and started when it runs.
-#[derive(Clone)]
 pub(crate) struct JobRuntime {
-    /// The bookkeeping pool's handle, whose listener wakes the workers (PostgreSQL).
-    database: Database,
-    jobs: Arc<DieselJobRepository>,
+    jobs: Arc<dyn JobRepository>,
+    /// Wakes the workers when any process enqueues (PostgreSQL).
+    listener: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
     handler: Arc<MailJobs>,
     clock: Arc<dyn Clock>,
     telemetry: Arc<dyn Telemetry>,
@@ -56,11 +54,17 @@ pub async fn run_workers(
     if settings.jobs.workers == 0 {
         anyhow::bail!("JOB_WORKERS is 0: the worker command needs at least one worker");
     }
+    let storage = Storage::open(settings).await?;
+    if !storage.is_shared() {
+        anyhow::bail!(
+            "DATABASE_URL=memory:// lives in one process: the worker command needs a database"
+        );
+    }
     // A worker process has no API listener: its metrics are on METRICS_ADDR, if anywhere.
-    let metrics = ProcessMetrics::start(settings, open_database(settings).await?).await?;
+    let metrics = ProcessMetrics::start(settings, storage).await?;
     let runtime = JobRuntime::build(
         settings,
-        &metrics.database,
+        &metrics.storage,
         Arc::new(SystemClock),
         metrics.port(),
     )?;
@@ -78,20 +82,22 @@ pub async fn run_workers(
 }
 
 impl JobRuntime {
-    /// The repository, the email handler and the worker settings for `database`.
+    /// The repository, the email handler and the worker settings for `storage`.
     pub(crate) fn build(
         settings: &Settings,
-        database: &Database,
+        storage: &Storage,
         clock: Arc<dyn Clock>,
         telemetry: Arc<dyn Telemetry>,
     ) -> anyhow::Result<Self> {
-        let users: Arc<dyn UserRepository> = Arc::new(DieselUserRepository::new(database.clone()));
-        let handler = Arc::new(MailJobs::new(users, mailer(settings)?, Arc::clone(&clock)));
-        // Claims and outcomes need not wait for the disk (see `relaxed_durability`).
-        let bookkeeping = database.relaxed_durability(WORKER_CONNECTIONS)?;
+        let handler = Arc::new(MailJobs::new(
+            storage.users(),
+            mailer(settings)?,
+            Arc::clone(&clock),
+        ));
+        let workers = storage.for_workers(WORKER_CONNECTIONS)?;
         Ok(Self {
-            database: bookkeeping.clone(),
-            jobs: Arc::new(DieselJobRepository::new(bookkeeping)),
+            jobs: workers.jobs,
+            listener: workers.listener,
             handler,
             clock,
             telemetry,
@@ -117,11 +123,12 @@ impl JobRuntime {
 
     /// Runs the workers (and, on PostgreSQL, the listener that wakes them when any process
     /// enqueues) until `shutdown` completes, then stops them gracefully.
-    pub(crate) async fn run_until(&self, shutdown: impl Future<Output = ()>) {
+    pub(crate) async fn run_until(mut self, shutdown: impl Future<Output = ()>) {
         let workers = self.start();
-        let listener = workers
-            .as_ref()
-            .and_then(|_| self.database.job_listener())
+        let listener = self
+            .listener
+            .take()
+            .filter(|_| workers.is_some())
             .map(tokio::spawn);
         shutdown.await;
         if let Some(listener) = listener {

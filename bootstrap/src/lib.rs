@@ -3,7 +3,6 @@
 //! line and calls into here, so tests can run the real application on port 0.
 
 pub mod app;
-mod database;
 mod jobs;
 mod limits;
 mod metrics;
@@ -12,8 +11,10 @@ mod realtime;
 mod revocations;
 pub mod secrets;
 pub mod settings;
+pub mod storage;
 mod strength;
 pub mod telemetry;
 
 pub use app::App;
 pub use settings::Settings;
+pub use storage::Storage;

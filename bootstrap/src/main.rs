@@ -65,7 +65,7 @@ async fn main() -> std::process::ExitCode {
     let outcome = match command.as_str() {
         "serve" => serve(&settings).await,
         "worker" => work(&settings).await,
-        "migrate" => bootstrap::app::open_database(&settings).await.map(|_| ()),
+        "migrate" => bootstrap::Storage::open(&settings).await.map(|_| ()),
         "create-admin" => create_admin(&settings).await,
         other => {
             eprintln!("unknown command '{other}'\n\n{USAGE}");

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use adapter_http::{ConnectionLimits, HttpServer, MetricsText};
 use adapter_metrics::PrometheusTelemetry;
-use adapter_persistence::{Database, DieselJobRepository};
 use anyhow::Context as _;
-use domain::ports::{JobRepository as _, Telemetry};
+use domain::ports::{JobRepository, Telemetry};
 use domain::{JobQuery, JobStatus, PageRequest};
 
 use crate::settings::{Environment, Settings};
+use crate::storage::Storage;
 
 /// How often the pool and the queue are sampled, and histograms drained into buckets.
 const SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
@@ -29,25 +29,24 @@ pub(crate) fn served_on_api_listener(
     Some(renderer(telemetry))
 }
 
-/// This process's metrics: the registry, the database handle that counts committed jobs
-/// into it, and the `METRICS_ADDR` listener when one is configured. The sampler runs for as
+/// This process's metrics: the registry, the storage that counts stored jobs into it, and the `METRICS_ADDR` listener when one is configured. The sampler runs for as
 /// long as the registry lives.
 pub(crate) struct ProcessMetrics {
     pub(crate) telemetry: Arc<PrometheusTelemetry>,
-    pub(crate) database: Database,
+    pub(crate) storage: Storage,
     pub(crate) listener: Option<HttpServer>,
 }
 
 impl ProcessMetrics {
     /// Starts counting into a new registry; binds `METRICS_ADDR` when set.
-    pub(crate) async fn start(settings: &Settings, database: Database) -> anyhow::Result<Self> {
+    pub(crate) async fn start(settings: &Settings, storage: Storage) -> anyhow::Result<Self> {
         let telemetry = Arc::new(PrometheusTelemetry::new(env!("CARGO_PKG_VERSION")));
-        let database = database.with_telemetry(Arc::clone(&telemetry) as Arc<dyn Telemetry>);
-        spawn_sampler(&telemetry, database.clone());
+        let storage = storage.with_telemetry(Arc::clone(&telemetry) as Arc<dyn Telemetry>);
+        spawn_sampler(&telemetry, storage.clone());
         let listener = bind_listener(settings, &telemetry).await?;
         Ok(Self {
             telemetry,
-            database,
+            storage,
             listener,
         })
     }
@@ -78,10 +77,10 @@ fn renderer(telemetry: &Arc<PrometheusTelemetry>) -> MetricsText {
 }
 
 /// Every few seconds, for as long as the registry lives (the task holds it weakly): the
-/// pool's connections, the pending jobs, and the histograms' upkeep.
-fn spawn_sampler(telemetry: &Arc<PrometheusTelemetry>, database: Database) {
+/// pool's connections (of a database), the pending jobs, and the histograms' upkeep.
+fn spawn_sampler(telemetry: &Arc<PrometheusTelemetry>, storage: Storage) {
     let telemetry = Arc::downgrade(telemetry);
-    let jobs = DieselJobRepository::new(database.clone());
+    let jobs = storage.jobs();
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(SAMPLE_INTERVAL);
         loop {
@@ -89,9 +88,10 @@ fn spawn_sampler(telemetry: &Arc<PrometheusTelemetry>, database: Database) {
             let Some(telemetry) = telemetry.upgrade() else {
                 return;
             };
-            let (idle, used) = database.connection_counts();
-            telemetry.database_connections(idle, used);
-            if let Some(pending) = pending_jobs(&jobs).await {
+            if let Some((idle, used)) = storage.connection_counts() {
+                telemetry.database_connections(idle, used);
+            }
+            if let Some(pending) = pending_jobs(jobs.as_ref()).await {
                 telemetry.jobs_pending(pending);
             }
             telemetry.run_upkeep();
@@ -101,7 +101,7 @@ fn spawn_sampler(telemetry: &Arc<PrometheusTelemetry>, database: Database) {
 
 /// Queued jobs and failed ones awaiting a retry; `None` when the database did not answer
 /// (the gauge keeps its last value).
-async fn pending_jobs(jobs: &DieselJobRepository) -> Option<u64> {
+async fn pending_jobs(jobs: &dyn JobRepository) -> Option<u64> {
     let mut pending = 0;
     for status in [JobStatus::Queued, JobStatus::Failed] {
         let query = JobQuery {

@@ -277,21 +277,60 @@ fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
     );
 }
 
-#[test]
-fn the_worker_command_refuses_to_run_without_workers() {
+/// Runs the `worker` command with `variable` set and checks that it exits with 1 and says
+/// `why` on stderr.
+fn expect_worker_refusal(variable: (&str, &str), why: &str) {
     let directory = tempfile::tempdir().unwrap();
 
     let output = backend(directory.path())
         .arg("worker")
-        .env("JOB_WORKERS", "0")
+        .env(variable.0, variable.1)
         .output()
         .unwrap();
 
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("JOB_WORKERS is 0"),
+        String::from_utf8_lossy(&output.stderr).contains(why),
         "{output:?}"
     );
+}
+
+#[test]
+fn the_worker_command_refuses_to_run_without_workers() {
+    expect_worker_refusal(("JOB_WORKERS", "0"), "JOB_WORKERS is 0");
+}
+
+#[test]
+fn the_worker_command_refuses_storage_in_memory() {
+    expect_worker_refusal(
+        ("DATABASE_URL", "memory://"),
+        "memory:// lives in one process",
+    );
+}
+
+#[test]
+fn on_memory_the_server_serves_registers_and_writes_no_database_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = backend(directory.path())
+        .env("DATABASE_URL", "memory://")
+        .spawn()
+        .map(Running)
+        .unwrap();
+
+    let url = wait_for_url(&mut child);
+    let readiness = http_get(&url, "/health/ready");
+    assert!(readiness.starts_with("HTTP/1.1 200"), "{readiness}");
+    assert!(readiness.contains(r#""database":"up""#), "{readiness}");
+    let registered = http_post_json(
+        &url,
+        "/api/v1/auth/register",
+        r#"{"email":"ann@example.com","password":"correct horse battery"}"#,
+    );
+    assert!(registered.starts_with("HTTP/1.1 201"), "{registered}");
+    let status = terminate(&mut child);
+
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    assert!(!directory.path().join("data/app.db").exists());
 }
 
 #[test]

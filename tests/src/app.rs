@@ -1,15 +1,15 @@
 //! `TestApp`: the real application on port 0, one helper per endpoint.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use adapter_crypto::{Argon2Hasher, JwtConfig, JwtTokens, RandomTokens};
 use adapter_persistence::testing::TestDatabase;
-use adapter_persistence::{DieselJobRepository, DieselSessionRepository, DieselUserRepository};
 use bootstrap::{App, Settings};
 use chrono::Utc;
 use domain::ports::{
-    JobRepository as _, OpaqueTokenGenerator as _, PasswordHasher as _, SessionRepository as _,
-    TokenIssuer as _, UserRepository as _,
+    JobRepository, OpaqueTokenGenerator as _, PasswordHasher as _, SessionRepository,
+    TokenIssuer as _, UserRepository,
 };
 use domain::{
     Actor, ClientInfo, Email, Job, JobQuery, NewRefreshToken, NewSession, NewUser, PageRequest,
@@ -32,11 +32,13 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// One argon2 hash of [`PASSWORD`] per process: seeding users need not pay for hashing.
 static PASSWORD_HASH: OnceCell<PasswordHash> = OnceCell::const_new();
 
-/// Which database the app under test runs on.
+/// Which storage the app under test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// `DATABASE_URL=memory://`.
+    Memory,
 }
 
 /// A user arranged directly in the database, with a valid access token.
@@ -61,9 +63,9 @@ pub struct TestApp {
     /// `http://` and the `METRICS_ADDR` listener's address, when the test configured one.
     pub metrics_address: Option<String>,
     pub client: reqwest::Client,
-    users: DieselUserRepository,
-    sessions: DieselSessionRepository,
-    jobs: DieselJobRepository,
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    jobs: Arc<dyn JobRepository>,
     tokens: JwtTokens,
     shutdown: Option<oneshot::Sender<()>>,
     running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -86,6 +88,7 @@ impl std::fmt::Debug for TestApp {
 
 impl TestApp {
     /// Starts the app on `backend`; `None` for PostgreSQL when `TEST_DATABASE_URL` is unset.
+    /// (A second instance on the memory of another cannot be had: see [`Self::spawn_another`].)
     pub async fn spawn(backend: Backend) -> Option<Self> {
         Self::spawn_with(backend, &[]).await
     }
@@ -95,6 +98,7 @@ impl TestApp {
         let database = match backend {
             Backend::Sqlite => TestDatabase::sqlite(),
             Backend::Postgres => TestDatabase::postgres().await?,
+            Backend::Memory => return Some(Self::start(None, "memory://", variables).await),
         };
         let url = database.url().to_owned();
         Some(Self::start(Some(database), &url, variables).await)
@@ -104,6 +108,10 @@ impl TestApp {
     /// balancer would be), with its own port, data directory and outbox. It must be
     /// dropped before this one, which owns the database.
     pub async fn spawn_another(&self, variables: &[(&str, &str)]) -> Self {
+        assert_ne!(
+            self.database_url, "memory://",
+            "memory:// lives in one process: no other instance can share it"
+        );
         Self::start(None, &self.database_url, variables).await
     }
 
@@ -179,9 +187,9 @@ impl TestApp {
         let metrics_address = app
             .metrics_address()
             .map(|address| format!("http://{address}"));
-        let users = DieselUserRepository::new(app.database().clone());
-        let sessions = DieselSessionRepository::new(app.database().clone());
-        let jobs = DieselJobRepository::new(app.database().clone());
+        let users = app.storage().users();
+        let sessions = app.storage().sessions();
+        let jobs = app.storage().jobs();
         let (shutdown, stopped) = oneshot::channel::<()>();
         let running = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -208,6 +216,12 @@ impl TestApp {
             data_dir,
             database,
         }
+    }
+
+    /// Whether the app keeps its state in memory (`memory://`): no database, no pool.
+    #[must_use]
+    pub fn is_in_memory(&self) -> bool {
+        self.database_url == "memory://"
     }
 
     // ----------------------------------------------------------------- arranging data

@@ -1,6 +1,6 @@
-//! The black-box test harness: the real application on port 0, against a fresh database
-//! per test (a SQLite file, or a PostgreSQL database cloned from a migrated template when
-//! `TEST_DATABASE_URL` is set), driven over HTTP.
+//! The black-box test harness: the real application on port 0, against fresh storage per
+//! test (a SQLite file, `memory://`, or a PostgreSQL database cloned from a migrated
+//! template when `TEST_DATABASE_URL` is set), driven over HTTP.
 //!
 //! - [`api_test!`] writes one test per backend from one body.
 //! - [`TestApp`] has one helper per endpoint, plus ways to arrange data directly.
@@ -59,6 +59,16 @@ macro_rules! smtp_test {
 
             $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_memory() {
+                let $sink = $crate::SmtpSink::start().await;
+                let $app = $crate::TestApp::spawn_with($crate::Backend::Memory, &[("SMTP_URL", &$sink.url())])
+                    .await
+                    .expect("memory is always available");
+                $body
+            }
+
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres() {
                 let $sink = $crate::SmtpSink::start().await;
                 let Some($app) =
@@ -72,8 +82,9 @@ macro_rules! smtp_test {
     };
 }
 
-/// One test body, run once on SQLite (`<name>::on_sqlite`) and once on PostgreSQL
-/// (`<name>::on_postgres`, skipped with a loud notice when `TEST_DATABASE_URL` is unset).
+/// One test body, run once on SQLite (`<name>::on_sqlite`), once on `memory://`
+/// (`<name>::on_memory`) and once on PostgreSQL (`<name>::on_postgres`, skipped with a loud
+/// notice when `TEST_DATABASE_URL` is unset).
 /// With `with [(NAME, value), ..]` in front, the apps get those configuration variables.
 #[macro_export]
 macro_rules! api_test {
@@ -86,6 +97,13 @@ macro_rules! api_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_sqlite() {
                 let $app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, &$variables).await.expect("SQLite is always available");
+                $body
+            }
+
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_memory() {
+                let $app = $crate::TestApp::spawn_with($crate::Backend::Memory, &$variables).await.expect("memory is always available");
                 $body
             }
 
@@ -111,6 +129,13 @@ macro_rules! api_test {
 
             $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_memory() {
+                let $app = $crate::TestApp::spawn($crate::Backend::Memory).await.expect("memory is always available");
+                $body
+            }
+
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres() {
                 let Some($app) = $crate::TestApp::spawn($crate::Backend::Postgres).await else { return };
                 $body
@@ -120,7 +145,8 @@ macro_rules! api_test {
 }
 
 /// One socket test body, run over each socket.io transport against an app on SQLite
-/// (`<name>::over_websocket`, `::over_polling`, `::over_polling_then_upgrade`). With
+/// (`<name>::over_websocket`, `::over_polling`, `::over_polling_then_upgrade`), and over
+/// websocket against one on `memory://` (`::on_memory`). With
 /// `postgres_too` in front, also over websocket against PostgreSQL (`::on_postgres`), for
 /// tests where the database takes part.
 #[macro_export]
@@ -156,6 +182,13 @@ macro_rules! socket_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn over_websocket() {
                 on_sqlite($crate::Transport::Websocket).await;
+            }
+
+            /// Over websocket against an app on `memory://`.
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_memory() {
+                let app = $crate::TestApp::spawn($crate::Backend::Memory).await.expect("memory is always available");
+                run(app, $crate::Transport::Websocket).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
