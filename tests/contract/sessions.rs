@@ -1,29 +1,22 @@
-//! The `SessionRepository` contract (refresh tokens; listing and ending sessions are in
-//! `session_lifecycle`) and the `PasswordResetRepository` contract.
+//! The `SessionRepository` contract: refresh tokens (listing and ending sessions are in
+//! `session_lifecycle`, password resets in `resets`).
 
-use adapter_persistence::{Database, DieselSessionRepository, DieselUserRepository};
-use chrono::{DateTime, Duration, Utc};
-use domain::ports::{
-    ConsumeRefreshTokenError, PasswordResetRepository, ResetPasswordError, SessionRepository,
-    UserRepository,
-};
-use domain::{
-    ClientInfo, NewRefreshToken, NewResetToken, NewSession, PasswordHash, SessionId, TokenHash,
-    UserId,
-};
+use std::sync::Arc;
+
+use bootstrap::Storage;
+use chrono::Duration;
+use domain::ports::{ConsumeRefreshTokenError, SessionRepository};
+use domain::{ClientInfo, NewRefreshToken, NewSession, SessionId, TokenHash, UserId};
 use uuid::Uuid;
 
 use super::{now, user};
 
-contract!(DieselSessionRepository;
+contract!(Storage::sessions;
     a_refresh_token_is_consumed_exactly_once,
     concurrent_presentations_of_one_token_let_exactly_one_through,
     unknown_and_expired_refresh_tokens_are_told_apart,
     revoking_a_family_revokes_all_its_tokens_and_no_other,
     logout_revokes_only_the_callers_own_family,
-    a_reset_token_resets_once_and_ends_every_session,
-    a_newer_reset_request_supersedes_the_older_token,
-    an_expired_reset_token_is_invalid,
 );
 
 pub(super) fn refresh_token(user_id: UserId, family_id: SessionId, hash: &str) -> NewRefreshToken {
@@ -39,7 +32,7 @@ pub(super) fn refresh_token(user_id: UserId, family_id: SessionId, hash: &str) -
 
 /// Starts a session of `user_id` whose first refresh token has `hash`.
 pub(super) async fn start(
-    sessions: &DieselSessionRepository,
+    sessions: &Arc<dyn SessionRepository>,
     user_id: UserId,
     session: SessionId,
     hash: &str,
@@ -64,10 +57,10 @@ pub(super) fn hash(text: &str) -> TokenHash {
 }
 
 async fn a_refresh_token_is_consumed_exactly_once(
-    sessions: &DieselSessionRepository,
-    database: &Database,
+    sessions: &Arc<dyn SessionRepository>,
+    store: &Storage,
 ) {
-    let user_id = user(database).await;
+    let user_id = user(store).await;
     let family = SessionId::generate();
     start(sessions, user_id, family, "a").await;
 
@@ -84,10 +77,10 @@ async fn a_refresh_token_is_consumed_exactly_once(
 }
 
 async fn concurrent_presentations_of_one_token_let_exactly_one_through(
-    sessions: &DieselSessionRepository,
-    database: &Database,
+    sessions: &Arc<dyn SessionRepository>,
+    store: &Storage,
 ) {
-    let user_id = user(database).await;
+    let user_id = user(store).await;
     start(sessions, user_id, SessionId::generate(), "race").await;
 
     let attempts = (0..8).map(|_| {
@@ -114,10 +107,10 @@ async fn concurrent_presentations_of_one_token_let_exactly_one_through(
 }
 
 async fn unknown_and_expired_refresh_tokens_are_told_apart(
-    sessions: &DieselSessionRepository,
-    database: &Database,
+    sessions: &Arc<dyn SessionRepository>,
+    store: &Storage,
 ) {
-    let user_id = user(database).await;
+    let user_id = user(store).await;
     start(sessions, user_id, SessionId::generate(), "old").await;
 
     let unknown = sessions.consume_refresh_token(&hash("nope"), now()).await;
@@ -130,10 +123,10 @@ async fn unknown_and_expired_refresh_tokens_are_told_apart(
 }
 
 async fn revoking_a_family_revokes_all_its_tokens_and_no_other(
-    sessions: &DieselSessionRepository,
-    database: &Database,
+    sessions: &Arc<dyn SessionRepository>,
+    store: &Storage,
 ) {
-    let user_id = user(database).await;
+    let user_id = user(store).await;
     let (family, other) = (SessionId::generate(), SessionId::generate());
     start(sessions, user_id, family, "f1").await;
     sessions
@@ -163,10 +156,10 @@ async fn revoking_a_family_revokes_all_its_tokens_and_no_other(
 }
 
 async fn logout_revokes_only_the_callers_own_family(
-    sessions: &DieselSessionRepository,
-    database: &Database,
+    sessions: &Arc<dyn SessionRepository>,
+    store: &Storage,
 ) {
-    let (ann, bob) = (user(database).await, user(database).await);
+    let (ann, bob) = (user(store).await, user(store).await);
     let session = SessionId::generate();
     start(sessions, ann, session, "ann").await;
 
@@ -196,113 +189,4 @@ async fn logout_revokes_only_the_callers_own_family(
         sessions.consume_refresh_token(&hash("ann"), now()).await,
         Err(ConsumeRefreshTokenError::Revoked)
     ));
-}
-
-fn reset_token(user_id: UserId, hash: &str, created_at: DateTime<Utc>) -> NewResetToken {
-    NewResetToken {
-        id: Uuid::now_v7(),
-        user_id,
-        token_hash: TokenHash::from_hex(hash.to_owned()),
-        created_at,
-        expires_at: created_at + Duration::minutes(30),
-    }
-}
-
-async fn a_reset_token_resets_once_and_ends_every_session(
-    sessions: &DieselSessionRepository,
-    database: &Database,
-) {
-    let user_id = user(database).await;
-    let users = DieselUserRepository::new(database.clone());
-    let session = SessionId::generate();
-    start(sessions, user_id, session, "session").await;
-    sessions
-        .replace_reset_token(reset_token(user_id, "reset", now()), Vec::new())
-        .await
-        .unwrap();
-    let new_hash = PasswordHash::from_phc("$argon2id$new".to_owned());
-
-    let reset = sessions
-        .reset_password(&hash("reset"), new_hash.clone(), now())
-        .await
-        .unwrap();
-    let again = sessions
-        .reset_password(&hash("reset"), new_hash, now())
-        .await;
-
-    assert_eq!(reset, user_id);
-    assert!(matches!(again, Err(ResetPasswordError::InvalidToken)));
-    let email = users.find_by_id(user_id).await.unwrap().unwrap().email;
-    let credentials = users
-        .find_credentials_by_email(&email)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(credentials.password_hash.as_str(), "$argon2id$new");
-    assert_eq!(
-        users
-            .find_auth_state(user_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .session_version,
-        1
-    );
-    assert!(matches!(
-        sessions
-            .consume_refresh_token(&hash("session"), now())
-            .await,
-        Err(ConsumeRefreshTokenError::Revoked)
-    ));
-    assert!(!sessions.is_live(session).await.unwrap());
-}
-
-async fn a_newer_reset_request_supersedes_the_older_token(
-    sessions: &DieselSessionRepository,
-    database: &Database,
-) {
-    let user_id = user(database).await;
-    sessions
-        .replace_reset_token(reset_token(user_id, "first", now()), Vec::new())
-        .await
-        .unwrap();
-    sessions
-        .replace_reset_token(
-            reset_token(user_id, "second", now() + Duration::minutes(1)),
-            Vec::new(),
-        )
-        .await
-        .unwrap();
-    let new_hash = PasswordHash::from_phc("$argon2id$new".to_owned());
-
-    let first = sessions
-        .reset_password(&hash("first"), new_hash.clone(), now())
-        .await;
-    let second = sessions
-        .reset_password(&hash("second"), new_hash, now())
-        .await;
-
-    assert!(matches!(first, Err(ResetPasswordError::InvalidToken)));
-    assert_eq!(second.unwrap(), user_id);
-}
-
-async fn an_expired_reset_token_is_invalid(
-    sessions: &DieselSessionRepository,
-    database: &Database,
-) {
-    let user_id = user(database).await;
-    sessions
-        .replace_reset_token(reset_token(user_id, "late", now()), Vec::new())
-        .await
-        .unwrap();
-
-    let result = sessions
-        .reset_password(
-            &hash("late"),
-            PasswordHash::from_phc("$argon2id$new".to_owned()),
-            now() + Duration::minutes(31),
-        )
-        .await;
-
-    assert!(matches!(result, Err(ResetPasswordError::InvalidToken)));
 }

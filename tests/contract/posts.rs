@@ -1,6 +1,8 @@
 //! The `PostRepository` contract.
 
-use adapter_persistence::{Database, DieselPostRepository};
+use std::sync::Arc;
+
+use bootstrap::Storage;
 use chrono::Duration;
 use domain::ports::PostRepository;
 use domain::{
@@ -10,7 +12,7 @@ use domain::{
 
 use super::{now, user};
 
-contract!(DieselPostRepository;
+contract!(Storage::posts;
     a_post_round_trips_and_updates_change_only_the_given_fields,
     listings_show_published_posts_and_the_viewers_drafts_newest_first,
     listings_filter_by_author_published_and_search,
@@ -18,7 +20,7 @@ contract!(DieselPostRepository;
 );
 
 async fn post(
-    posts: &DieselPostRepository,
+    posts: &Arc<dyn PostRepository>,
     author: UserId,
     title: &str,
     published: bool,
@@ -54,10 +56,10 @@ fn titles(page: &domain::Page<domain::Post>) -> Vec<&str> {
 }
 
 async fn a_post_round_trips_and_updates_change_only_the_given_fields(
-    posts: &DieselPostRepository,
-    database: &Database,
+    posts: &Arc<dyn PostRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
+    let ann = user(store).await;
     let id = post(posts, ann, "Hello", false, 0).await;
 
     let changes = PostChanges {
@@ -87,10 +89,10 @@ async fn a_post_round_trips_and_updates_change_only_the_given_fields(
 }
 
 async fn listings_show_published_posts_and_the_viewers_drafts_newest_first(
-    posts: &DieselPostRepository,
-    database: &Database,
+    posts: &Arc<dyn PostRepository>,
+    store: &Storage,
 ) {
-    let (ann, bob) = (user(database).await, user(database).await);
+    let (ann, bob) = (user(store).await, user(store).await);
     post(posts, ann, "ann public", true, 0).await;
     post(posts, ann, "ann draft", false, 1).await;
     post(posts, bob, "bob draft", false, 2).await;
@@ -104,10 +106,10 @@ async fn listings_show_published_posts_and_the_viewers_drafts_newest_first(
 }
 
 async fn listings_filter_by_author_published_and_search(
-    posts: &DieselPostRepository,
-    database: &Database,
+    posts: &Arc<dyn PostRepository>,
+    store: &Storage,
 ) {
-    let (ann, bob) = (user(database).await, user(database).await);
+    let (ann, bob) = (user(store).await, user(store).await);
     post(posts, ann, "Rust tips", true, 0).await;
     post(posts, ann, "Gardening", true, 1).await;
     post(posts, bob, "More RUST", true, 2).await;
@@ -139,11 +141,8 @@ async fn listings_filter_by_author_published_and_search(
     assert!(drafts.items.is_empty());
 }
 
-async fn delete_reports_whether_the_post_existed(
-    posts: &DieselPostRepository,
-    database: &Database,
-) {
-    let ann = user(database).await;
+async fn delete_reports_whether_the_post_existed(posts: &Arc<dyn PostRepository>, store: &Storage) {
+    let ann = user(store).await;
     let id = post(posts, ann, "Bye", true, 0).await;
 
     assert!(posts.delete(id).await.unwrap());

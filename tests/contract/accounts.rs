@@ -1,6 +1,8 @@
 //! The `AccountRepository` contract.
 
-use adapter_persistence::{Database, DieselAccountRepository};
+use std::sync::Arc;
+
+use bootstrap::Storage;
 use chrono::Duration;
 use domain::ports::{
     AccountRepository, DepositCommand, DepositError, IdempotencyKey, NewAccount, TransferCommand,
@@ -12,7 +14,7 @@ use domain::{
 
 use super::{now, user};
 
-contract!(DieselAccountRepository;
+contract!(Storage::accounts;
     a_new_account_has_a_zero_balance_and_is_listed_for_its_owner,
     a_deposit_adds_money_and_a_missing_account_is_reported,
     a_transfer_moves_money_and_names_the_recipient,
@@ -28,7 +30,7 @@ contract!(DieselAccountRepository;
 );
 
 async fn account(
-    accounts: &DieselAccountRepository,
+    accounts: &Arc<dyn AccountRepository>,
     owner: UserId,
     currency: &str,
     balance: i64,
@@ -83,13 +85,13 @@ fn transfer(
     }
 }
 
-async fn balance(accounts: &DieselAccountRepository, id: AccountId) -> i64 {
+async fn balance(accounts: &Arc<dyn AccountRepository>, id: AccountId) -> i64 {
     accounts.find_by_id(id).await.unwrap().unwrap().balance
 }
 
 /// Runs every transfer at once, each on its own task, and returns the outcomes in order.
 async fn all_at_once(
-    accounts: &DieselAccountRepository,
+    accounts: &Arc<dyn AccountRepository>,
     commands: impl IntoIterator<Item = TransferCommand>,
 ) -> Vec<Result<TransferOutcome, TransferError>> {
     let tasks: Vec<_> = commands
@@ -121,10 +123,10 @@ fn done_and_refused(outcomes: &[Result<TransferOutcome, TransferError>]) -> (usi
 }
 
 async fn a_new_account_has_a_zero_balance_and_is_listed_for_its_owner(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let (ann, bob) = (user(database).await, user(database).await);
+    let (ann, bob) = (user(store).await, user(store).await);
     let id = account(accounts, ann, "EUR", 0).await;
     account(accounts, bob, "USD", 0).await;
 
@@ -150,10 +152,10 @@ async fn a_new_account_has_a_zero_balance_and_is_listed_for_its_owner(
 }
 
 async fn a_deposit_adds_money_and_a_missing_account_is_reported(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
+    let ann = user(store).await;
     let id = account(accounts, ann, "USD", 100).await;
 
     let after = accounts
@@ -179,10 +181,10 @@ async fn a_deposit_adds_money_and_a_missing_account_is_reported(
 }
 
 async fn a_transfer_moves_money_and_names_the_recipient(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let (ann, bob) = (user(database).await, user(database).await);
+    let (ann, bob) = (user(store).await, user(store).await);
     let (from, to) = (
         account(accounts, ann, "USD", 100).await,
         account(accounts, bob, "USD", 0).await,
@@ -202,10 +204,10 @@ async fn a_transfer_moves_money_and_names_the_recipient(
 }
 
 async fn the_domain_rules_refuse_and_nothing_moves(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let (ann, bob) = (user(database).await, user(database).await);
+    let (ann, bob) = (user(store).await, user(store).await);
     let usd = account(accounts, ann, "USD", 100).await;
     let eur = account(accounts, ann, "EUR", 100).await;
     let bobs = account(accounts, bob, "USD", 100).await;
@@ -237,10 +239,10 @@ async fn the_domain_rules_refuse_and_nothing_moves(
 }
 
 async fn the_guarded_debit_refuses_an_overdraft(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
+    let ann = user(store).await;
     let (from, to) = (
         account(accounts, ann, "USD", 10).await,
         account(accounts, ann, "USD", 0).await,
@@ -259,14 +261,10 @@ async fn the_guarded_debit_refuses_an_overdraft(
 }
 
 async fn an_admin_moves_money_out_of_any_account(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let (ann, bob, admin) = (
-        user(database).await,
-        user(database).await,
-        user(database).await,
-    );
+    let (ann, bob, admin) = (user(store).await, user(store).await, user(store).await);
     let (from, to) = (
         account(accounts, ann, "USD", 100).await,
         account(accounts, bob, "USD", 0).await,
@@ -286,10 +284,10 @@ async fn an_admin_moves_money_out_of_any_account(
 /// A→B and B→A at once: the row locks are taken in id order, so no transfer deadlocks
 /// (or fails after its retries), and the money is all still there.
 async fn concurrent_transfers_in_opposite_directions_all_complete_and_conserve_money(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
+    let ann = user(store).await;
     let (a, b) = (
         account(accounts, ann, "USD", 1_000).await,
         account(accounts, ann, "USD", 1_000).await,
@@ -328,8 +326,8 @@ async fn concurrent_transfers_in_opposite_directions_all_complete_and_conserve_m
 
 /// Twenty debits of 1 race for a balance of 10: exactly ten go through, the others are
 /// refused as insufficient funds, and the balance ends at zero, never below.
-async fn concurrent_debits_never_overdraw(accounts: &DieselAccountRepository, database: &Database) {
-    let (ann, bob) = (user(database).await, user(database).await);
+async fn concurrent_debits_never_overdraw(accounts: &Arc<dyn AccountRepository>, store: &Storage) {
+    let (ann, bob) = (user(store).await, user(store).await);
     let (from, to) = (
         account(accounts, ann, "USD", 10).await,
         account(accounts, bob, "USD", 0).await,
@@ -349,10 +347,10 @@ async fn concurrent_debits_never_overdraw(accounts: &DieselAccountRepository, da
 /// as locked, so it either goes through or is refused as insufficient funds, never fails
 /// otherwise, and no money appears or disappears.
 async fn money_received_and_spent_at_once_is_never_an_error(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
+    let ann = user(store).await;
     let rich = account(accounts, ann, "USD", 1_000).await;
     let middle = account(accounts, ann, "USD", 10).await;
     let sink = account(accounts, ann, "USD", 0).await;
@@ -381,10 +379,10 @@ async fn money_received_and_spent_at_once_is_never_an_error(
 }
 
 async fn an_idempotency_key_replays_the_same_request_and_refuses_another(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
+    let ann = user(store).await;
     let (from, to) = (
         account(accounts, ann, "USD", 100).await,
         account(accounts, ann, "USD", 0).await,
@@ -409,10 +407,10 @@ async fn an_idempotency_key_replays_the_same_request_and_refuses_another(
 }
 
 async fn an_expired_idempotency_key_is_forgotten(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
+    let ann = user(store).await;
     let (from, to) = (
         account(accounts, ann, "USD", 100).await,
         account(accounts, ann, "USD", 0).await,
@@ -431,10 +429,10 @@ async fn an_expired_idempotency_key_is_forgotten(
 }
 
 async fn history_lists_both_directions_newest_first(
-    accounts: &DieselAccountRepository,
-    database: &Database,
+    accounts: &Arc<dyn AccountRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
+    let ann = user(store).await;
     let (a, b) = (
         account(accounts, ann, "USD", 100).await,
         account(accounts, ann, "USD", 100).await,

@@ -1,6 +1,8 @@
 //! The `UserRepository` contract.
 
-use adapter_persistence::{Database, DieselUserRepository};
+use std::sync::Arc;
+
+use bootstrap::Storage;
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 use domain::ports::{
     DeleteUserRecordError, InsertUserError, UpdateUserRecordError, UserRepository,
@@ -10,7 +12,7 @@ use domain::{
     UserQuery,
 };
 
-contract!(DieselUserRepository;
+contract!(Storage::users;
     an_inserted_user_is_found_by_id_and_by_email,
     a_missing_user_is_not_found,
     a_second_user_with_the_same_email_is_refused,
@@ -55,8 +57,8 @@ fn query(page: u32, limit: u32, search: Option<&str>) -> UserQuery {
 }
 
 async fn an_inserted_user_is_found_by_id_and_by_email(
-    repository: &dyn UserRepository,
-    _: &Database,
+    repository: &Arc<dyn UserRepository>,
+    _: &Storage,
 ) {
     let new = new_user("ann@example.com", Some("Ann Lee"), base_time());
     let id = new.id;
@@ -78,7 +80,7 @@ async fn an_inserted_user_is_found_by_id_and_by_email(
     assert!(credentials.password_hash.as_str().starts_with("$argon2id$"));
 }
 
-async fn a_missing_user_is_not_found(repository: &dyn UserRepository, _: &Database) {
+async fn a_missing_user_is_not_found(repository: &Arc<dyn UserRepository>, _: &Storage) {
     assert_eq!(
         repository.find_by_id(UserId::generate()).await.unwrap(),
         None
@@ -94,8 +96,8 @@ async fn a_missing_user_is_not_found(repository: &dyn UserRepository, _: &Databa
 }
 
 async fn a_second_user_with_the_same_email_is_refused(
-    repository: &dyn UserRepository,
-    _: &Database,
+    repository: &Arc<dyn UserRepository>,
+    _: &Storage,
 ) {
     repository
         .insert(new_user("ann@example.com", None, base_time()), Vec::new())
@@ -110,7 +112,10 @@ async fn a_second_user_with_the_same_email_is_refused(
     assert!(matches!(result, Err(InsertUserError::EmailTaken)));
 }
 
-async fn timestamps_round_trip_to_the_microsecond(repository: &dyn UserRepository, _: &Database) {
+async fn timestamps_round_trip_to_the_microsecond(
+    repository: &Arc<dyn UserRepository>,
+    _: &Storage,
+) {
     let created_at = (base_time() + Duration::nanoseconds(123_456_000)).trunc_subsecs(6);
     let new = new_user("ann@example.com", None, created_at);
     let id = new.id;
@@ -122,8 +127,8 @@ async fn timestamps_round_trip_to_the_microsecond(repository: &dyn UserRepositor
 }
 
 async fn listing_pages_users_oldest_first_with_the_total(
-    repository: &dyn UserRepository,
-    _: &Database,
+    repository: &Arc<dyn UserRepository>,
+    _: &Storage,
 ) {
     for index in 0..5 {
         let email = format!("user{index}@example.com");
@@ -145,8 +150,8 @@ async fn listing_pages_users_oldest_first_with_the_total(
 }
 
 async fn a_page_past_the_end_is_empty_but_knows_the_total(
-    repository: &dyn UserRepository,
-    _: &Database,
+    repository: &Arc<dyn UserRepository>,
+    _: &Storage,
 ) {
     repository
         .insert(new_user("ann@example.com", None, base_time()), Vec::new())
@@ -159,7 +164,10 @@ async fn a_page_past_the_end_is_empty_but_knows_the_total(
     assert_eq!(page.total, 1);
 }
 
-async fn search_matches_name_or_email_ignoring_case(repository: &dyn UserRepository, _: &Database) {
+async fn search_matches_name_or_email_ignoring_case(
+    repository: &Arc<dyn UserRepository>,
+    _: &Storage,
+) {
     repository
         .insert(
             new_user("ann@example.com", Some("Ann Lee"), base_time()),
@@ -197,7 +205,7 @@ async fn search_matches_name_or_email_ignoring_case(repository: &dyn UserReposit
     assert_eq!(page.total, 2);
 }
 
-async fn search_treats_like_wildcards_literally(repository: &dyn UserRepository, _: &Database) {
+async fn search_treats_like_wildcards_literally(repository: &Arc<dyn UserRepository>, _: &Storage) {
     repository
         .insert(
             new_user("ann@example.com", Some("Ann"), base_time()),
@@ -225,7 +233,7 @@ async fn search_treats_like_wildcards_literally(repository: &dyn UserRepository,
     assert_eq!(underscore.total, 0);
 }
 
-async fn update_changes_only_the_given_fields(repository: &dyn UserRepository, _: &Database) {
+async fn update_changes_only_the_given_fields(repository: &Arc<dyn UserRepository>, _: &Storage) {
     let new = new_user("ann@example.com", Some("Ann"), base_time());
     let id = new.id;
     repository.insert(new, Vec::new()).await.unwrap();
@@ -248,7 +256,7 @@ async fn update_changes_only_the_given_fields(repository: &dyn UserRepository, _
     assert_eq!(repository.find_by_id(id).await.unwrap(), Some(updated));
 }
 
-async fn update_to_a_taken_email_is_refused(repository: &dyn UserRepository, _: &Database) {
+async fn update_to_a_taken_email_is_refused(repository: &Arc<dyn UserRepository>, _: &Storage) {
     repository
         .insert(new_user("ann@example.com", None, base_time()), Vec::new())
         .await
@@ -268,7 +276,7 @@ async fn update_to_a_taken_email_is_refused(repository: &dyn UserRepository, _: 
     assert!(matches!(result, Err(UpdateUserRecordError::EmailTaken)));
 }
 
-async fn updating_a_missing_user_is_not_found(repository: &dyn UserRepository, _: &Database) {
+async fn updating_a_missing_user_is_not_found(repository: &Arc<dyn UserRepository>, _: &Storage) {
     let result = repository
         .update(
             UserId::generate(),
@@ -283,8 +291,8 @@ async fn updating_a_missing_user_is_not_found(repository: &dyn UserRepository, _
 }
 
 async fn delete_removes_the_user_and_a_second_delete_is_not_found(
-    repository: &dyn UserRepository,
-    _: &Database,
+    repository: &Arc<dyn UserRepository>,
+    _: &Storage,
 ) {
     let new = new_user("ann@example.com", None, base_time());
     let id = new.id;
@@ -300,8 +308,8 @@ async fn delete_removes_the_user_and_a_second_delete_is_not_found(
 }
 
 async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
-    repository: &dyn UserRepository,
-    _: &Database,
+    repository: &Arc<dyn UserRepository>,
+    _: &Storage,
 ) {
     let new = new_user("ann@example.com", None, base_time());
     let id = new.id;
@@ -346,7 +354,10 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
     assert_eq!((state.role, state.session_version), (Role::Admin, 1));
 }
 
-async fn the_auth_state_of_a_missing_user_is_none(repository: &dyn UserRepository, _: &Database) {
+async fn the_auth_state_of_a_missing_user_is_none(
+    repository: &Arc<dyn UserRepository>,
+    _: &Storage,
+) {
     assert_eq!(
         repository
             .find_auth_state(UserId::generate())
@@ -357,11 +368,11 @@ async fn the_auth_state_of_a_missing_user_is_none(repository: &dyn UserRepositor
 }
 
 async fn totals_follow_every_write_through_the_same_database_at_once(
-    repository: &DieselUserRepository,
-    database: &Database,
+    repository: &Arc<dyn UserRepository>,
+    store: &Storage,
 ) {
     // Another repository on the same handle, as the app's and the harness's are.
-    let other = DieselUserRepository::new(database.clone());
+    let other = store.users();
     for (index, email) in ["ann@example.com", "anna@example.com"].iter().enumerate() {
         let created_at = base_time() + Duration::seconds(i64::try_from(index).unwrap());
         repository

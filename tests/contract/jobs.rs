@@ -5,13 +5,11 @@ use std::collections::HashSet;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use adapter_persistence::{
-    Database, DieselJobRepository, DieselSessionRepository, DieselUserRepository,
-};
+use bootstrap::Storage;
 use chrono::{DateTime, Utc};
 use domain::ports::{
     ClaimRequest, Enqueued, InsertUserError, JobQueue, JobRepository, LeaseOwner,
-    PasswordResetRepository, RetryJobRecordError, UserRepository,
+    RetryJobRecordError,
 };
 use domain::{
     AfterFailure, Email, Job, JobId, JobKind, JobPayload, JobQuery, JobStatus, NewJob,
@@ -21,7 +19,7 @@ use uuid::Uuid;
 
 use super::{now, user};
 
-contract!(DieselJobRepository;
+contract!(job_store;
     jobs_are_claimed_oldest_first_and_each_only_once,
     a_job_waits_for_its_run_at_and_only_matching_kinds_are_claimed,
     concurrent_claims_never_hand_out_the_same_job,
@@ -39,6 +37,34 @@ contract!(DieselJobRepository;
     pruning_deletes_only_finished_jobs_older_than_the_cutoff,
     a_job_keeps_the_trace_it_was_enqueued_in,
 );
+
+/// The queue's two ports on one storage: enqueueing, and the workers' and admins' side.
+#[derive(Clone)]
+struct JobStore {
+    queue: std::sync::Arc<dyn JobQueue>,
+    jobs: std::sync::Arc<dyn JobRepository>,
+}
+
+fn job_store(store: &Storage) -> JobStore {
+    JobStore {
+        queue: store.queue(),
+        jobs: store.jobs(),
+    }
+}
+
+impl JobStore {
+    async fn enqueue(&self, job: NewJob) -> Result<Enqueued, domain::ports::RepositoryError> {
+        self.queue.enqueue(job).await
+    }
+}
+
+impl std::ops::Deref for JobStore {
+    type Target = dyn JobRepository;
+
+    fn deref(&self) -> &Self::Target {
+        self.jobs.as_ref()
+    }
+}
 
 const SECOND: chrono::Duration = chrono::Duration::seconds(1);
 const LEASE: Duration = Duration::from_mins(1);
@@ -66,13 +92,13 @@ fn claim_at(owner: LeaseOwner, limit: u32, at: DateTime<Utc>) -> ClaimRequest {
     }
 }
 
-async fn enqueue(jobs: &DieselJobRepository, job: NewJob) -> JobId {
+async fn enqueue(jobs: &JobStore, job: NewJob) -> JobId {
     let id = job.id;
     assert_eq!(jobs.enqueue(job).await.unwrap(), Enqueued::Created);
     id
 }
 
-async fn find(jobs: &DieselJobRepository, id: JobId) -> Job {
+async fn find(jobs: &JobStore, id: JobId) -> Job {
     let page = jobs
         .list(&JobQuery {
             page: domain::PageRequest::new(Some(1), Some(100)).unwrap(),
@@ -90,10 +116,7 @@ fn ids(jobs: &[Job]) -> Vec<JobId> {
     jobs.iter().map(|job| job.id).collect()
 }
 
-async fn jobs_are_claimed_oldest_first_and_each_only_once(
-    jobs: &DieselJobRepository,
-    _: &Database,
-) {
+async fn jobs_are_claimed_oldest_first_and_each_only_once(jobs: &JobStore, _: &Storage) {
     let third = enqueue(jobs, job("work", now() - SECOND)).await;
     let first = enqueue(jobs, job("work", now() - SECOND * 3)).await;
     let second = enqueue(jobs, job("work", now() - SECOND * 2)).await;
@@ -118,8 +141,8 @@ async fn jobs_are_claimed_oldest_first_and_each_only_once(
 }
 
 async fn a_job_waits_for_its_run_at_and_only_matching_kinds_are_claimed(
-    jobs: &DieselJobRepository,
-    _: &Database,
+    jobs: &JobStore,
+    _: &Storage,
 ) {
     let later = enqueue(jobs, job("work", now() + SECOND)).await;
     enqueue(jobs, job("unknown", now())).await;
@@ -139,7 +162,7 @@ async fn a_job_waits_for_its_run_at_and_only_matching_kinds_are_claimed(
     assert_eq!(ids(&claimed), [later]);
 }
 
-async fn concurrent_claims_never_hand_out_the_same_job(jobs: &DieselJobRepository, _: &Database) {
+async fn concurrent_claims_never_hand_out_the_same_job(jobs: &JobStore, _: &Storage) {
     let mut enqueued = HashSet::new();
     for _ in 0..60 {
         enqueued.insert(enqueue(jobs, job("work", now())).await);
@@ -170,8 +193,8 @@ async fn concurrent_claims_never_hand_out_the_same_job(jobs: &DieselJobRepositor
 }
 
 async fn a_succeeded_job_drops_its_payload_and_only_its_lease_owner_finishes_it(
-    jobs: &DieselJobRepository,
-    _: &Database,
+    jobs: &JobStore,
+    _: &Storage,
 ) {
     let id = enqueue(jobs, job("work", now())).await;
     let owner = LeaseOwner::generate();
@@ -192,8 +215,8 @@ async fn a_succeeded_job_drops_its_payload_and_only_its_lease_owner_finishes_it(
 }
 
 async fn a_failed_attempt_runs_again_at_its_retry_time_and_a_dead_job_never(
-    jobs: &DieselJobRepository,
-    _: &Database,
+    jobs: &JobStore,
+    _: &Storage,
 ) {
     let retried = enqueue(jobs, job("work", now())).await;
     let buried = enqueue(jobs, job("work", now())).await;
@@ -235,10 +258,7 @@ async fn a_failed_attempt_runs_again_at_its_retry_time_and_a_dead_job_never(
     assert_eq!(again[0].attempts, 2);
 }
 
-async fn released_jobs_run_again_at_once_without_losing_an_attempt(
-    jobs: &DieselJobRepository,
-    _: &Database,
-) {
+async fn released_jobs_run_again_at_once_without_losing_an_attempt(jobs: &JobStore, _: &Storage) {
     let id = enqueue(jobs, job("work", now())).await;
     let owner = LeaseOwner::generate();
     jobs.claim(&claim_at(owner, 1, now())).await.unwrap();
@@ -255,8 +275,8 @@ async fn released_jobs_run_again_at_once_without_losing_an_attempt(
 }
 
 async fn only_the_lease_owner_extends_a_lease_and_an_extended_lease_is_not_recovered(
-    jobs: &DieselJobRepository,
-    _: &Database,
+    jobs: &JobStore,
+    _: &Storage,
 ) {
     let id = enqueue(jobs, job("work", now())).await;
     let other = enqueue(jobs, job("work", now())).await;
@@ -296,8 +316,8 @@ async fn only_the_lease_owner_extends_a_lease_and_an_extended_lease_is_not_recov
 }
 
 async fn an_expired_lease_makes_the_job_runnable_again_and_fences_off_the_old_worker(
-    jobs: &DieselJobRepository,
-    _: &Database,
+    jobs: &JobStore,
+    _: &Storage,
 ) {
     let id = enqueue(jobs, job("work", now())).await;
     let dead_worker = LeaseOwner::generate();
@@ -324,10 +344,7 @@ async fn an_expired_lease_makes_the_job_runnable_again_and_fences_off_the_old_wo
     assert_eq!(stale_finish, 0, "the old worker no longer holds the job");
 }
 
-async fn an_expired_lease_on_the_last_attempt_leaves_the_job_dead(
-    jobs: &DieselJobRepository,
-    _: &Database,
-) {
+async fn an_expired_lease_on_the_last_attempt_leaves_the_job_dead(jobs: &JobStore, _: &Storage) {
     let id = enqueue(
         jobs,
         job("work", now()).with_max_attempts(NonZeroU32::new(1).unwrap()),
@@ -345,8 +362,8 @@ async fn an_expired_lease_on_the_last_attempt_leaves_the_job_dead(
 }
 
 async fn a_pending_dedup_key_makes_another_enqueue_a_no_op_until_the_first_finishes(
-    jobs: &DieselJobRepository,
-    _: &Database,
+    jobs: &JobStore,
+    _: &Storage,
 ) {
     let first = job("work", now()).with_dedup_key("welcome:1");
     let first_id = first.id;
@@ -387,11 +404,8 @@ fn new_user(email: &str) -> NewUser {
     }
 }
 
-async fn a_user_is_stored_with_its_jobs_or_neither_is(
-    jobs: &DieselJobRepository,
-    database: &Database,
-) {
-    let users = DieselUserRepository::new(database.clone());
+async fn a_user_is_stored_with_its_jobs_or_neither_is(jobs: &JobStore, store: &Storage) {
+    let users = store.users();
     let welcome = job("work", now());
     let welcome_id = welcome.id;
     users
@@ -412,15 +426,13 @@ async fn a_user_is_stored_with_its_jobs_or_neither_is(
     );
 }
 
-async fn a_reset_token_is_stored_with_its_email_job(
-    jobs: &DieselJobRepository,
-    database: &Database,
-) {
-    let user_id = user(database).await;
+async fn a_reset_token_is_stored_with_its_email_job(jobs: &JobStore, store: &Storage) {
+    let user_id = user(store).await;
     let mail = job("work", now());
     let mail_id = mail.id;
 
-    DieselSessionRepository::new(database.clone())
+    store
+        .resets()
         .replace_reset_token(
             NewResetToken {
                 id: Uuid::now_v7(),
@@ -437,10 +449,7 @@ async fn a_reset_token_is_stored_with_its_email_job(
     assert_eq!(find(jobs, mail_id).await.status, JobStatus::Queued);
 }
 
-async fn an_admin_retry_requeues_only_dead_or_failed_jobs(
-    jobs: &DieselJobRepository,
-    _: &Database,
-) {
+async fn an_admin_retry_requeues_only_dead_or_failed_jobs(jobs: &JobStore, _: &Storage) {
     let dead = enqueue(jobs, job("work", now()).with_dedup_key("k")).await;
     let owner = LeaseOwner::generate();
     jobs.claim(&claim_at(owner, 1, now())).await.unwrap();
@@ -482,10 +491,7 @@ async fn an_admin_retry_requeues_only_dead_or_failed_jobs(
     ));
 }
 
-async fn jobs_are_listed_newest_first_by_status_and_queue(
-    jobs: &DieselJobRepository,
-    _: &Database,
-) {
+async fn jobs_are_listed_newest_first_by_status_and_queue(jobs: &JobStore, _: &Storage) {
     let mut older = job("work", now());
     older.created_at = now() - SECOND;
     let older = enqueue(jobs, older).await;
@@ -519,10 +525,7 @@ async fn jobs_are_listed_newest_first_by_status_and_queue(
     assert_eq!((ids(&mail_queue.items), mail_queue.total), (vec![mail], 1));
 }
 
-async fn pruning_deletes_only_finished_jobs_older_than_the_cutoff(
-    jobs: &DieselJobRepository,
-    _: &Database,
-) {
+async fn pruning_deletes_only_finished_jobs_older_than_the_cutoff(jobs: &JobStore, _: &Storage) {
     let succeeded = enqueue(jobs, job("work", now())).await;
     let dead = enqueue(jobs, job("work", now())).await;
     let owner = LeaseOwner::generate();
@@ -550,7 +553,7 @@ async fn pruning_deletes_only_finished_jobs_older_than_the_cutoff(
     assert_eq!(left, expected);
 }
 
-async fn a_job_keeps_the_trace_it_was_enqueued_in(jobs: &DieselJobRepository, _: &Database) {
+async fn a_job_keeps_the_trace_it_was_enqueued_in(jobs: &JobStore, _: &Storage) {
     let trace: domain::TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
         .parse()
         .unwrap();

@@ -1,16 +1,18 @@
 //! The `EmailVerificationRepository` contract, and what storing users does with
 //! verification tokens (a new user's, a changed address's).
 
-use adapter_persistence::{Database, DieselSessionRepository, DieselUserRepository};
+use std::sync::Arc;
+
+use bootstrap::Storage;
 use chrono::{DateTime, Duration, Utc};
-use domain::ports::{EmailVerificationRepository, UserRepository as _, VerifyEmailError};
+use domain::ports::{EmailVerificationRepository, VerifyEmailError};
 use domain::{Email, NewUser, NewVerificationToken, PasswordHash, Role, UserChanges, UserId};
 use uuid::Uuid;
 
 use super::sessions::hash;
 use super::{now, user};
 
-contract!(DieselSessionRepository;
+contract!(Storage::verifications;
     a_verification_token_verifies_its_address_once,
     a_newer_verification_token_supersedes_the_older,
     an_expired_verification_token_is_invalid,
@@ -35,21 +37,17 @@ fn token(
     }
 }
 
-async fn email_of(database: &Database, id: UserId) -> (String, bool) {
-    let user = DieselUserRepository::new(database.clone())
-        .find_by_id(id)
-        .await
-        .unwrap()
-        .unwrap();
+async fn email_of(store: &Storage, id: UserId) -> (String, bool) {
+    let user = store.users().find_by_id(id).await.unwrap().unwrap();
     (user.email.as_str().to_owned(), user.email_verified)
 }
 
 async fn a_verification_token_verifies_its_address_once(
-    verifications: &DieselSessionRepository,
-    database: &Database,
+    verifications: &Arc<dyn EmailVerificationRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
-    let (email, verified) = email_of(database, ann).await;
+    let ann = user(store).await;
+    let (email, verified) = email_of(store, ann).await;
     assert!(!verified);
     verifications
         .replace_verification_token(token(ann, &email, "v1", now()), Vec::new())
@@ -63,7 +61,7 @@ async fn a_verification_token_verifies_its_address_once(
             .unwrap(),
         ann
     );
-    assert!(email_of(database, ann).await.1);
+    assert!(email_of(store, ann).await.1);
     assert!(matches!(
         verifications.verify_email(&hash("v1"), now()).await,
         Err(VerifyEmailError::InvalidToken)
@@ -75,11 +73,11 @@ async fn a_verification_token_verifies_its_address_once(
 }
 
 async fn a_newer_verification_token_supersedes_the_older(
-    verifications: &DieselSessionRepository,
-    database: &Database,
+    verifications: &Arc<dyn EmailVerificationRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
-    let (email, _) = email_of(database, ann).await;
+    let ann = user(store).await;
+    let (email, _) = email_of(store, ann).await;
     verifications
         .replace_verification_token(token(ann, &email, "old", now()), Vec::new())
         .await
@@ -96,7 +94,7 @@ async fn a_newer_verification_token_supersedes_the_older(
         verifications.verify_email(&hash("old"), now()).await,
         Err(VerifyEmailError::InvalidToken)
     ));
-    assert!(!email_of(database, ann).await.1);
+    assert!(!email_of(store, ann).await.1);
     assert_eq!(
         verifications
             .verify_email(&hash("new"), now())
@@ -107,11 +105,11 @@ async fn a_newer_verification_token_supersedes_the_older(
 }
 
 async fn an_expired_verification_token_is_invalid(
-    verifications: &DieselSessionRepository,
-    database: &Database,
+    verifications: &Arc<dyn EmailVerificationRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
-    let (email, _) = email_of(database, ann).await;
+    let ann = user(store).await;
+    let (email, _) = email_of(store, ann).await;
     verifications
         .replace_verification_token(token(ann, &email, "late", now()), Vec::new())
         .await
@@ -122,16 +120,16 @@ async fn an_expired_verification_token_is_invalid(
         .await;
 
     assert!(matches!(late, Err(VerifyEmailError::InvalidToken)));
-    assert!(!email_of(database, ann).await.1);
+    assert!(!email_of(store, ann).await.1);
 }
 
 async fn a_token_for_a_former_address_does_not_verify_the_new_one(
-    verifications: &DieselSessionRepository,
-    database: &Database,
+    verifications: &Arc<dyn EmailVerificationRepository>,
+    store: &Storage,
 ) {
-    let users = DieselUserRepository::new(database.clone());
-    let ann = user(database).await;
-    let (email, _) = email_of(database, ann).await;
+    let users = store.users();
+    let ann = user(store).await;
+    let (email, _) = email_of(store, ann).await;
     verifications
         .replace_verification_token(token(ann, &email, "former", now()), Vec::new())
         .await
@@ -140,7 +138,7 @@ async fn a_token_for_a_former_address_does_not_verify_the_new_one(
         .verify_email(&hash("former"), now())
         .await
         .unwrap();
-    assert!(email_of(database, ann).await.1);
+    assert!(email_of(store, ann).await.1);
     verifications
         .replace_verification_token(token(ann, &email, "stale", now()), Vec::new())
         .await
@@ -173,7 +171,7 @@ async fn a_token_for_a_former_address_does_not_verify_the_new_one(
         ann
     );
     assert_eq!(
-        email_of(database, ann).await,
+        email_of(store, ann).await,
         ("ann.new@example.com".to_owned(), true)
     );
 }
@@ -192,17 +190,14 @@ fn new_user(email: &str, verified: bool) -> NewUser {
 }
 
 async fn a_new_user_is_stored_with_its_verification_token(
-    verifications: &DieselSessionRepository,
-    database: &Database,
+    verifications: &Arc<dyn EmailVerificationRepository>,
+    store: &Storage,
 ) {
     let mut ann = new_user("ann@example.com", false);
     ann.email_verification = Some(token(ann.id, "ann@example.com", "welcome", now()));
     let id = ann.id;
 
-    let stored = DieselUserRepository::new(database.clone())
-        .insert(ann, Vec::new())
-        .await
-        .unwrap();
+    let stored = store.users().insert(ann, Vec::new()).await.unwrap();
 
     assert!(!stored.email_verified);
     assert_eq!(
@@ -215,10 +210,11 @@ async fn a_new_user_is_stored_with_its_verification_token(
 }
 
 async fn an_operators_user_is_verified_from_the_start(
-    _verifications: &DieselSessionRepository,
-    database: &Database,
+    _verifications: &Arc<dyn EmailVerificationRepository>,
+    store: &Storage,
 ) {
-    let stored = DieselUserRepository::new(database.clone())
+    let stored = store
+        .users()
         .insert(new_user("root@example.com", true), Vec::new())
         .await
         .unwrap();

@@ -1,13 +1,11 @@
 //! The `SessionRepository` contract, continued: what a user sees of their sessions and how
 //! they end (one, all, all but the current on a password change).
 
-use adapter_persistence::{
-    Database, DieselJobRepository, DieselSessionRepository, DieselUserRepository,
-};
+use std::sync::Arc;
+
+use bootstrap::Storage;
 use chrono::Duration;
-use domain::ports::{
-    ConsumeRefreshTokenError, JobRepository as _, SessionRepository, UserRepository as _,
-};
+use domain::ports::{ConsumeRefreshTokenError, SessionRepository};
 use domain::{
     ClientInfo, JobKind, JobPayload, JobQuery, JobStatus, NewJob, PageRequest, PasswordChange,
     PasswordHash, QueueName, SessionId,
@@ -16,7 +14,7 @@ use domain::{
 use super::sessions::{hash, refresh_token, start};
 use super::{now, user};
 
-contract!(DieselSessionRepository;
+contract!(Storage::sessions;
     live_sessions_are_listed_newest_first_with_their_client,
     a_rotation_records_the_last_use_and_its_client,
     only_the_owner_ends_a_session,
@@ -25,10 +23,10 @@ contract!(DieselSessionRepository;
 );
 
 async fn live_sessions_are_listed_newest_first_with_their_client(
-    sessions: &DieselSessionRepository,
-    database: &Database,
+    sessions: &Arc<dyn SessionRepository>,
+    store: &Storage,
 ) {
-    let (ann, bob) = (user(database).await, user(database).await);
+    let (ann, bob) = (user(store).await, user(store).await);
     let (first, second, ended) = (
         SessionId::generate(),
         SessionId::generate(),
@@ -64,10 +62,10 @@ async fn live_sessions_are_listed_newest_first_with_their_client(
 }
 
 async fn a_rotation_records_the_last_use_and_its_client(
-    sessions: &DieselSessionRepository,
-    database: &Database,
+    sessions: &Arc<dyn SessionRepository>,
+    store: &Storage,
 ) {
-    let ann = user(database).await;
+    let ann = user(store).await;
     let session = SessionId::generate();
     start(sessions, ann, session, "one").await;
     let mut next = refresh_token(ann, session, "two");
@@ -97,8 +95,8 @@ async fn a_rotation_records_the_last_use_and_its_client(
     assert_eq!(listed.ip.as_deref(), Some("198.51.100.7"));
 }
 
-async fn only_the_owner_ends_a_session(sessions: &DieselSessionRepository, database: &Database) {
-    let (ann, bob) = (user(database).await, user(database).await);
+async fn only_the_owner_ends_a_session(sessions: &Arc<dyn SessionRepository>, store: &Storage) {
+    let (ann, bob) = (user(store).await, user(store).await);
     let session = SessionId::generate();
     start(sessions, ann, session, "ann").await;
 
@@ -123,11 +121,11 @@ async fn only_the_owner_ends_a_session(sessions: &DieselSessionRepository, datab
 }
 
 async fn revoking_all_ends_every_session_and_every_access_token(
-    sessions: &DieselSessionRepository,
-    database: &Database,
+    sessions: &Arc<dyn SessionRepository>,
+    store: &Storage,
 ) {
-    let users = DieselUserRepository::new(database.clone());
-    let (ann, bob) = (user(database).await, user(database).await);
+    let users = store.users();
+    let (ann, bob) = (user(store).await, user(store).await);
     let (first, second, bobs) = (
         SessionId::generate(),
         SessionId::generate(),
@@ -171,12 +169,12 @@ async fn revoking_all_ends_every_session_and_every_access_token(
 }
 
 async fn a_password_change_keeps_only_the_current_session_with_its_new_token(
-    sessions: &DieselSessionRepository,
-    database: &Database,
+    sessions: &Arc<dyn SessionRepository>,
+    store: &Storage,
 ) {
-    let users = DieselUserRepository::new(database.clone());
-    let jobs = DieselJobRepository::new(database.clone());
-    let ann = user(database).await;
+    let users = store.users();
+    let jobs = store.jobs();
+    let ann = user(store).await;
     let (current, other) = (SessionId::generate(), SessionId::generate());
     start(sessions, ann, current, "current").await;
     start(sessions, ann, other, "other").await;
