@@ -61,6 +61,10 @@ async fn expect_recovery(app: &TestApp, ann: &TestUser, proxy: &FaultProxy) {
     app.readiness().await.expect(200);
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_database_answers_503_in_time_and_the_app_recovers() {
     let Some((app, proxy, ann)) = app_behind_proxy().await else {
@@ -80,6 +84,10 @@ async fn a_silent_database_answers_503_in_time_and_the_app_recovers() {
     expect_recovery(&app, &ann, &proxy).await;
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_resets_connections_answers_503_and_the_app_recovers() {
     let Some((app, proxy, ann)) = app_behind_proxy().await else {
@@ -95,6 +103,10 @@ async fn a_database_that_resets_connections_answers_503_and_the_app_recovers() {
     expect_recovery(&app, &ann, &proxy).await;
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_cut_short_by_an_outage_is_answered_503_and_can_be_retried() {
     let Some((app, proxy, ann)) = app_behind_proxy().await else {
@@ -311,16 +323,28 @@ async fn transfers_through_five_seconds_of(fault: Fault) {
     .await;
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfers_through_a_five_second_outage_lose_and_duplicate_nothing() {
     transfers_through_five_seconds_of(Fault::Blackhole).await;
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfers_through_five_seconds_of_reset_connections_lose_and_duplicate_nothing() {
     transfers_through_five_seconds_of(Fault::Reset).await;
 }
 
+#[cfg_attr(
+    not(restartable_postgres_tests),
+    ignore = "TEST_RESTARTABLE_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfers_through_a_real_postgresql_restart_lose_and_duplicate_nothing() {
     let timeout = TIMEOUT_SECONDS.to_string();

@@ -22,6 +22,10 @@ api_test! {
 }
 
 /// PostgreSQL only: a SQLite file cannot be taken away from a running process.
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_is_503_while_liveness_stays_200_when_the_database_is_gone() {
     let Some(app) = api_tests::TestApp::spawn(api_tests::Backend::Postgres).await else {

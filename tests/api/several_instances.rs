@@ -14,6 +14,10 @@ fn welcome_emails(app: &TestApp) -> usize {
         .count()
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_enqueued_on_one_instance_is_run_by_an_idle_worker_of_another_within_a_second() {
     let Some(enqueuer) = TestApp::spawn_with(Backend::Postgres, &[("JOB_WORKERS", "0")]).await
@@ -46,6 +50,10 @@ async fn a_job_enqueued_on_one_instance_is_run_by_an_idle_worker_of_another_with
     drop(worker);
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registrations_spread_over_two_instances_give_exactly_one_email_each() {
     let Some(first) = TestApp::spawn_with(Backend::Postgres, &[]).await else {
@@ -87,6 +95,10 @@ async fn registrations_spread_over_two_instances_give_exactly_one_email_each() {
     drop(second);
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_listener_reconnects_after_its_connection_is_reset() {
     let Some((worker, proxy)) =

@@ -34,6 +34,11 @@ fn remaining(response: &api_tests::TestResponse) -> Option<&str> {
     response.header("ratelimit-remaining")
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
+#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clients_requests_on_two_instances_count_against_one_limit() {
     let Some((first, second, _proxy)) = two_instances("4").await else {
@@ -53,6 +58,11 @@ async fn a_clients_requests_on_two_instances_count_against_one_limit() {
     drop(second);
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
+#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_requests_on_two_instances_from_several_addresses_count_against_one_limit() {
     let Some((first, second, _proxy)) = two_instances_with(&[
@@ -96,6 +106,11 @@ async fn degraded(app: &TestApp) -> f64 {
         .value("shared_state_degraded", &[("component", "rate_limits")])
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
+#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_redis_is_silent_each_instance_counts_alone_and_both_share_again_after() {
     let Some((first, second, proxy)) = two_instances("1000").await else {

@@ -29,6 +29,11 @@ fn ok() -> Value {
     json!({ "ok": true })
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
+#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_on_one_instance_hears_room_events_and_broadcasts_caused_through_another() {
     let Some(redis) = test_redis() else { return };
@@ -146,6 +151,11 @@ async fn until_heard(
     elapsed
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
+#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_redis_is_silent_each_instance_delivers_to_its_own_sockets_and_both_share_again_after()
  {
@@ -212,6 +222,11 @@ async fn while_redis_is_silent_each_instance_delivers_to_its_own_sockets_and_bot
     drop(second);
 }
 
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
+#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_all_through_one_instance_disconnects_the_users_sockets_on_another() {
     let Some(redis) = test_redis() else { return };

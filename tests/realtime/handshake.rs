@@ -55,6 +55,10 @@ socket_test! {
 }
 
 /// PostgreSQL only: the test drops the app's database under it.
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handshake_that_cannot_be_checked_is_refused_as_unavailable_not_invalid() {
     let Some(app) = api_tests::TestApp::spawn(api_tests::Backend::Postgres).await else {
