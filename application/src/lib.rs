@@ -10,6 +10,7 @@ pub mod auth;
 pub mod auth_states;
 pub mod authenticator;
 mod cache;
+mod errors;
 pub mod health;
 pub mod jobs;
 pub mod posts;

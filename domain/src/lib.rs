@@ -9,6 +9,7 @@
 pub mod account;
 pub mod actor;
 pub mod id;
+pub mod idempotency;
 pub mod job;
 pub mod money;
 pub mod pagination;
@@ -22,6 +23,7 @@ pub mod user;
 pub use account::{Account, Transfer, TransferRuleError, check_transfer};
 pub use actor::Actor;
 pub use id::{AccountId, InvalidId, JobId, PostId, SessionId, TransferId, UserId};
+pub use idempotency::{IdempotencyKey, IdempotencyKeyError, RequestFingerprint};
 pub use job::{
     AfterFailure, DEFAULT_MAX_ATTEMPTS, Job, JobKind, JobNameError, JobPayload, JobQuery,
     JobStatus, JobStatusError, NewJob, QueueName, RetryPolicy,

@@ -35,10 +35,9 @@ fn remaining(response: &api_tests::TestResponse) -> Option<&str> {
 }
 
 #[cfg_attr(
-    not(postgres_tests),
-    ignore = "TEST_DATABASE_URL was unset at build time"
+    not(all(postgres_tests, redis_tests)),
+    ignore = "TEST_DATABASE_URL and TEST_REDIS_URL were not both set at build time"
 )]
-#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clients_requests_on_two_instances_count_against_one_limit() {
     let Some((first, second, _proxy)) = two_instances("4").await else {
@@ -59,10 +58,9 @@ async fn a_clients_requests_on_two_instances_count_against_one_limit() {
 }
 
 #[cfg_attr(
-    not(postgres_tests),
-    ignore = "TEST_DATABASE_URL was unset at build time"
+    not(all(postgres_tests, redis_tests)),
+    ignore = "TEST_DATABASE_URL and TEST_REDIS_URL were not both set at build time"
 )]
-#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_requests_on_two_instances_from_several_addresses_count_against_one_limit() {
     let Some((first, second, _proxy)) = two_instances_with(&[
@@ -107,10 +105,9 @@ async fn degraded(app: &TestApp) -> f64 {
 }
 
 #[cfg_attr(
-    not(postgres_tests),
-    ignore = "TEST_DATABASE_URL was unset at build time"
+    not(all(postgres_tests, redis_tests)),
+    ignore = "TEST_DATABASE_URL and TEST_REDIS_URL were not both set at build time"
 )]
-#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_redis_is_silent_each_instance_counts_alone_and_both_share_again_after() {
     let Some((first, second, proxy)) = two_instances("1000").await else {

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use bootstrap::Storage;
 use chrono::Duration;
 use domain::ports::{
-    AccountRepository, DepositCommand, DepositError, IdempotencyKey, NewAccount, TransferCommand,
+    AccountRepository, DepositCommand, DepositError, IdempotencyClaim, NewAccount, TransferCommand,
     TransferError, TransferOutcome,
 };
 use domain::{
-    AccountId, Actor, Amount, Currency, PageRequest, Role, TransferId, TransferRuleError, UserId,
+    AccountId, Actor, Amount, Currency, IdempotencyKey, PageRequest, RequestFingerprint, Role,
+    TransferId, TransferRuleError, UserId,
 };
 
 use super::{now, user};
@@ -75,10 +76,14 @@ fn transfer(
         from,
         to,
         amount: Amount::new(amount).unwrap(),
-        idempotency: key.map(|key| IdempotencyKey {
+        idempotency: key.map(|key| IdempotencyClaim {
             user_id: actor,
-            key: key.to_owned(),
-            fingerprint: format!("transfer:{from}:{to}:{amount}"),
+            key: IdempotencyKey::parse(key.as_bytes()).unwrap(),
+            fingerprint: RequestFingerprint::Transfer {
+                from,
+                to,
+                amount: Amount::new(amount).unwrap(),
+            },
             expires_at: now() + Duration::hours(24),
         }),
         now: now(),

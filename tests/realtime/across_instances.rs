@@ -30,10 +30,9 @@ fn ok() -> Value {
 }
 
 #[cfg_attr(
-    not(postgres_tests),
-    ignore = "TEST_DATABASE_URL was unset at build time"
+    not(all(postgres_tests, redis_tests)),
+    ignore = "TEST_DATABASE_URL and TEST_REDIS_URL were not both set at build time"
 )]
-#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_on_one_instance_hears_room_events_and_broadcasts_caused_through_another() {
     let Some(redis) = test_redis() else { return };
@@ -152,10 +151,9 @@ async fn until_heard(
 }
 
 #[cfg_attr(
-    not(postgres_tests),
-    ignore = "TEST_DATABASE_URL was unset at build time"
+    not(all(postgres_tests, redis_tests)),
+    ignore = "TEST_DATABASE_URL and TEST_REDIS_URL were not both set at build time"
 )]
-#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_redis_is_silent_each_instance_delivers_to_its_own_sockets_and_both_share_again_after()
  {
@@ -223,10 +221,9 @@ async fn while_redis_is_silent_each_instance_delivers_to_its_own_sockets_and_bot
 }
 
 #[cfg_attr(
-    not(postgres_tests),
-    ignore = "TEST_DATABASE_URL was unset at build time"
+    not(all(postgres_tests, redis_tests)),
+    ignore = "TEST_DATABASE_URL and TEST_REDIS_URL were not both set at build time"
 )]
-#[cfg_attr(not(redis_tests), ignore = "TEST_REDIS_URL was unset at build time")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_all_through_one_instance_disconnects_the_users_sockets_on_another() {
     let Some(redis) = test_redis() else { return };

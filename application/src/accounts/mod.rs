@@ -8,11 +8,11 @@ use std::sync::Arc;
 use chrono::Duration;
 use domain::ports::{
     AccountRepository, Clock, DepositCommand, DepositError, DomainEvent, EventPublisher,
-    IdempotencyKey, NewAccount, RepositoryError, TransferCommand, TransferError,
+    IdempotencyClaim, NewAccount, TransferCommand, TransferError,
 };
 use domain::{
-    Account, AccountId, Actor, Amount, Currency, Page, PageRequest, Transfer, TransferId,
-    TransferRuleError, UserId,
+    Account, AccountId, Actor, Amount, Currency, IdempotencyKey, Page, PageRequest,
+    RequestFingerprint, Transfer, TransferId, TransferRuleError, UserId,
 };
 
 /// How long an `Idempotency-Key` is remembered.
@@ -74,22 +74,12 @@ pub enum MakeTransferError {
     Unexpected(#[source] anyhow::Error),
 }
 
-macro_rules! unexpected_from_repository {
-    ($($error:ident),+) => {$(
-        impl From<RepositoryError> for $error {
-            fn from(error: RepositoryError) -> Self {
-                Self::Unexpected(error.into())
-            }
-        }
-    )+};
-}
-
-unexpected_from_repository!(
-    OpenAccountError,
-    ListAccountsError,
-    GetAccountError,
-    DepositMoneyError,
-    MakeTransferError
+crate::errors::unexpected_from_infrastructure!(
+    OpenAccountError => OpenAccountError::Unexpected,
+    ListAccountsError => ListAccountsError::Unexpected,
+    GetAccountError => GetAccountError::Unexpected,
+    DepositMoneyError => DepositMoneyError::Unexpected,
+    MakeTransferError => MakeTransferError::Unexpected,
 );
 
 /// A transfer, as the use case returns it.
@@ -180,16 +170,19 @@ impl AccountService {
         actor: Actor,
         id: AccountId,
         amount: Amount,
-        key: Option<String>,
+        key: Option<IdempotencyKey>,
     ) -> Result<Account, DepositMoneyError> {
         if !actor.is_admin() {
             return Err(DepositMoneyError::Forbidden);
         }
         let now = self.clock.now();
-        let idempotency = key.map(|key| IdempotencyKey {
+        let idempotency = key.map(|key| IdempotencyClaim {
             user_id: actor.user_id,
             key,
-            fingerprint: format!("deposit:{id}:{}", amount.minor_units()),
+            fingerprint: RequestFingerprint::Deposit {
+                account: id,
+                amount,
+            },
             expires_at: now + IDEMPOTENCY_TTL,
         });
         self.accounts
@@ -217,13 +210,13 @@ impl AccountService {
         from: AccountId,
         to: AccountId,
         amount: Amount,
-        key: Option<String>,
+        key: Option<IdempotencyKey>,
     ) -> Result<TransferReceipt, MakeTransferError> {
         let now = self.clock.now();
-        let idempotency = key.map(|key| IdempotencyKey {
+        let idempotency = key.map(|key| IdempotencyClaim {
             user_id: actor.user_id,
             key,
-            fingerprint: format!("transfer:{from}:{to}:{}", amount.minor_units()),
+            fingerprint: RequestFingerprint::Transfer { from, to, amount },
             expires_at: now + IDEMPOTENCY_TTL,
         });
         let command = TransferCommand {

@@ -8,7 +8,8 @@ use domain::ports::{
     TransferOutcome,
 };
 use domain::{
-    AccountId, Actor, Amount, Currency, Role, Transfer, TransferId, TransferRuleError, UserId,
+    AccountId, Actor, Amount, Currency, IdempotencyKey, RequestFingerprint, Role, Transfer,
+    TransferId, TransferRuleError, UserId,
 };
 
 use super::*;
@@ -73,7 +74,7 @@ async fn a_transfer_announces_the_money_to_its_recipient_but_a_replay_does_not()
             AccountId::generate(),
             AccountId::generate(),
             amount,
-            Some("k".into()),
+            Some(key("k")),
         )
         .await
         .unwrap();
@@ -83,12 +84,16 @@ async fn a_transfer_announces_the_money_to_its_recipient_but_a_replay_does_not()
             AccountId::generate(),
             AccountId::generate(),
             amount,
-            Some("k".into()),
+            Some(key("k")),
         )
         .await
         .unwrap();
 
     assert!(!first.replayed && replay.replayed);
+}
+
+fn key(text: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(text.as_bytes()).unwrap()
 }
 
 #[tokio::test]
@@ -99,7 +104,13 @@ async fn the_idempotency_fingerprint_covers_accounts_and_amount() {
         .expect_transfer()
         .withf(move |command| {
             command.idempotency.as_ref().is_some_and(|key| {
-                key.key == "k" && key.fingerprint == format!("transfer:{from}:{to}:5")
+                key.key.as_str() == "k"
+                    && key.fingerprint
+                        == RequestFingerprint::Transfer {
+                            from,
+                            to,
+                            amount: Amount::new(5).unwrap(),
+                        }
             })
         })
         .returning(|_| Ok(outcome(false)));
@@ -107,7 +118,7 @@ async fn the_idempotency_fingerprint_covers_accounts_and_amount() {
     events.expect_publish().returning(|_| ());
 
     service(accounts, events)
-        .transfer(user(), from, to, Amount::new(5).unwrap(), Some("k".into()))
+        .transfer(user(), from, to, Amount::new(5).unwrap(), Some(key("k")))
         .await
         .unwrap();
 }

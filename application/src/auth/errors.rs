@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use domain::ports::{PasswordHashError, RepositoryError};
 use domain::{SessionId, UserId};
 
 #[derive(Debug, thiserror::Error)]
@@ -107,36 +106,16 @@ pub enum DeleteSessionError {
     Unexpected(#[source] anyhow::Error),
 }
 
-macro_rules! unexpected_from_infrastructure {
-    ($($error:ident),+ $(,)?) => {$(
-        impl From<RepositoryError> for $error {
-            fn from(error: RepositoryError) -> Self {
-                Self::Unexpected(anyhow::Error::new(error))
-            }
-        }
-        impl From<PasswordHashError> for $error {
-            fn from(error: PasswordHashError) -> Self {
-                Self::Unexpected(anyhow::Error::new(error))
-            }
-        }
-        impl From<anyhow::Error> for $error {
-            fn from(error: anyhow::Error) -> Self {
-                Self::Unexpected(error)
-            }
-        }
-    )+};
-}
-
-unexpected_from_infrastructure!(
-    RegisterError,
-    LoginError,
-    RefreshError,
-    LogoutError,
-    RequestResetError,
-    ConfirmResetError,
-    VerifyEmailError,
-    ResendVerificationError,
-    ChangePasswordError,
-    SessionsError,
-    DeleteSessionError
+crate::errors::unexpected_from_infrastructure!(
+    RegisterError => RegisterError::Unexpected,
+    LoginError => LoginError::Unexpected,
+    RefreshError => RefreshError::Unexpected,
+    LogoutError => LogoutError::Unexpected,
+    RequestResetError => RequestResetError::Unexpected,
+    ConfirmResetError => ConfirmResetError::Unexpected,
+    VerifyEmailError => VerifyEmailError::Unexpected,
+    ResendVerificationError => ResendVerificationError::Unexpected,
+    ChangePasswordError => ChangePasswordError::Unexpected,
+    SessionsError => SessionsError::Unexpected,
+    DeleteSessionError => DeleteSessionError::Unexpected,
 );

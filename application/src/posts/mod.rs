@@ -6,7 +6,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use domain::ports::{Clock, DomainEvent, EventPublisher, PostRepository, RepositoryError};
+use domain::ports::{Clock, DomainEvent, EventPublisher, PostRepository};
 use domain::post::becomes_published;
 use domain::{
     Actor, NewPost, Page, PageRequest, Post, PostChanges, PostContent, PostId, PostQuery,
@@ -61,21 +61,11 @@ pub enum ChangePostError {
     Unexpected(#[source] anyhow::Error),
 }
 
-macro_rules! unexpected_from_repository {
-    ($($error:ident),+) => {$(
-        impl From<RepositoryError> for $error {
-            fn from(error: RepositoryError) -> Self {
-                Self::Unexpected(error.into())
-            }
-        }
-    )+};
-}
-
-unexpected_from_repository!(
-    ListPostsError,
-    GetPostError,
-    CreatePostError,
-    ChangePostError
+crate::errors::unexpected_from_infrastructure!(
+    ListPostsError => ListPostsError::Unexpected,
+    GetPostError => GetPostError::Unexpected,
+    CreatePostError => CreatePostError::Unexpected,
+    ChangePostError => ChangePostError::Unexpected,
 );
 
 impl From<GetPostError> for ChangePostError {

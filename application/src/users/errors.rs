@@ -2,7 +2,6 @@
 //! HTTP adapter shows it; `Unexpected` keeps the cause chain for the log only.
 
 use domain::UserId;
-use domain::ports::{PasswordHashError, RepositoryError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListUsersError {
@@ -63,28 +62,7 @@ pub enum DeleteUserError {
 #[error("could not provision the administrator account")]
 pub struct EnsureAdminError(#[source] pub anyhow::Error);
 
-/// Infrastructure faults (storage, hashing) become each enum's `Unexpected` variant.
-macro_rules! unexpected_from_infrastructure {
-    ($($error:ident => $wrap:expr),+ $(,)?) => {$(
-        impl From<RepositoryError> for $error {
-            fn from(error: RepositoryError) -> Self {
-                $wrap(anyhow::Error::new(error))
-            }
-        }
-        impl From<PasswordHashError> for $error {
-            fn from(error: PasswordHashError) -> Self {
-                $wrap(anyhow::Error::new(error))
-            }
-        }
-        impl From<anyhow::Error> for $error {
-            fn from(error: anyhow::Error) -> Self {
-                $wrap(error)
-            }
-        }
-    )+};
-}
-
-unexpected_from_infrastructure!(
+crate::errors::unexpected_from_infrastructure!(
     ListUsersError => ListUsersError::Unexpected,
     GetUserError => GetUserError::Unexpected,
     CreateUserError => CreateUserError::Unexpected,

@@ -17,6 +17,7 @@
 
 mod retry;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::num::NonZeroU32;
 use std::str::FromStr;
@@ -39,28 +40,53 @@ pub const MAX_JOB_NAME_LENGTH: usize = 64;
 )]
 pub struct JobNameError;
 
-fn parse_job_name(text: &str) -> Result<String, JobNameError> {
-    let valid = (1..=MAX_JOB_NAME_LENGTH).contains(&text.len())
-        && text.bytes().all(|byte| {
-            byte.is_ascii_lowercase() || byte.is_ascii_digit() || b"._-".contains(&byte)
-        });
-    if valid {
-        Ok(text.to_owned())
-    } else {
-        Err(JobNameError)
+/// 1 to 64 characters of `a-z`, `0-9`, `.`, `-`, `_` (a `const fn`, so that names fixed in
+/// the code are checked when it compiles).
+const fn is_job_name(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_JOB_NAME_LENGTH {
+        return false;
     }
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if !(byte.is_ascii_lowercase()
+            || byte.is_ascii_digit()
+            || byte == b'.'
+            || byte == b'-'
+            || byte == b'_')
+        {
+            return false;
+        }
+        index += 1;
+    }
+    true
 }
 
 macro_rules! define_job_name {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(Cow<'static, str>);
 
         impl $name {
             /// Parses a name: 1 to 64 characters of `a-z`, `0-9`, `.`, `-`, `_`.
             pub fn parse(text: &str) -> Result<Self, JobNameError> {
-                parse_job_name(text).map(Self)
+                if is_job_name(text) {
+                    Ok(Self(Cow::Owned(text.to_owned())))
+                } else {
+                    Err(JobNameError)
+                }
+            }
+
+            /// A name fixed in the code. Used in a `const`, an invalid name fails the build.
+            ///
+            /// # Panics
+            /// When `text` is not a valid name (at compile time, in a `const`).
+            #[must_use]
+            pub const fn from_static(text: &'static str) -> Self {
+                assert!(is_job_name(text), "not a valid job name");
+                Self(Cow::Borrowed(text))
             }
 
             #[must_use]

@@ -7,16 +7,17 @@ use super::RepositoryError;
 use crate::account::{Account, Transfer, TransferRuleError};
 use crate::actor::Actor;
 use crate::id::{AccountId, TransferId, UserId};
+use crate::idempotency::{IdempotencyKey, RequestFingerprint};
 use crate::money::{Amount, Currency};
 use crate::pagination::{Page, PageRequest};
 
-/// A client's `Idempotency-Key`, scoped to its user, with a fingerprint of the request body
-/// so that a reuse with another body is recognised.
+/// A client's `Idempotency-Key`, scoped to its user, with what the request asked for so
+/// that a reuse for another request is recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey {
+pub struct IdempotencyClaim {
     pub user_id: UserId,
-    pub key: String,
-    pub fingerprint: String,
+    pub key: IdempotencyKey,
+    pub fingerprint: RequestFingerprint,
     /// Keys are forgotten after this.
     pub expires_at: DateTime<Utc>,
 }
@@ -35,7 +36,7 @@ pub struct NewAccount {
 pub struct DepositCommand {
     pub account_id: AccountId,
     pub amount: Amount,
-    pub idempotency: Option<IdempotencyKey>,
+    pub idempotency: Option<IdempotencyClaim>,
     pub now: DateTime<Utc>,
 }
 
@@ -47,7 +48,7 @@ pub struct TransferCommand {
     pub from: AccountId,
     pub to: AccountId,
     pub amount: Amount,
-    pub idempotency: Option<IdempotencyKey>,
+    pub idempotency: Option<IdempotencyClaim>,
     pub now: DateTime<Utc>,
 }
 

@@ -9,6 +9,7 @@
 mod accounts;
 mod auth_support;
 mod clock;
+mod errors;
 mod events;
 mod jobs;
 mod posts;
@@ -20,7 +21,7 @@ mod traces;
 mod users;
 
 pub use accounts::{
-    AccountRepository, DepositCommand, DepositError, IdempotencyKey, NewAccount, TransferCommand,
+    AccountRepository, DepositCommand, DepositError, IdempotencyClaim, NewAccount, TransferCommand,
     TransferError, TransferOutcome,
 };
 pub use auth_support::{
@@ -28,6 +29,7 @@ pub use auth_support::{
     RateLimiter, RatePolicy,
 };
 pub use clock::{Clock, SystemClock};
+pub use errors::{RepositoryError, StorageUnavailable, is_storage_unavailable};
 pub use events::{DomainEvent, EventPublisher, NoEvents};
 pub use jobs::{ClaimRequest, Enqueued, JobQueue, JobRepository, LeaseOwner, RetryJobRecordError};
 pub use posts::PostRepository;
@@ -42,10 +44,7 @@ pub use sessions::{
 };
 pub use telemetry::{HttpRequestRecord, JobOutcome, NoTelemetry, SocketDirection, Telemetry};
 pub use traces::{NoTraces, TraceContext};
-pub use users::{
-    DeleteUserRecordError, InsertUserError, RepositoryError, StorageUnavailable,
-    UpdateUserRecordError, UserRepository, is_storage_unavailable,
-};
+pub use users::{DeleteUserRecordError, InsertUserError, UpdateUserRecordError, UserRepository};
 
 #[cfg(feature = "mocks")]
 pub use accounts::MockAccountRepository;

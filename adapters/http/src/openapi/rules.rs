@@ -4,12 +4,11 @@
 //! its value object accepts.
 
 use domain::{
-    Amount, Currency, Email, MAX_AMOUNT, Password, PostContent, PostTitle, SearchTerm, UserName,
-    job::MAX_JOB_NAME_LENGTH, pagination::MAX_LIMIT,
+    Amount, Currency, Email, IdempotencyKey, MAX_AMOUNT, Password, PostContent, PostTitle,
+    SearchTerm, UserName, job::MAX_JOB_NAME_LENGTH, pagination::MAX_LIMIT,
 };
 use serde_json::{Value, json};
 
-use crate::api::accounts::dto::MAX_IDEMPOTENCY_KEY_LENGTH;
 use crate::api::auth::dto::MAX_TOKEN_LENGTH;
 
 /// What `char::is_control` refuses: C0, DEL and C1.
@@ -39,7 +38,7 @@ fn queue() -> String {
 
 /// Visible ASCII: what `u8::is_ascii_graphic` accepts.
 fn idempotency_key() -> String {
-    format!(r"^[\x21-\x7E]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$")
+    format!(r"^[\x21-\x7E]{{1,{}}}$", IdempotencyKey::MAX_LENGTH)
 }
 
 fn email() -> Value {
@@ -121,7 +120,7 @@ pub(super) fn parameter_rules(job_statuses: &Value) -> Vec<(&'static str, Value)
         ("status", json!({ "enum": job_statuses })),
         (
             "Idempotency-Key",
-            json!({ "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH, "pattern": idempotency_key() }),
+            json!({ "minLength": 1, "maxLength": IdempotencyKey::MAX_LENGTH, "pattern": idempotency_key() }),
         ),
     ]
 }
@@ -133,7 +132,6 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-    use crate::api::accounts::dto::is_valid_idempotency_key;
     use crate::api::jobs::JobStatusDto;
 
     fn parameter_rule(name: &str) -> Value {
@@ -202,7 +200,7 @@ mod tests {
         #[test]
         fn the_idempotency_key_schema_accepts_exactly_the_keys_the_service_accepts(text in "[ -\u{7f}é]{0,3}|[!-~]{250,260}") {
             let schema = &parameter_rule("Idempotency-Key");
-            prop_assert_eq!(satisfies(schema, &text), is_valid_idempotency_key(text.as_bytes()));
+            prop_assert_eq!(satisfies(schema, &text), IdempotencyKey::parse(text.as_bytes()).is_ok());
         }
 
         #[test]

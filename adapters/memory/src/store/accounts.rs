@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::{
-    AccountRepository, DepositCommand, DepositError, IdempotencyKey, NewAccount, RepositoryError,
+    AccountRepository, DepositCommand, DepositError, IdempotencyClaim, NewAccount, RepositoryError,
     TransferCommand, TransferError, TransferOutcome,
 };
 use domain::{Account, AccountId, Page, PageRequest, Transfer, TransferId, UserId, check_transfer};
@@ -21,7 +21,7 @@ impl Tables {
     /// `Ok(Some(resource id))` for the same request, `Err(Conflict)` for another.
     fn earlier_use(
         &mut self,
-        key: &IdempotencyKey,
+        key: &IdempotencyClaim,
         now: DateTime<Utc>,
     ) -> Result<Option<Uuid>, Conflict> {
         let id = (key.user_id, key.key.clone());
@@ -39,7 +39,7 @@ impl Tables {
         }
     }
 
-    fn remember(&mut self, key: Option<IdempotencyKey>, resource_id: Uuid) {
+    fn remember(&mut self, key: Option<IdempotencyClaim>, resource_id: Uuid) {
         if let Some(key) = key {
             self.idempotency_keys.insert(
                 (key.user_id, key.key),

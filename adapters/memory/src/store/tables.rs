@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use domain::ports::LeaseOwner;
 use domain::{
-    Account, AccountId, Email, Job, JobId, JobKind, JobStatus, NewJob, NewVerificationToken,
-    PasswordHash, Post, PostId, SessionId, Transfer, User, UserId,
+    Account, AccountId, Email, IdempotencyKey, Job, JobId, JobKind, JobStatus, NewJob,
+    NewVerificationToken, PasswordHash, Post, PostId, RequestFingerprint, SessionId, Transfer,
+    User, UserId,
 };
 use uuid::Uuid;
 
@@ -25,7 +26,7 @@ pub(super) struct Tables {
     pub(super) deposits: Vec<(Uuid, AccountId, i64, DateTime<Utc>)>,
     pub(super) transfers: Vec<Transfer>,
     /// By user and key.
-    pub(super) idempotency_keys: HashMap<(UserId, String), IdempotencyRow>,
+    pub(super) idempotency_keys: HashMap<(UserId, IdempotencyKey), IdempotencyRow>,
     pub(super) jobs: HashMap<JobId, JobRow>,
 }
 
@@ -71,7 +72,7 @@ impl OneTimeTokenRow {
 }
 
 pub(super) struct IdempotencyRow {
-    pub(super) fingerprint: String,
+    pub(super) fingerprint: RequestFingerprint,
     pub(super) resource_id: Uuid,
     pub(super) expires_at: DateTime<Utc>,
 }

@@ -9,12 +9,13 @@
 /// key serialises concurrent claims: a later one waits for the first to commit, then sees it.
 macro_rules! claim_key {
     ($connection:expr, $key:expr, $resource:expr, $now:expr) => {{
-        let key: &IdempotencyKey = $key;
+        let key: &IdempotencyClaim = $key;
+        let fingerprint = key.fingerprint.to_string();
         let user = DbId(key.user_id.as_uuid());
         diesel::delete(
             idempotency_keys::table
                 .filter(idempotency_keys::user_id.eq(user))
-                .filter(idempotency_keys::key.eq(&key.key))
+                .filter(idempotency_keys::key.eq(key.key.as_str()))
                 .filter(idempotency_keys::expires_at.le($now)),
         )
         .execute($connection)
@@ -22,8 +23,8 @@ macro_rules! claim_key {
         let claimed = diesel::insert_into(idempotency_keys::table)
             .values((
                 idempotency_keys::user_id.eq(user),
-                idempotency_keys::key.eq(&key.key),
-                idempotency_keys::fingerprint.eq(&key.fingerprint),
+                idempotency_keys::key.eq(key.key.as_str()),
+                idempotency_keys::fingerprint.eq(&fingerprint),
                 idempotency_keys::resource_id.eq(DbId($resource)),
                 idempotency_keys::created_at.eq($now),
                 idempotency_keys::expires_at.eq(DbTime(key.expires_at)),
@@ -34,13 +35,13 @@ macro_rules! claim_key {
         if claimed == 1 {
             Ok(None)
         } else {
-            let (fingerprint, resource): (String, DbId) = idempotency_keys::table
+            let (stored, resource): (String, DbId) = idempotency_keys::table
                 .filter(idempotency_keys::user_id.eq(user))
-                .filter(idempotency_keys::key.eq(&key.key))
+                .filter(idempotency_keys::key.eq(key.key.as_str()))
                 .select((idempotency_keys::fingerprint, idempotency_keys::resource_id))
                 .first($connection)
                 .await?;
-            if fingerprint == key.fingerprint {
+            if stored == fingerprint {
                 Ok(Some(resource.0))
             } else {
                 Err(Failure::IdempotencyConflict)

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use domain::ports::{
-    AccountRepository, DepositCommand, DepositError, IdempotencyKey, NewAccount, RepositoryError,
+    AccountRepository, DepositCommand, DepositError, IdempotencyClaim, NewAccount, RepositoryError,
     TransferCommand, TransferError, TransferOutcome,
 };
 use domain::{Account, AccountId, Page, PageRequest, Transfer, UserId};

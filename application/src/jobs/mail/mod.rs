@@ -7,14 +7,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use domain::ports::{AccountEmail, AccountMailer, Clock, MailError, UserRepository};
 use domain::{Job, JobKind, OpaqueToken, User, UserId};
-use serde::Deserialize;
 use uuid::Uuid;
 
 mod payloads;
 
 use self::payloads::{
-    EMAIL_VERIFICATION_KIND, EmailVerificationPayload, LinkPayload, PASSWORD_CHANGED_KIND,
-    PASSWORD_RESET_KIND, PasswordChangedPayload, PasswordResetPayload, WELCOME_KIND,
+    EmailVerificationPayload, LinkPayload, MailJob, PasswordChangedPayload, PasswordResetPayload,
     WelcomePayload,
 };
 pub use self::payloads::{
@@ -131,38 +129,24 @@ impl MailJobs {
     }
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(job: &Job) -> Result<T, JobFailure> {
-    serde_json::from_str(job.payload.as_json()).map_err(|error| {
-        JobFailure::Permanent(
-            anyhow::Error::new(error).context(format!("malformed {} payload", job.kind)),
-        )
-    })
-}
-
 #[async_trait]
 impl JobHandler for MailJobs {
     fn kinds(&self) -> Vec<JobKind> {
-        [
-            WELCOME_KIND,
-            PASSWORD_RESET_KIND,
-            EMAIL_VERIFICATION_KIND,
-            PASSWORD_CHANGED_KIND,
-        ]
-        .into_iter()
-        .map(|kind| JobKind::parse(kind).expect("a valid job kind"))
-        .collect()
+        MailJob::KINDS.to_vec()
     }
 
     #[tracing::instrument(name = "MailJobs.run", skip_all, fields(job_id = %job.id, kind = %job.kind, attempt = job.attempts))]
     async fn run(&self, job: &Job) -> Result<(), JobFailure> {
-        match job.kind.as_str() {
-            WELCOME_KIND => self.welcome(decode(job)?).await,
-            PASSWORD_RESET_KIND => self.password_reset(decode(job)?).await,
-            EMAIL_VERIFICATION_KIND => self.email_verification(decode(job)?).await,
-            PASSWORD_CHANGED_KIND => self.password_changed(decode(job)?).await,
-            other => Err(JobFailure::Permanent(anyhow::anyhow!(
-                "the mail jobs do not run kind {other}"
-            ))),
+        let email = MailJob::of(job).map_err(|error| {
+            JobFailure::Permanent(
+                anyhow::Error::new(error).context(format!("malformed {} job", job.kind)),
+            )
+        })?;
+        match email {
+            MailJob::Welcome(payload) => self.welcome(payload).await,
+            MailJob::PasswordReset(payload) => self.password_reset(payload).await,
+            MailJob::EmailVerification(payload) => self.email_verification(payload).await,
+            MailJob::PasswordChanged(payload) => self.password_changed(payload).await,
         }
     }
 }

@@ -1,24 +1,89 @@
-//! What the email jobs carry, and the functions that make them (the use cases enqueue
-//! them in the transaction of the change they are about).
+//! What the email jobs carry ([`MailJob`], tagged by the job's kind), and the functions
+//! that make them (the use cases enqueue them in the transaction of the change they are
+//! about).
 
 use std::num::NonZeroU32;
 
 use chrono::{DateTime, Utc};
 use domain::ports::EmailLink;
-use domain::{Email, JobKind, JobPayload, NewJob, OpaqueToken, QueueName, UserId};
+use domain::{Email, Job, JobKind, JobPayload, NewJob, OpaqueToken, QueueName, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::MAIL_QUEUE;
 
-pub(super) const WELCOME_KIND: &str = "mail.welcome";
-pub(super) const PASSWORD_RESET_KIND: &str = "mail.password-reset";
-pub(super) const EMAIL_VERIFICATION_KIND: &str = "mail.email-verification";
-pub(super) const PASSWORD_CHANGED_KIND: &str = "mail.password-changed";
+const MAIL: QueueName = QueueName::from_static(MAIL_QUEUE);
 /// With the default backoff (1 s doubling, capped at 1 h) twelve attempts span about three
 /// hours: an SMTP outage shorter than that loses no email; a longer one leaves the job dead
 /// for an admin to retry.
 const MAIL_MAX_ATTEMPTS: NonZeroU32 = NonZeroU32::new(12).expect("12 is not zero");
+
+/// Every email job. Its serde tag is the job's kind and its content the job's payload
+/// (`{"kind": "mail.welcome", "payload": {...}}`), so that a stored job is read back by
+/// its kind column and payload column together ([`MailJob::of`]).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload")]
+pub(super) enum MailJob {
+    #[serde(rename = "mail.welcome")]
+    Welcome(WelcomePayload),
+    #[serde(rename = "mail.password-reset")]
+    PasswordReset(PasswordResetPayload),
+    #[serde(rename = "mail.email-verification")]
+    EmailVerification(EmailVerificationPayload),
+    #[serde(rename = "mail.password-changed")]
+    PasswordChanged(PasswordChangedPayload),
+}
+
+impl MailJob {
+    const WELCOME: JobKind = JobKind::from_static("mail.welcome");
+    const PASSWORD_RESET: JobKind = JobKind::from_static("mail.password-reset");
+    const EMAIL_VERIFICATION: JobKind = JobKind::from_static("mail.email-verification");
+    const PASSWORD_CHANGED: JobKind = JobKind::from_static("mail.password-changed");
+
+    /// Every kind of email job: what the mail workers claim.
+    pub(super) const KINDS: [JobKind; 4] = [
+        Self::WELCOME,
+        Self::PASSWORD_RESET,
+        Self::EMAIL_VERIFICATION,
+        Self::PASSWORD_CHANGED,
+    ];
+
+    /// The kind this job is stored under (its serde tag).
+    fn kind(&self) -> JobKind {
+        match self {
+            Self::Welcome(_) => Self::WELCOME,
+            Self::PasswordReset(_) => Self::PASSWORD_RESET,
+            Self::EmailVerification(_) => Self::EMAIL_VERIFICATION,
+            Self::PasswordChanged(_) => Self::PASSWORD_CHANGED,
+        }
+    }
+
+    /// The stored job's email: its kind selects the variant, its payload fills it.
+    ///
+    /// # Errors
+    /// A kind that is not an email job's, or a payload that does not fit it.
+    pub(super) fn of(job: &Job) -> Result<Self, serde_json::Error> {
+        Self::stored_as(&job.kind, &job.payload)
+    }
+
+    fn stored_as(kind: &JobKind, payload: &JobPayload) -> Result<Self, serde_json::Error> {
+        let payload: serde_json::Value = serde_json::from_str(payload.as_json())?;
+        serde_json::from_value(serde_json::json!({ "kind": kind.as_str(), "payload": payload }))
+    }
+
+    /// The job that sends this email, runnable `now`.
+    fn enqueue_at(&self, now: DateTime<Utc>) -> NewJob {
+        let payload = match self {
+            Self::Welcome(payload) => serde_json::to_string(payload),
+            Self::PasswordReset(payload) => serde_json::to_string(payload),
+            Self::EmailVerification(payload) => serde_json::to_string(payload),
+            Self::PasswordChanged(payload) => serde_json::to_string(payload),
+        }
+        .expect("a payload of strings, ids and times encodes");
+        NewJob::new(MAIL, self.kind(), JobPayload::from_json(payload), now)
+            .with_max_attempts(MAIL_MAX_ATTEMPTS)
+    }
+}
 
 /// `verification` is absent from jobs queued before welcome emails carried a link.
 #[derive(Serialize, Deserialize)]
@@ -62,16 +127,6 @@ pub(super) struct PasswordChangedPayload {
     pub(super) user_id: Uuid,
 }
 
-fn mail_job(kind: &str, payload: &impl Serialize, now: DateTime<Utc>) -> NewJob {
-    NewJob::new(
-        QueueName::parse(MAIL_QUEUE).expect("a valid queue name"),
-        JobKind::parse(kind).expect("a valid job kind"),
-        JobPayload::from_json(serde_json::to_string(payload).expect("a payload encodes")),
-        now,
-    )
-    .with_max_attempts(MAIL_MAX_ATTEMPTS)
-}
-
 /// The job that sends `user_id` their welcome email with the link that verifies their
 /// address, once per user.
 #[must_use]
@@ -81,17 +136,14 @@ pub fn welcome_email_job(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> NewJob {
-    mail_job(
-        WELCOME_KIND,
-        &WelcomePayload {
-            user_id: user_id.as_uuid(),
-            verification: Some(LinkPayload {
-                token: verification.expose().to_owned(),
-                expires_at,
-            }),
-        },
-        now,
-    )
+    MailJob::Welcome(WelcomePayload {
+        user_id: user_id.as_uuid(),
+        verification: Some(LinkPayload {
+            token: verification.expose().to_owned(),
+            expires_at,
+        }),
+    })
+    .enqueue_at(now)
     .with_dedup_key(format!("welcome:{user_id}"))
 }
 
@@ -104,30 +156,24 @@ pub fn email_verification_job(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> NewJob {
-    mail_job(
-        EMAIL_VERIFICATION_KIND,
-        &EmailVerificationPayload {
-            user_id: user_id.as_uuid(),
-            email: email.as_str().to_owned(),
-            link: LinkPayload {
-                token: token.expose().to_owned(),
-                expires_at,
-            },
+    MailJob::EmailVerification(EmailVerificationPayload {
+        user_id: user_id.as_uuid(),
+        email: email.as_str().to_owned(),
+        link: LinkPayload {
+            token: token.expose().to_owned(),
+            expires_at,
         },
-        now,
-    )
+    })
+    .enqueue_at(now)
 }
 
 /// The job that tells `user_id` their password was changed.
 #[must_use]
 pub fn password_changed_email_job(user_id: UserId, now: DateTime<Utc>) -> NewJob {
-    mail_job(
-        PASSWORD_CHANGED_KIND,
-        &PasswordChangedPayload {
-            user_id: user_id.as_uuid(),
-        },
-        now,
-    )
+    MailJob::PasswordChanged(PasswordChangedPayload {
+        user_id: user_id.as_uuid(),
+    })
+    .enqueue_at(now)
 }
 
 /// The job that sends `user_id` a link with their reset `token`.
@@ -138,15 +184,12 @@ pub fn password_reset_email_job(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> NewJob {
-    mail_job(
-        PASSWORD_RESET_KIND,
-        &PasswordResetPayload {
-            user_id: user_id.as_uuid(),
-            token: token.expose().to_owned(),
-            expires_at,
-        },
-        now,
-    )
+    MailJob::PasswordReset(PasswordResetPayload {
+        user_id: user_id.as_uuid(),
+        token: token.expose().to_owned(),
+        expires_at,
+    })
+    .enqueue_at(now)
 }
 
 impl LinkPayload {
@@ -155,5 +198,31 @@ impl LinkPayload {
             token: OpaqueToken::new(self.token),
             expires_at: self.expires_at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_email_job_is_stored_under_its_kind_and_read_back_by_it() {
+        let (user, now) = (UserId::generate(), Utc::now());
+        let token = OpaqueToken::new("token".to_owned());
+        let email = Email::parse("ann@example.com").unwrap();
+        let jobs = [
+            welcome_email_job(user, &token, now, now),
+            password_reset_email_job(user, &token, now, now),
+            email_verification_job(user, &email, &token, now, now),
+            password_changed_email_job(user, now),
+        ];
+        for (job, kind) in jobs.iter().zip(MailJob::KINDS) {
+            assert_eq!(job.kind, kind);
+            assert_eq!(job.queue.as_str(), MAIL_QUEUE);
+            let read = MailJob::stored_as(&job.kind, &job.payload).expect("its own payload");
+            assert_eq!(read.kind(), kind, "the serde tag is the kind");
+        }
+        let other = JobKind::parse("mail.unknown").unwrap();
+        assert!(MailJob::stored_as(&other, &jobs[3].payload).is_err());
     }
 }

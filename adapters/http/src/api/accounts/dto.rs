@@ -1,7 +1,7 @@
 //! The accounts wire format: accounts, transfers and their pages, the request bodies, and
 //! the `Idempotency-Key` header.
 
-use domain::{Account, Page, Transfer};
+use domain::{Account, IdempotencyKey, Page, Transfer};
 use poem::Request;
 use poem_openapi::Object;
 use serde::Deserialize;
@@ -10,7 +10,6 @@ use uuid::Uuid;
 use crate::api::page::{PageMeta, wire_page};
 use crate::timestamp::Timestamp;
 
-pub(crate) const MAX_IDEMPOTENCY_KEY_LENGTH: usize = 255;
 const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
 #[derive(Debug, Object)]
@@ -113,7 +112,7 @@ pub(crate) struct TransferBody {
 /// parameter: that one reads a value that is not visible ASCII (`café` in UTF-8, a stray
 /// `0xFF`) as no header at all, and a retry would then move money twice. A key that is
 /// present is either valid or a 400, never ignored.
-pub(super) fn idempotency_key(request: &Request) -> Result<Option<String>, &'static str> {
+pub(super) fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, &'static str> {
     let mut values = request.headers().get_all(IDEMPOTENCY_KEY_HEADER).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -121,17 +120,9 @@ pub(super) fn idempotency_key(request: &Request) -> Result<Option<String>, &'sta
     if values.next().is_some() {
         return Err("Must be sent once");
     }
-    let bytes = value.as_bytes();
-    if !is_valid_idempotency_key(bytes) {
-        return Err("Must be 1 to 255 visible ASCII characters");
-    }
-    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
-}
-
-/// 1 to 255 visible ASCII characters.
-pub(crate) fn is_valid_idempotency_key(bytes: &[u8]) -> bool {
-    (1..=MAX_IDEMPOTENCY_KEY_LENGTH).contains(&bytes.len())
-        && bytes.iter().all(u8::is_ascii_graphic)
+    IdempotencyKey::parse(value.as_bytes())
+        .map(Some)
+        .map_err(|_| "Must be 1 to 255 visible ASCII characters")
 }
 
 impl From<Page<Account>> for AccountPage {
