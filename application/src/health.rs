@@ -62,7 +62,7 @@ impl HealthService {
 
 #[cfg(test)]
 mod tests {
-    use domain::ports::MockReadinessProbe;
+    use domain::ports::{MockReadinessProbe, NotReady};
 
     use super::*;
 
@@ -73,7 +73,7 @@ mod tests {
             if up {
                 Ok(())
             } else {
-                Err(anyhow::anyhow!("connection refused"))
+                Err(NotReady(anyhow::anyhow!("connection refused")))
             }
         });
         Arc::new(probe)

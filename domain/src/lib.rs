@@ -37,7 +37,7 @@ pub use realtime::{ChatMessage, ChatMessageError, RoomName, RoomNameError};
 pub use session::{
     AuthState, ClientInfo, ConsumedRefreshToken, MAX_USER_AGENT_CHARS, NewRefreshToken,
     NewResetToken, NewSession, NewVerificationToken, OpaqueToken, PasswordChange, RevocationReason,
-    Session, TokenHash,
+    Session, SessionVersion, TokenHash,
 };
 pub use trace::{InvalidTraceParent, TraceIdHex, TraceParent};
 pub use user::{

@@ -19,9 +19,42 @@ pub const MAX_USER_AGENT_CHARS: usize = 512;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthState {
     pub role: Role,
-    /// Incremented on every role change and password reset: access tokens carrying an
-    /// older version are refused.
-    pub session_version: i64,
+    /// Moved on by every role change, password change or reset and logout everywhere:
+    /// access tokens carrying an older version are refused.
+    pub session_version: SessionVersion,
+}
+
+/// The generation of a user's access tokens: a token carries the version it was issued at,
+/// and is refused once the user's has moved on. A new user starts at
+/// [`SessionVersion::INITIAL`]; only storage moves it on ([`SessionVersion::next`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionVersion(i64);
+
+impl SessionVersion {
+    pub const INITIAL: Self = Self(0);
+
+    /// The version as stored or as a token carries it.
+    #[must_use]
+    pub const fn new(value: i64) -> Self {
+        Self(value)
+    }
+
+    #[must_use]
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The version after this one.
+    #[must_use]
+    pub const fn next(self) -> Self {
+        Self(self.0.saturating_add(1))
+    }
+}
+
+impl std::fmt::Display for SessionVersion {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(formatter)
+    }
 }
 
 /// An opaque secret handed to a client once (a refresh or password-reset token).

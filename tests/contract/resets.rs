@@ -65,7 +65,7 @@ async fn a_reset_token_resets_once_and_ends_every_session(
             .unwrap()
             .unwrap()
             .session_version,
-        1
+        domain::SessionVersion::new(1)
     );
     assert!(matches!(
         sessions

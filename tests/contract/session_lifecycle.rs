@@ -147,7 +147,7 @@ async fn revoking_all_ends_every_session_and_every_access_token(
             .unwrap()
             .unwrap()
             .session_version,
-        1
+        domain::SessionVersion::new(1)
     );
     assert_eq!(
         users
@@ -156,7 +156,7 @@ async fn revoking_all_ends_every_session_and_every_access_token(
             .unwrap()
             .unwrap()
             .session_version,
-        0
+        domain::SessionVersion::new(0)
     );
     assert_eq!(
         sessions
@@ -197,7 +197,7 @@ async fn a_password_change_keeps_only_the_current_session_with_its_new_token(
         .await
         .unwrap();
 
-    assert_eq!(version, 1);
+    assert_eq!(version, domain::SessionVersion::new(1));
     assert_eq!(
         users
             .find_auth_state(ann)
@@ -205,7 +205,7 @@ async fn a_password_change_keeps_only_the_current_session_with_its_new_token(
             .unwrap()
             .unwrap()
             .session_version,
-        1
+        domain::SessionVersion::new(1)
     );
     assert!(sessions.is_live(current).await.unwrap());
     assert!(!sessions.is_live(other).await.unwrap());

@@ -321,7 +321,7 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
             .unwrap()
             .unwrap()
             .session_version,
-        0
+        domain::SessionVersion::new(0)
     );
 
     let rename = UserChanges {
@@ -339,7 +339,7 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
             .unwrap()
             .unwrap()
             .session_version,
-        0
+        domain::SessionVersion::new(0)
     );
 
     let promote = UserChanges {
@@ -351,7 +351,10 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
         .await
         .unwrap();
     let state = repository.find_auth_state(id).await.unwrap().unwrap();
-    assert_eq!((state.role, state.session_version), (Role::Admin, 1));
+    assert_eq!(
+        (state.role, state.session_version),
+        (Role::Admin, domain::SessionVersion::new(1))
+    );
 }
 
 async fn the_auth_state_of_a_missing_user_is_none(

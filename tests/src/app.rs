@@ -307,7 +307,12 @@ impl TestApp {
         issued_at: chrono::DateTime<Utc>,
     ) -> String {
         self.tokens
-            .issue(Actor { user_id, role }, session, 0, issued_at)
+            .issue(
+                Actor { user_id, role },
+                session,
+                domain::SessionVersion::INITIAL,
+                issued_at,
+            )
             .expect("sign a test token")
             .token
     }

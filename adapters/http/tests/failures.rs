@@ -30,7 +30,7 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
             user_id: UserId::generate(),
             role: Role::Admin,
             session_id: SessionId::generate(),
-            session_version: 0,
+            session_version: domain::SessionVersion::INITIAL,
             issued_at: now,
             expires_at: now,
         })
@@ -39,7 +39,7 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
     users.expect_find_auth_state().returning(|_| {
         Ok(Some(AuthState {
             role: Role::Admin,
-            session_version: 0,
+            session_version: domain::SessionVersion::INITIAL,
         }))
     });
     let users = Arc::new(users);

@@ -12,7 +12,7 @@ use domain::ports::{
 };
 use domain::{
     Actor, AuthState, ClientInfo, Email, NewUser, OpaqueToken, Password, PasswordHash,
-    RevocationReason, Role, User, UserId, UserName,
+    RevocationReason, Role, SessionVersion, User, UserId, UserName,
 };
 
 use super::errors::{LoginError, LogoutError, RefreshError, RegisterError};
@@ -137,7 +137,7 @@ impl AuthService {
         tracing::info!(user_id = %user.id, "registered");
         let state = AuthState {
             role: user.role,
-            session_version: 0,
+            session_version: SessionVersion::INITIAL,
         };
         Ok(self.start_session(user, state, client).await?)
     }

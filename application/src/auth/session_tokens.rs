@@ -69,12 +69,16 @@ impl AuthService {
             user_id: user.id,
             role: state.role,
         };
-        let access = self.ports.issuer.issue(
-            actor,
-            session,
-            state.session_version,
-            self.ports.clock.now(),
-        )?;
+        let access = self
+            .ports
+            .issuer
+            .issue(
+                actor,
+                session,
+                state.session_version,
+                self.ports.clock.now(),
+            )
+            .map_err(anyhow::Error::new)?;
         Ok(IssuedSession {
             user,
             access,

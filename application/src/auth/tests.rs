@@ -348,13 +348,13 @@ async fn a_successful_login_clears_the_failures_and_issues_tokens_at_the_current
     mocks.users.expect_find_auth_state().returning(|_| {
         Ok(Some(AuthState {
             role: Role::User,
-            session_version: 4,
+            session_version: domain::SessionVersion::new(4),
         }))
     });
     mocks
         .issuer
         .expect_issue()
-        .withf(|_, _, version, _| *version == 4)
+        .withf(|_, _, version, _| *version == domain::SessionVersion::new(4))
         .returning(|_, _, _, _| {
             Ok(AccessToken {
                 token: "access".to_owned(),
@@ -470,7 +470,7 @@ async fn a_refresh_continues_the_same_family() {
     mocks.users.expect_find_auth_state().returning(|_| {
         Ok(Some(AuthState {
             role: Role::User,
-            session_version: 0,
+            session_version: domain::SessionVersion::new(0),
         }))
     });
     mocks.issuer.expect_issue().returning(|_, _, _, _| {

@@ -116,7 +116,7 @@ async fn a_password_change_renews_this_session_and_disconnects_the_users_sockets
                 && change.jobs[0].kind.as_str() == "mail.password-changed"
         })
         .times(1)
-        .returning(|_| Ok(3));
+        .returning(|_| Ok(domain::SessionVersion::new(3)));
     mocks
         .events
         .expect_publish()

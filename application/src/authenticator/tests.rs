@@ -25,7 +25,7 @@ fn verifier_for(user_id: UserId, session_version: i64) -> Arc<MockTokenVerifier>
                 user_id,
                 role: Role::User,
                 session_id: session(),
-                session_version,
+                session_version: domain::SessionVersion::new(session_version),
                 issued_at: now,
                 expires_at: now + Duration::minutes(15),
             })
@@ -81,7 +81,7 @@ async fn a_valid_token_authenticates_with_the_users_current_role() {
     let user_id = UserId::generate();
     let users = users_with(Some(AuthState {
         role: Role::Admin,
-        session_version: 3,
+        session_version: domain::SessionVersion::new(3),
     }));
 
     let caller = authenticator(verifier_for(user_id, 3), users)
@@ -105,7 +105,7 @@ async fn a_valid_token_authenticates_with_the_users_current_role() {
 async fn a_token_of_a_revoked_session_is_invalid() {
     let users = users_with(Some(AuthState {
         role: Role::User,
-        session_version: 0,
+        session_version: domain::SessionVersion::new(0),
     }));
 
     let result = authenticator_with(
@@ -156,7 +156,7 @@ async fn a_token_of_a_deleted_user_is_invalid() {
 async fn a_token_from_an_older_session_version_is_invalid() {
     let users = users_with(Some(AuthState {
         role: Role::User,
-        session_version: 1,
+        session_version: domain::SessionVersion::new(1),
     }));
 
     let result = authenticator(verifier_for(UserId::generate(), 0), users)
@@ -187,7 +187,7 @@ async fn auth_states_are_read_once_per_ttl_and_invalidation_forces_a_read() {
     users.expect_find_auth_state().times(2).returning(|_| {
         Ok(Some(AuthState {
             role: Role::User,
-            session_version: 0,
+            session_version: domain::SessionVersion::new(0),
         }))
     });
     let states = Arc::new(AuthStates::new(

@@ -33,10 +33,10 @@ pub use errors::{RepositoryError, StorageUnavailable, is_storage_unavailable};
 pub use events::{DomainEvent, EventPublisher, NoEvents};
 pub use jobs::{ClaimRequest, Enqueued, JobQueue, JobRepository, LeaseOwner, RetryJobRecordError};
 pub use posts::PostRepository;
-pub use readiness::ReadinessProbe;
+pub use readiness::{NotReady, ReadinessProbe};
 pub use security::{
-    AccessClaims, AccessToken, InvalidToken, PasswordHashError, PasswordHasher, TokenIssuer,
-    TokenVerifier,
+    AccessClaims, AccessToken, InvalidToken, PasswordHashError, PasswordHasher, SigningError,
+    TokenIssuer, TokenVerifier,
 };
 pub use sessions::{
     ConsumeRefreshTokenError, EmailVerificationRepository, PasswordResetRepository,

@@ -2,6 +2,11 @@
 
 use async_trait::async_trait;
 
+/// Why a dependency is not ready; the cause is logged, never shown to clients.
+#[derive(Debug, thiserror::Error)]
+#[error("not ready")]
+pub struct NotReady(#[source] pub anyhow::Error);
+
 /// A dependency the service cannot work without (the database, first of all).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
@@ -12,6 +17,6 @@ pub trait ReadinessProbe: Send + Sync + 'static {
     /// Checks the dependency with a cheap round trip.
     ///
     /// # Errors
-    /// Any error means "not ready"; its message is logged, never shown to clients.
-    async fn check(&self) -> anyhow::Result<()>;
+    /// `NotReady` with the cause.
+    async fn check(&self) -> Result<(), NotReady>;
 }

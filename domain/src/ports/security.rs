@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::id::{SessionId, UserId};
+use crate::session::SessionVersion;
 use crate::user::{Password, PasswordHash, Role};
 
 /// The hasher failed for a reason unrelated to the password (e.g. its worker pool is gone).
@@ -42,7 +43,7 @@ pub struct AccessClaims {
     /// The session the token was issued in: when it ends, the token stops working.
     pub session_id: SessionId,
     /// The user's session version when the token was issued (see `AuthState`).
-    pub session_version: i64,
+    pub session_version: SessionVersion,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -80,6 +81,11 @@ impl std::fmt::Debug for AccessToken {
 #[error("Invalid token")]
 pub struct InvalidToken;
 
+/// An access token could not be signed (a misconfigured key).
+#[derive(Debug, thiserror::Error)]
+#[error("could not sign an access token")]
+pub struct SigningError(#[source] pub anyhow::Error);
+
 /// Issues access tokens.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait TokenIssuer: Send + Sync + 'static {
@@ -92,9 +98,9 @@ pub trait TokenIssuer: Send + Sync + 'static {
         &self,
         actor: Actor,
         session_id: SessionId,
-        session_version: i64,
+        session_version: SessionVersion,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<AccessToken>;
+    ) -> Result<AccessToken, SigningError>;
 }
 
 /// Verifies access tokens.

@@ -7,7 +7,7 @@ use crate::job::NewJob;
 use crate::pagination::{Page, PageRequest};
 use crate::session::{
     ClientInfo, ConsumedRefreshToken, NewRefreshToken, NewResetToken, NewSession,
-    NewVerificationToken, PasswordChange, Session, TokenHash,
+    NewVerificationToken, PasswordChange, Session, SessionVersion, TokenHash,
 };
 use crate::user::PasswordHash;
 use async_trait::async_trait;
@@ -150,7 +150,10 @@ pub trait SessionRepository: Send + Sync + 'static {
     ///
     /// # Errors
     /// `RepositoryError` for storage failures (nothing is changed then).
-    async fn change_password(&self, change: PasswordChange) -> Result<i64, RepositoryError>;
+    async fn change_password(
+        &self,
+        change: PasswordChange,
+    ) -> Result<SessionVersion, RepositoryError>;
 }
 
 /// Stores email-verification tokens (by hash only) and marks addresses verified.

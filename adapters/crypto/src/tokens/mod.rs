@@ -17,8 +17,10 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use domain::ports::{AccessClaims, AccessToken, InvalidToken, TokenIssuer, TokenVerifier};
-use domain::{Actor, Role, SessionId, UserId};
+use domain::ports::{
+    AccessClaims, AccessToken, InvalidToken, SigningError, TokenIssuer, TokenVerifier,
+};
+use domain::{Actor, Role, SessionId, SessionVersion, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
@@ -107,7 +109,7 @@ impl JwtTokens {
             user_id: claims.sub.parse::<UserId>().map_err(|_| InvalidToken)?,
             role: claims.role.parse::<Role>().map_err(|_| InvalidToken)?,
             session_id: claims.sid.parse::<SessionId>().map_err(|_| InvalidToken)?,
-            session_version: claims.ver,
+            session_version: SessionVersion::new(claims.ver),
             issued_at: DateTime::from_timestamp(claims.iat, 0).ok_or(InvalidToken)?,
             expires_at: DateTime::from_timestamp(claims.exp, 0).ok_or(InvalidToken)?,
         })
@@ -136,10 +138,11 @@ impl TokenIssuer for JwtTokens {
         &self,
         actor: Actor,
         session_id: SessionId,
-        session_version: i64,
+        session_version: SessionVersion,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<AccessToken> {
-        let lifetime = i64::try_from(self.access_ttl_seconds)?;
+    ) -> Result<AccessToken, SigningError> {
+        let lifetime =
+            i64::try_from(self.access_ttl_seconds).map_err(|error| SigningError(error.into()))?;
         let claims = Claims {
             sub: actor.user_id.to_string(),
             role: actor.role.as_str().to_owned(),
@@ -148,10 +151,11 @@ impl TokenIssuer for JwtTokens {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sid: session_id.to_string(),
-            ver: session_version,
+            ver: session_version.get(),
         };
         let token =
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)?;
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)
+                .map_err(|error| SigningError(error.into()))?;
         Ok(AccessToken {
             token,
             expires_in_seconds: self.access_ttl_seconds,

@@ -71,13 +71,15 @@ fn a_token_without_a_session_is_invalid() {
 #[test]
 fn an_issued_token_verifies_to_its_actor_and_lifetime() {
     let actor = actor();
-    let issued = tokens().issue(actor, session(), 7, now()).unwrap();
+    let issued = tokens()
+        .issue(actor, session(), SessionVersion::new(7), now())
+        .unwrap();
 
     let claims = tokens().verify(&issued.token, now()).unwrap();
 
     assert_eq!(claims.actor(), actor);
     assert_eq!(claims.session_id, session());
-    assert_eq!(claims.session_version, 7);
+    assert_eq!(claims.session_version, SessionVersion::new(7));
     assert_eq!(claims.issued_at, now());
     assert_eq!(claims.expires_at, now() + Duration::seconds(900));
     assert_eq!(issued.expires_in_seconds, 900);
@@ -97,7 +99,9 @@ fn a_hand_signed_token_with_the_right_key_verifies() {
 
 #[test]
 fn an_expired_token_is_invalid_beyond_a_few_seconds_of_leeway() {
-    let issued = tokens().issue(actor(), session(), 0, now()).unwrap();
+    let issued = tokens()
+        .issue(actor(), session(), SessionVersion::INITIAL, now())
+        .unwrap();
 
     assert!(
         tokens()
@@ -113,7 +117,12 @@ fn an_expired_token_is_invalid_beyond_a_few_seconds_of_leeway() {
 #[test]
 fn a_token_issued_in_the_future_is_invalid() {
     let issued = tokens()
-        .issue(actor(), session(), 0, now() + Duration::minutes(10))
+        .issue(
+            actor(),
+            session(),
+            SessionVersion::INITIAL,
+            now() + Duration::minutes(10),
+        )
         .unwrap();
 
     assert_eq!(tokens().verify(&issued.token, now()), Err(InvalidToken));
@@ -144,7 +153,7 @@ fn a_token_signed_with_another_key_is_invalid() {
         "backend",
         "backend-api",
     )
-    .issue(actor(), session(), 0, now())
+    .issue(actor(), session(), SessionVersion::INITIAL, now())
     .unwrap();
 
     assert_eq!(tokens().verify(&issued.token, now()), Err(InvalidToken));
@@ -159,7 +168,7 @@ fn a_tampered_payload_is_invalid() {
                 ..actor()
             },
             session(),
-            0,
+            SessionVersion::INITIAL,
             now(),
         )
         .unwrap();
@@ -173,10 +182,10 @@ fn a_tampered_payload_is_invalid() {
 #[test]
 fn a_token_for_another_issuer_or_audience_is_invalid() {
     let other_issuer = tokens_with(SECRET, "elsewhere", "backend-api")
-        .issue(actor(), session(), 0, now())
+        .issue(actor(), session(), SessionVersion::INITIAL, now())
         .unwrap();
     let other_audience = tokens_with(SECRET, "backend", "other-api")
-        .issue(actor(), session(), 0, now())
+        .issue(actor(), session(), SessionVersion::INITIAL, now())
         .unwrap();
 
     assert_eq!(
@@ -210,7 +219,9 @@ fn garbage_is_an_invalid_token() {
 #[test]
 fn a_remembered_token_still_expires() {
     let tokens = tokens();
-    let issued = tokens.issue(actor(), session(), 0, now()).unwrap();
+    let issued = tokens
+        .issue(actor(), session(), SessionVersion::INITIAL, now())
+        .unwrap();
 
     assert!(tokens.verify(&issued.token, now()).is_ok());
     assert!(tokens.verify(&issued.token, now()).is_ok(), "from memory");
@@ -223,7 +234,9 @@ fn a_remembered_token_still_expires() {
 #[test]
 fn a_token_differing_from_a_remembered_one_is_verified_afresh() {
     let tokens = tokens();
-    let issued = tokens.issue(actor(), session(), 0, now()).unwrap();
+    let issued = tokens
+        .issue(actor(), session(), SessionVersion::INITIAL, now())
+        .unwrap();
     tokens.verify(&issued.token, now()).unwrap();
     // One character of the signature changed (not its last, which carries padding bits).
     let mut forged = issued.token.clone().into_bytes();
@@ -238,7 +251,12 @@ fn a_token_differing_from_a_remembered_one_is_verified_afresh() {
 fn a_token_not_yet_valid_is_not_remembered_as_valid() {
     let tokens = tokens();
     let issued = tokens
-        .issue(actor(), session(), 0, now() + Duration::minutes(10))
+        .issue(
+            actor(),
+            session(),
+            SessionVersion::INITIAL,
+            now() + Duration::minutes(10),
+        )
         .unwrap();
 
     assert_eq!(tokens.verify(&issued.token, now()), Err(InvalidToken));

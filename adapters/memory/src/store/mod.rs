@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::ports::{NoTelemetry, NoTraces, ReadinessProbe, Telemetry, TraceContext};
+use domain::ports::{NoTelemetry, NoTraces, NotReady, ReadinessProbe, Telemetry, TraceContext};
 use domain::{JobKind, NewJob, Page, PageRequest};
 
 use self::tables::Tables;
@@ -123,7 +123,7 @@ impl ReadinessProbe for MemoryStore {
         "database"
     }
 
-    async fn check(&self) -> anyhow::Result<()> {
+    async fn check(&self) -> Result<(), NotReady> {
         drop(self.tables());
         Ok(())
     }

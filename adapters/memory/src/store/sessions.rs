@@ -10,7 +10,7 @@ use domain::ports::{
 use domain::{
     ClientInfo, ConsumedRefreshToken, NewJob, NewRefreshToken, NewResetToken, NewSession,
     NewVerificationToken, Page, PageRequest, PasswordChange, PasswordHash, Session, SessionId,
-    TokenHash, UserId,
+    SessionVersion, TokenHash, UserId,
 };
 
 use super::tables::{OneTimeTokenRow, RefreshTokenRow, SessionRow, Tables};
@@ -150,7 +150,7 @@ impl SessionRepository for MemoryStore {
     async fn revoke_all(&self, user_id: UserId, now: DateTime<Utc>) -> Result<(), RepositoryError> {
         let mut tables = self.tables();
         if let Some(user) = tables.user_mut(user_id) {
-            user.session_version += 1;
+            user.session_version = user.session_version.next();
         }
         tables.revoke_sessions(|_, row| row.user_id == user_id, now);
         Ok(())
@@ -191,7 +191,10 @@ impl SessionRepository for MemoryStore {
             .is_some_and(|row| row.revoked_at.is_none()))
     }
 
-    async fn change_password(&self, change: PasswordChange) -> Result<i64, RepositoryError> {
+    async fn change_password(
+        &self,
+        change: PasswordChange,
+    ) -> Result<SessionVersion, RepositoryError> {
         let jobs = self.traced(change.jobs);
         let (version, kinds) = {
             let mut tables = self.tables();
@@ -200,7 +203,7 @@ impl SessionRepository for MemoryStore {
                 .user_mut(change.user_id)
                 .ok_or_else(|| Tables::no_user(change.user_id))?;
             user.password_hash = change.password_hash;
-            user.session_version += 1;
+            user.session_version = user.session_version.next();
             user.user.updated_at = now;
             let version = user.session_version;
             let (owner, current) = (change.user_id, change.session_id);
@@ -313,7 +316,7 @@ impl PasswordResetRepository for MemoryStore {
             .user_mut(user_id)
             .ok_or_else(|| Tables::no_user(user_id))?;
         user.password_hash = new_password;
-        user.session_version += 1;
+        user.session_version = user.session_version.next();
         user.user.updated_at = now;
         // This token and every other of the user's are spent.
         for token in &mut tables.reset_tokens {

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use domain::ports::LeaseOwner;
 use domain::{
     Account, AccountId, Email, IdempotencyKey, Job, JobId, JobKind, JobStatus, NewJob,
-    NewVerificationToken, PasswordHash, Post, PostId, RequestFingerprint, SessionId, Transfer,
-    User, UserId,
+    NewVerificationToken, PasswordHash, Post, PostId, RequestFingerprint, SessionId,
+    SessionVersion, Transfer, User, UserId,
 };
 use uuid::Uuid;
 
@@ -33,7 +33,7 @@ pub(super) struct Tables {
 pub(super) struct UserRow {
     pub(super) user: User,
     pub(super) password_hash: PasswordHash,
-    pub(super) session_version: i64,
+    pub(super) session_version: SessionVersion,
 }
 
 pub(super) struct SessionRow {

@@ -6,8 +6,8 @@ use domain::ports::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    AuthState, Email, NewJob, NewUser, NewVerificationToken, Page, Role, User, UserChanges,
-    UserCredentials, UserId, UserQuery, leaves_no_admin,
+    AuthState, Email, NewJob, NewUser, NewVerificationToken, Page, Role, SessionVersion, User,
+    UserChanges, UserCredentials, UserId, UserQuery, leaves_no_admin,
 };
 
 use super::tables::{Tables, UserRow};
@@ -61,7 +61,7 @@ impl UserRepository for MemoryStore {
                 UserRow {
                     user: stored.clone(),
                     password_hash: user.password_hash,
-                    session_version: 0,
+                    session_version: SessionVersion::INITIAL,
                 },
             );
             if let Some(verification) = user.email_verification {
@@ -150,7 +150,7 @@ impl UserRepository for MemoryStore {
             if let Some(role) = changes.role {
                 // A new role invalidates the access tokens that carry the old one.
                 row.user.role = role;
-                row.session_version += 1;
+                row.session_version = row.session_version.next();
             }
             row.user.updated_at = now;
             let updated = row.user.clone();

@@ -249,7 +249,7 @@ impl ReadinessProbe for Database {
         "database"
     }
 
-    async fn check(&self) -> anyhow::Result<()> {
+    async fn check(&self) -> Result<(), domain::ports::NotReady> {
         let ping = async {
             with_connection!(self, |connection| {
                 diesel::sql_query("SELECT 1")
@@ -261,6 +261,8 @@ impl ReadinessProbe for Database {
         };
         tokio::time::timeout(READINESS_TIMEOUT, ping)
             .await
-            .map_err(|_| anyhow::anyhow!("database did not answer within {READINESS_TIMEOUT:?}"))?
+            .map_err(|_| anyhow::anyhow!("database did not answer within {READINESS_TIMEOUT:?}"))
+            .flatten()
+            .map_err(domain::ports::NotReady)
     }
 }

@@ -16,7 +16,7 @@ use diesel_async::RunQueryDsl;
 use domain::ports::{ConsumeRefreshTokenError, RepositoryError, SessionRepository};
 use domain::{
     ClientInfo, ConsumedRefreshToken, NewRefreshToken, NewSession, Page, PageRequest,
-    PasswordChange, Session, SessionId, TokenHash, UserId,
+    PasswordChange, Session, SessionId, SessionVersion, TokenHash, UserId,
 };
 
 use self::rows::{NewRefreshTokenRow, NewSessionRow, revoke_sessions};
@@ -290,7 +290,10 @@ impl SessionRepository for DieselSessionRepository {
     }
 
     #[tracing::instrument(name = "db sessions.change_password", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), user_id = %change.user_id))]
-    async fn change_password(&self, change: PasswordChange) -> Result<i64, RepositoryError> {
+    async fn change_password(
+        &self,
+        change: PasswordChange,
+    ) -> Result<SessionVersion, RepositoryError> {
         password::change_password(&self.database, change).await
     }
 }

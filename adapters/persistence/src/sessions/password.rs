@@ -4,8 +4,8 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
-use domain::PasswordChange;
 use domain::ports::RepositoryError;
+use domain::{PasswordChange, SessionVersion};
 
 use super::rows::{NewRefreshTokenRow, revoke_sessions};
 use crate::database::Database;
@@ -17,7 +17,7 @@ use crate::sql_types::{DbId, DbTime};
 pub(super) async fn change_password(
     database: &Database,
     change: PasswordChange,
-) -> Result<i64, RepositoryError> {
+) -> Result<SessionVersion, RepositoryError> {
     let user = DbId(change.user_id.as_uuid());
     let current = DbId(change.session_id.as_uuid());
     let password_hash = change.password_hash.as_str().to_owned();
@@ -68,5 +68,5 @@ pub(super) async fn change_password(
     if !kinds.is_empty() {
         database.jobs_committed(kinds.iter().map(String::as_str));
     }
-    Ok(version)
+    Ok(SessionVersion::new(version))
 }

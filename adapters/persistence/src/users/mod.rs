@@ -8,8 +8,8 @@ use domain::ports::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    AuthState, Email, NewJob, NewUser, NewVerificationToken, Page, PasswordHash, Role, User,
-    UserChanges, UserCredentials, UserId, UserQuery, leaves_no_admin,
+    AuthState, Email, NewJob, NewUser, NewVerificationToken, Page, PasswordHash, Role,
+    SessionVersion, User, UserChanges, UserCredentials, UserId, UserQuery, leaves_no_admin,
 };
 
 mod rows;
@@ -124,7 +124,7 @@ impl UserRepository for DieselUserRepository {
                 .map_err(|_| RepositoryError(anyhow::anyhow!("corrupt role of user {id}")))?;
             Ok(AuthState {
                 role,
-                session_version,
+                session_version: SessionVersion::new(session_version),
             })
         })
         .transpose()
