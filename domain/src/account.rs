@@ -4,15 +4,14 @@ use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::id::{AccountId, TransferId, UserId};
-use crate::money::{Amount, Currency};
+use crate::money::{Amount, Balance, Currency};
 
 /// An account holding a balance in one currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: AccountId,
     pub owner_id: UserId,
-    /// Minor units; never negative.
-    pub balance: i64,
+    pub balance: Balance,
     pub currency: Currency,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -68,7 +67,7 @@ pub fn check_transfer(
     if from.currency != to.currency {
         return Err(TransferRuleError::CurrencyMismatch);
     }
-    if from.balance < amount.minor_units() {
+    if !from.balance.covers(amount) {
         return Err(TransferRuleError::InsufficientFunds);
     }
     Ok(())
@@ -83,7 +82,7 @@ mod tests {
         Account {
             id: AccountId::generate(),
             owner_id: owner,
-            balance,
+            balance: Balance::new(balance).unwrap(),
             currency: Currency::parse(currency).unwrap(),
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -28,7 +28,9 @@ pub use job::{
     AfterFailure, DEFAULT_MAX_ATTEMPTS, Job, JobKind, JobNameError, JobPayload, JobQuery,
     JobStatus, JobStatusError, NewJob, QueueName, RetryPolicy,
 };
-pub use money::{Amount, AmountError, Currency, CurrencyError, MAX_AMOUNT};
+pub use money::{
+    Amount, AmountError, Balance, Currency, CurrencyError, MAX_AMOUNT, NegativeBalance,
+};
 pub use pagination::{Page, PageRequest, PageRequestError};
 pub use post::{
     NewPost, Post, PostChanges, PostContent, PostContentError, PostQuery, PostTitle, PostTitleError,

@@ -85,6 +85,58 @@ impl Amount {
     }
 }
 
+/// Money an account holds, in minor units: never negative, because nothing makes a
+/// negative one (storage checks it too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Balance(i64);
+
+/// A stored balance below zero: a broken invariant, never a client's mistake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a balance cannot be negative")]
+pub struct NegativeBalance;
+
+impl Balance {
+    pub const ZERO: Self = Self(0);
+
+    /// A balance as stored.
+    pub fn new(minor_units: i64) -> Result<Self, NegativeBalance> {
+        if minor_units < 0 {
+            return Err(NegativeBalance);
+        }
+        Ok(Self(minor_units))
+    }
+
+    #[must_use]
+    pub const fn minor_units(self) -> i64 {
+        self.0
+    }
+
+    /// Whether it can pay `amount`.
+    #[must_use]
+    pub const fn covers(self, amount: Amount) -> bool {
+        self.0 >= amount.minor_units()
+    }
+
+    /// The balance after receiving `amount`; `None` past `i64::MAX` minor units.
+    #[must_use]
+    pub const fn credited(self, amount: Amount) -> Option<Self> {
+        match self.0.checked_add(amount.minor_units()) {
+            Some(units) => Some(Self(units)),
+            None => None,
+        }
+    }
+
+    /// The balance after paying `amount`; `None` when it does not cover it.
+    #[must_use]
+    pub const fn debited(self, amount: Amount) -> Option<Self> {
+        if self.covers(amount) {
+            Some(Self(self.0 - amount.minor_units()))
+        } else {
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -115,5 +167,17 @@ mod tests {
         fn amount_accepts_exactly_its_range(units in any::<i64>()) {
             prop_assert_eq!(Amount::new(units).is_ok(), (1..=MAX_AMOUNT).contains(&units));
         }
+    }
+
+    #[test]
+    fn a_balance_is_never_negative_and_pays_only_what_it_covers() {
+        assert_eq!(Balance::new(-1), Err(NegativeBalance));
+        let ten = Balance::new(10).unwrap();
+        let amount = |units| Amount::new(units).unwrap();
+        assert_eq!(ten.debited(amount(10)), Some(Balance::ZERO));
+        assert_eq!(ten.debited(amount(11)), None);
+        assert!(ten.covers(amount(10)) && !ten.covers(amount(11)));
+        assert_eq!(ten.credited(amount(5)).map(Balance::minor_units), Some(15));
+        assert_eq!(Balance::new(i64::MAX).unwrap().credited(amount(1)), None);
     }
 }

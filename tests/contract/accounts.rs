@@ -91,7 +91,13 @@ fn transfer(
 }
 
 async fn balance(accounts: &Arc<dyn AccountRepository>, id: AccountId) -> i64 {
-    accounts.find_by_id(id).await.unwrap().unwrap().balance
+    accounts
+        .find_by_id(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .balance
+        .minor_units()
 }
 
 /// Runs every transfer at once, each on its own task, and returns the outcomes in order.
@@ -143,7 +149,11 @@ async fn a_new_account_has_a_zero_balance_and_is_listed_for_its_owner(
     let all = accounts.list(None, PageRequest::default()).await.unwrap();
 
     assert_eq!(
-        (found.balance, found.currency.as_str(), found.owner_id),
+        (
+            found.balance.minor_units(),
+            found.currency.as_str(),
+            found.owner_id,
+        ),
         (0, "EUR", ann)
     );
     assert_eq!(
@@ -181,7 +191,7 @@ async fn a_deposit_adds_money_and_a_missing_account_is_reported(
         })
         .await;
 
-    assert_eq!(after.balance, 150);
+    assert_eq!(after.balance.minor_units(), 150);
     assert!(matches!(missing, Err(DepositError::AccountNotFound)));
 }
 

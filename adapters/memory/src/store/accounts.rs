@@ -7,7 +7,10 @@ use domain::ports::{
     AccountRepository, DepositCommand, DepositError, IdempotencyClaim, NewAccount, RepositoryError,
     TransferCommand, TransferError, TransferOutcome,
 };
-use domain::{Account, AccountId, Page, PageRequest, Transfer, TransferId, UserId, check_transfer};
+use domain::{
+    Account, AccountId, Balance, Page, PageRequest, Transfer, TransferId, TransferRuleError,
+    UserId, check_transfer,
+};
 use uuid::Uuid;
 
 use super::tables::{IdempotencyRow, Tables};
@@ -78,7 +81,7 @@ impl AccountRepository for MemoryStore {
         let stored = Account {
             id: account.id,
             owner_id: account.owner_id,
-            balance: 0,
+            balance: Balance::ZERO,
             currency: account.currency,
             created_at: account.created_at,
             updated_at: account.created_at,
@@ -126,7 +129,7 @@ impl AccountRepository for MemoryStore {
         let amount = command.amount.minor_units();
         account.balance = account
             .balance
-            .checked_add(amount)
+            .credited(command.amount)
             .ok_or_else(|| overflow(command.account_id))?;
         account.updated_at = command.now;
         let account = account.clone();
@@ -162,12 +165,15 @@ impl AccountRepository for MemoryStore {
         let from = tables.account(command.from)?.clone();
         let to = tables.account(command.to)?.clone();
         check_transfer(&command.actor, &from, &to, command.amount)?;
-        let amount = command.amount.minor_units();
+        let debited = from
+            .balance
+            .debited(command.amount)
+            .ok_or(TransferError::Rule(TransferRuleError::InsufficientFunds))?;
         let credited = to
             .balance
-            .checked_add(amount)
+            .credited(command.amount)
             .ok_or_else(|| overflow(to.id))?;
-        for (id, balance) in [(from.id, from.balance - amount), (to.id, credited)] {
+        for (id, balance) in [(from.id, debited), (to.id, credited)] {
             let account = tables
                 .accounts
                 .get_mut(&id)

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use domain::ports::{RepositoryError, TransferCommand};
-use domain::{Account, AccountId, Amount, Currency, Transfer, TransferId, UserId};
+use domain::{Account, AccountId, Amount, Balance, Currency, Transfer, TransferId, UserId};
 
 use crate::schema::{accounts, transfers};
 use crate::sql_types::{DbId, DbTime};
@@ -36,7 +36,9 @@ impl TryFrom<AccountRow> for Account {
         Ok(Self {
             id: AccountId::from_uuid(row.id.0),
             owner_id: UserId::from_uuid(row.owner_id.0),
-            balance: row.balance,
+            balance: Balance::new(row.balance).map_err(|_| {
+                RepositoryError(anyhow::anyhow!("negative balance of account {}", row.id.0))
+            })?,
             currency: Currency::parse(&row.currency).map_err(|_| {
                 RepositoryError(anyhow::anyhow!("corrupt currency of account {}", row.id.0))
             })?,

@@ -28,7 +28,7 @@ impl From<Account> for AccountDto {
         Self {
             id: account.id.as_uuid(),
             owner_id: account.owner_id.as_uuid(),
-            balance: account.balance,
+            balance: account.balance.minor_units(),
             currency: account.currency.as_str().to_owned(),
             created_at: account.created_at.into(),
             updated_at: account.updated_at.into(),
