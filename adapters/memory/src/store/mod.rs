@@ -10,6 +10,7 @@
 
 mod accounts;
 mod jobs;
+mod one_time_tokens;
 mod posts;
 mod sessions;
 mod tables;
