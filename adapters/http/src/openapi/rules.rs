@@ -132,7 +132,7 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-    use crate::api::jobs::JobStatusDto;
+    use crate::api::jobs::dto::JobStatusDto;
 
     fn parameter_rule(name: &str) -> Value {
         parameter_rules(&json!([]))

@@ -1,9 +1,6 @@
 //! `/api/v1/accounts` and `/api/v1/transfers`.
 
-use application::{
-    AccountService, DepositMoneyError, GetAccountError, ListAccountsError, MakeTransferError,
-    OpenAccountError,
-};
+use application::AccountService;
 use domain::{AccountId, Amount, Currency, UserId};
 use poem::Request;
 use poem_openapi::OpenApi;
@@ -20,10 +17,10 @@ use self::responses::{
     DepositResponse, GetAccountResponse, ListAccountsResponse, ListTransfersResponse,
     OpenAccountResponse, TransferResponse,
 };
-use super::ApiTags;
 use super::page::page_request;
+use super::{ApiTags, respond};
 use crate::auth::BearerAuth;
-use crate::errors::{ErrorBody, ValidationErrors};
+use crate::errors::ValidationErrors;
 use crate::json::JsonBody;
 
 pub(crate) struct AccountsApi {
@@ -44,12 +41,10 @@ impl AccountsApi {
                 );
             }
         };
-        match self.accounts.open(auth.0.actor, currency).await {
-            Ok(account) => OpenAccountResponse::Created(Json(account.into())),
-            Err(OpenAccountError::Unexpected(error)) => {
-                OpenAccountResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(
+            self.accounts.open(auth.0.actor, currency).await,
+            |account| OpenAccountResponse::Created(Json(account.into())),
+        )
     }
 
     /// The caller's accounts (admins: anyone's with `ownerId`, or all).
@@ -65,37 +60,23 @@ impl AccountsApi {
         let Some(page) = page_request(page.0, limit.0, &mut errors) else {
             return ListAccountsResponse::BadRequest(errors.into_body());
         };
-        match self
+        let listed = self
             .accounts
             .list(auth.0.actor, owner_id.0.map(UserId::from_uuid), page)
-            .await
-        {
-            Ok(page) => ListAccountsResponse::Ok(Json(page.into())),
-            Err(error @ ListAccountsError::Forbidden) => {
-                ListAccountsResponse::Forbidden(ErrorBody::new(error.to_string()))
-            }
-            Err(ListAccountsError::Unexpected(error)) => {
-                ListAccountsResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+            .await;
+        respond(listed, |page| ListAccountsResponse::Ok(Json(page.into())))
     }
 
     /// One account: its owner or an admin.
     #[oai(path = "/accounts/:id", method = "get", operation_id = "getAccount")]
     async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> GetAccountResponse {
-        match self
+        let account = self
             .accounts
             .get(auth.0.actor, AccountId::from_uuid(id.0))
-            .await
-        {
-            Ok(account) => GetAccountResponse::Ok(Json(account.into())),
-            Err(error @ GetAccountError::NotFound(_)) => {
-                GetAccountResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(GetAccountError::Unexpected(error)) => {
-                GetAccountResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+            .await;
+        respond(account, |account| {
+            GetAccountResponse::Ok(Json(account.into()))
+        })
     }
 
     /// Fund an account (admins only). Honours `Idempotency-Key`.
@@ -119,25 +100,13 @@ impl AccountsApi {
         let (Some(amount), Some(key)) = (amount, key) else {
             return DepositResponse::BadRequest(errors.into_body());
         };
-        match self
+        let deposited = self
             .accounts
             .deposit(auth.0.actor, AccountId::from_uuid(id.0), amount, key)
-            .await
-        {
-            Ok(account) => DepositResponse::Created(Json(account.into())),
-            Err(error @ DepositMoneyError::Forbidden) => {
-                DepositResponse::Forbidden(ErrorBody::new(error.to_string()))
-            }
-            Err(error @ DepositMoneyError::NotFound(_)) => {
-                DepositResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(error @ DepositMoneyError::IdempotencyConflict) => {
-                DepositResponse::Conflict(ErrorBody::new(error.to_string()))
-            }
-            Err(DepositMoneyError::Unexpected(error)) => {
-                DepositResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+            .await;
+        respond(deposited, |account| {
+            DepositResponse::Created(Json(account.into()))
+        })
     }
 
     /// The transfers from or to an account, newest first: its owner or an admin.
@@ -157,19 +126,11 @@ impl AccountsApi {
         let Some(page) = page_request(page.0, limit.0, &mut errors) else {
             return ListTransfersResponse::BadRequest(errors.into_body());
         };
-        match self
+        let history = self
             .accounts
             .history(auth.0.actor, AccountId::from_uuid(id.0), page)
-            .await
-        {
-            Ok(page) => ListTransfersResponse::Ok(Json(page.into())),
-            Err(error @ GetAccountError::NotFound(_)) => {
-                ListTransfersResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(GetAccountError::Unexpected(error)) => {
-                ListTransfersResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+            .await;
+        respond(history, |page| ListTransfersResponse::Ok(Json(page.into())))
     }
 
     /// Move money from an account of the caller (admins: any) to any account in the same
@@ -194,32 +155,15 @@ impl AccountsApi {
             AccountId::from_uuid(body.0.from_account_id),
             AccountId::from_uuid(body.0.to_account_id),
         );
-        match self
+        let transferred = self
             .accounts
             .transfer(auth.0.actor, from, to, amount, key)
-            .await
-        {
-            Ok(receipt) => TransferResponse::Created(
+            .await;
+        respond(transferred, |receipt| {
+            TransferResponse::Created(
                 Json(receipt.transfer.into()),
                 receipt.replayed.then(|| "true".to_owned()),
-            ),
-            Err(error @ MakeTransferError::NotFound(_)) => {
-                TransferResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(error @ MakeTransferError::Forbidden) => {
-                TransferResponse::Forbidden(ErrorBody::new(error.to_string()))
-            }
-            Err(
-                error @ (MakeTransferError::SameAccount
-                | MakeTransferError::InsufficientFunds
-                | MakeTransferError::CurrencyMismatch),
-            ) => TransferResponse::Unprocessable(ErrorBody::new(error.to_string())),
-            Err(error @ MakeTransferError::IdempotencyConflict) => {
-                TransferResponse::Conflict(ErrorBody::new(error.to_string()))
-            }
-            Err(MakeTransferError::Unexpected(error)) => {
-                TransferResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+            )
+        })
     }
 }

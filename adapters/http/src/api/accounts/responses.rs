@@ -1,9 +1,14 @@
-//! What each accounts operation answers, one enum per operation, every status documented.
+//! What each accounts operation answers, one enum per operation, every status documented,
+//! and the use case's failures mapped onto it (exhaustively).
 
+use application::{
+    DepositMoneyError, GetAccountError, ListAccountsError, MakeTransferError, OpenAccountError,
+};
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
 use super::dto::{AccountDto, AccountPage, TransferDto, TransferPage};
+use crate::api::error_responses;
 use crate::errors::ErrorBody;
 
 #[derive(ApiResponse)]
@@ -97,4 +102,28 @@ pub(crate) enum TransferResponse {
     Unprocessable(Json<ErrorBody>),
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
+}
+
+error_responses! {
+    OpenAccountError => OpenAccountResponse {},
+    GetAccountError => GetAccountResponse {
+        GetAccountError::NotFound(_) => NotFound,
+    },
+    GetAccountError => ListTransfersResponse {
+        GetAccountError::NotFound(_) => NotFound,
+    },
+    ListAccountsError => ListAccountsResponse {
+        ListAccountsError::Forbidden => Forbidden,
+    },
+    DepositMoneyError => DepositResponse {
+        DepositMoneyError::Forbidden => Forbidden,
+        DepositMoneyError::NotFound(_) => NotFound,
+        DepositMoneyError::IdempotencyConflict => Conflict,
+    },
+    MakeTransferError => TransferResponse {
+        MakeTransferError::NotFound(_) => NotFound,
+        MakeTransferError::Forbidden => Forbidden,
+        MakeTransferError::SameAccount | MakeTransferError::InsufficientFunds | MakeTransferError::CurrencyMismatch => Unprocessable,
+        MakeTransferError::IdempotencyConflict => Conflict,
+    },
 }

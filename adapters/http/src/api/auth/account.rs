@@ -13,8 +13,8 @@ use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
 use super::dto::{AuthTokensDto, ChangePasswordBody, SessionPage, VerifyEmailBody};
-use crate::api::ApiTags;
 use crate::api::page::page_request;
+use crate::api::{ApiTags, error_responses, respond};
 use crate::auth::BearerAuth;
 use crate::errors::{ErrorBody, ValidationErrors};
 use crate::json::JsonBody;
@@ -111,15 +111,9 @@ impl AccountSecurityApi {
             Ok(token) => token,
             Err(errors) => return VerifyEmailResponse::BadRequest(errors.into_body()),
         };
-        match self.auth.verify_email(token).await {
-            Ok(()) => VerifyEmailResponse::Verified,
-            Err(error @ VerifyEmailError::InvalidToken) => {
-                VerifyEmailResponse::BadRequest(ErrorBody::new(error.to_string()))
-            }
-            Err(VerifyEmailError::Unexpected(error)) => {
-                VerifyEmailResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(self.auth.verify_email(token).await, |()| {
+            VerifyEmailResponse::Verified
+        })
     }
 
     /// Send a new verification link to the caller's address.
@@ -129,18 +123,9 @@ impl AccountSecurityApi {
         operation_id = "resendVerificationEmail"
     )]
     async fn resend_verification(&self, auth: BearerAuth) -> ResendVerificationResponse {
-        match self.auth.resend_verification(auth.0.actor).await {
-            Ok(()) => ResendVerificationResponse::Accepted,
-            Err(error @ ResendVerificationError::AlreadyVerified) => {
-                ResendVerificationResponse::Conflict(ErrorBody::new(error.to_string()))
-            }
-            Err(error @ ResendVerificationError::NotFound(_)) => {
-                ResendVerificationResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(ResendVerificationError::Unexpected(error)) => {
-                ResendVerificationResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(self.auth.resend_verification(auth.0.actor).await, |()| {
+            ResendVerificationResponse::Accepted
+        })
     }
 
     /// Change the caller's password (the current one is required).
@@ -154,24 +139,10 @@ impl AccountSecurityApi {
             Ok(passwords) => passwords,
             Err(errors) => return ChangePasswordResponse::BadRequest(errors.into_body()),
         };
-        match self.auth.change_password(auth.0, &current, &new).await {
-            Ok(session) => ChangePasswordResponse::Ok(Json(session.into())),
-            Err(error @ ChangePasswordError::IncorrectPassword) => {
-                ChangePasswordResponse::Unprocessable(ErrorBody::new(error.to_string()))
-            }
-            Err(error @ ChangePasswordError::TooManyAttempts { retry_after }) => {
-                ChangePasswordResponse::TooManyRequests(
-                    ErrorBody::new(error.to_string()),
-                    retry_after.as_secs().max(1),
-                )
-            }
-            Err(error @ ChangePasswordError::NotFound(_)) => {
-                ChangePasswordResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(ChangePasswordError::Unexpected(error)) => {
-                ChangePasswordResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(
+            self.auth.change_password(auth.0, &current, &new).await,
+            |session| ChangePasswordResponse::Ok(Json(session.into())),
+        )
     }
 
     /// The caller's live sessions, newest first; `current` marks this request's.
@@ -186,14 +157,9 @@ impl AccountSecurityApi {
         let Some(page) = page_request(page.0, limit.0, &mut errors) else {
             return ListSessionsResponse::BadRequest(errors.into_body());
         };
-        match self.auth.list_sessions(auth.0, page).await {
-            Ok(sessions) => {
-                ListSessionsResponse::Ok(Json(SessionPage::new(sessions, auth.0.session_id)))
-            }
-            Err(SessionsError::Unexpected(error)) => {
-                ListSessionsResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(self.auth.list_sessions(auth.0, page).await, |sessions| {
+            ListSessionsResponse::Ok(Json(SessionPage::new(sessions, auth.0.session_id)))
+        })
     }
 
     /// End one of the caller's sessions.
@@ -203,29 +169,52 @@ impl AccountSecurityApi {
         operation_id = "deleteSession"
     )]
     async fn delete_session(&self, auth: BearerAuth, id: Path<Uuid>) -> DeleteSessionResponse {
-        match self
-            .auth
-            .delete_session(auth.0, SessionId::from_uuid(id.0))
-            .await
-        {
-            Ok(()) => DeleteSessionResponse::Deleted,
-            Err(error @ DeleteSessionError::NotFound(_)) => {
-                DeleteSessionResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(DeleteSessionError::Unexpected(error)) => {
-                DeleteSessionResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(
+            self.auth
+                .delete_session(auth.0, SessionId::from_uuid(id.0))
+                .await,
+            |()| DeleteSessionResponse::Deleted,
+        )
     }
 
     /// End every session of the caller, this one included.
     #[oai(path = "/logout-all", method = "post", operation_id = "logoutAll")]
     async fn logout_all(&self, auth: BearerAuth) -> LogoutAllResponse {
-        match self.auth.logout_all(auth.0).await {
-            Ok(()) => LogoutAllResponse::LoggedOut,
-            Err(SessionsError::Unexpected(error)) => {
-                LogoutAllResponse::InternalError(ErrorBody::internal(&error))
+        respond(self.auth.logout_all(auth.0).await, |()| {
+            LogoutAllResponse::LoggedOut
+        })
+    }
+}
+
+impl From<ChangePasswordError> for ChangePasswordResponse {
+    fn from(error: ChangePasswordError) -> Self {
+        match error {
+            ChangePasswordError::IncorrectPassword => {
+                Self::Unprocessable(ErrorBody::new(error.to_string()))
+            }
+            ChangePasswordError::TooManyAttempts { retry_after } => Self::TooManyRequests(
+                ErrorBody::new(error.to_string()),
+                retry_after.as_secs().max(1),
+            ),
+            ChangePasswordError::NotFound(_) => Self::NotFound(ErrorBody::new(error.to_string())),
+            ChangePasswordError::Unexpected(error) => {
+                Self::InternalError(ErrorBody::internal(&error))
             }
         }
     }
+}
+
+error_responses! {
+    VerifyEmailError => VerifyEmailResponse {
+        VerifyEmailError::InvalidToken => BadRequest,
+    },
+    SessionsError => ListSessionsResponse {},
+    SessionsError => LogoutAllResponse {},
+    ResendVerificationError => ResendVerificationResponse {
+        ResendVerificationError::AlreadyVerified => Conflict,
+        ResendVerificationError::NotFound(_) => NotFound,
+    },
+    DeleteSessionError => DeleteSessionResponse {
+        DeleteSessionError::NotFound(_) => NotFound,
+    },
 }

@@ -1,117 +1,24 @@
 //! `/api/v1/admin/jobs`: the job queue as admins see it.
 
-use application::{JobAdminService, ListJobsError, RetryJobError};
-use domain::{Job, JobId, JobQuery, JobStatus, QueueName};
+use application::JobAdminService;
+use domain::{JobId, JobQuery, JobStatus, QueueName};
+use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::ApiTags;
-use super::page::{PageMeta, page_request, wire_page};
+pub(crate) mod dto;
+mod responses;
+
+use self::dto::JobPage;
+use self::responses::{ListJobsResponse, RetryJobResponse};
+use super::page::{page_request, wire_page};
+use super::{ApiTags, respond};
 use crate::auth::BearerAuth;
-use crate::errors::{ErrorBody, ValidationErrors};
-use crate::timestamp::Timestamp;
+use crate::errors::ValidationErrors;
 
 pub(crate) struct JobsApi {
     pub(crate) jobs: JobAdminService,
-}
-
-/// Where a job is in its life cycle.
-#[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename = "JobStatus", rename_all = "lowercase")]
-pub(crate) enum JobStatusDto {
-    Queued,
-    Running,
-    Succeeded,
-    /// Failed an attempt; runs again at `runAt`.
-    Failed,
-    /// Out of attempts (or failed permanently): runs again only when retried.
-    Dead,
-}
-
-impl From<JobStatus> for JobStatusDto {
-    fn from(status: JobStatus) -> Self {
-        match status {
-            JobStatus::Queued => Self::Queued,
-            JobStatus::Running => Self::Running,
-            JobStatus::Succeeded => Self::Succeeded,
-            JobStatus::Failed => Self::Failed,
-            JobStatus::Dead => Self::Dead,
-        }
-    }
-}
-
-/// A background job. Its payload is not shown (it may carry a secret).
-#[derive(Debug, Object)]
-#[oai(rename = "Job", rename_all = "camelCase")]
-pub(crate) struct JobDto {
-    id: Uuid,
-    queue: String,
-    kind: String,
-    status: JobStatusDto,
-    /// Attempts started so far.
-    attempts: u32,
-    max_attempts: u32,
-    /// When it runs next (queued, failed) or last became runnable.
-    run_at: Timestamp,
-    /// The error of the last failed attempt.
-    last_error: Option<String>,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-}
-
-impl From<Job> for JobDto {
-    fn from(job: Job) -> Self {
-        Self {
-            id: job.id.as_uuid(),
-            queue: job.queue.as_str().to_owned(),
-            kind: job.kind.as_str().to_owned(),
-            status: job.status.into(),
-            attempts: job.attempts,
-            max_attempts: job.max_attempts,
-            run_at: job.run_at.into(),
-            last_error: job.last_error,
-            created_at: job.created_at.into(),
-            updated_at: job.updated_at.into(),
-        }
-    }
-}
-
-#[derive(Debug, Object)]
-pub(crate) struct JobPage {
-    data: Vec<JobDto>,
-    meta: PageMeta,
-}
-
-#[derive(ApiResponse)]
-pub(crate) enum ListJobsResponse {
-    #[oai(status = 200)]
-    Ok(Json<JobPage>),
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// Not an admin.
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    #[oai(status = 500)]
-    InternalError(Json<ErrorBody>),
-}
-
-#[derive(ApiResponse)]
-pub(crate) enum RetryJobResponse {
-    /// Requeued: runs again soon with a fresh set of attempts.
-    #[oai(status = 202)]
-    Accepted(Json<JobDto>),
-    /// Not an admin.
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    /// The job is queued, running or succeeded, or another pending job does the same work.
-    #[oai(status = 409)]
-    Conflict(Json<ErrorBody>),
-    #[oai(status = 500)]
-    InternalError(Json<ErrorBody>),
 }
 
 /// The `status` and `queue` filters, each problem recorded in `errors`.
@@ -150,37 +57,18 @@ impl JobsApi {
             status,
             queue,
         };
-        match self.jobs.list(auth.0.actor, query).await {
-            Ok(page) => {
-                let (data, meta) = wire_page(page);
-                ListJobsResponse::Ok(Json(JobPage { data, meta }))
-            }
-            Err(error @ ListJobsError::Forbidden) => {
-                ListJobsResponse::Forbidden(ErrorBody::new(error.to_string()))
-            }
-            Err(ListJobsError::Unexpected(error)) => {
-                ListJobsResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(self.jobs.list(auth.0.actor, query).await, |page| {
+            let (data, meta) = wire_page(page);
+            ListJobsResponse::Ok(Json(JobPage { data, meta }))
+        })
     }
 
     /// Run a dead or failed job again, with a fresh set of attempts (admins only).
     #[oai(path = "/jobs/:id/retry", method = "post", operation_id = "retryJob")]
     async fn retry(&self, auth: BearerAuth, id: Path<Uuid>) -> RetryJobResponse {
-        match self.jobs.retry(auth.0.actor, JobId::from_uuid(id.0)).await {
-            Ok(job) => RetryJobResponse::Accepted(Json(job.into())),
-            Err(error @ RetryJobError::Forbidden) => {
-                RetryJobResponse::Forbidden(ErrorBody::new(error.to_string()))
-            }
-            Err(error @ RetryJobError::NotFound(_)) => {
-                RetryJobResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(error @ (RetryJobError::NotRetryable(_) | RetryJobError::DuplicatePending)) => {
-                RetryJobResponse::Conflict(ErrorBody::new(error.to_string()))
-            }
-            Err(RetryJobError::Unexpected(error)) => {
-                RetryJobResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(
+            self.jobs.retry(auth.0.actor, JobId::from_uuid(id.0)).await,
+            |job| RetryJobResponse::Accepted(Json(job.into())),
+        )
     }
 }

@@ -1,88 +1,29 @@
 //! `/api/v1/posts`.
 
-use application::{
-    ChangePostError, CreatePost, CreatePostError, GetPostError, ListPostsError, PostFilters,
-    PostService,
-};
+use application::{CreatePost, PostFilters, PostService};
 use domain::{PostChanges, PostId, SearchTerm, UserId};
+use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
 mod dto;
+mod responses;
 
 pub(crate) use self::dto::PostDto;
 use self::dto::{CreatePostBody, PostPage, UpdatePostBody};
+use self::responses::{
+    CreatePostResponse, DeletePostResponse, GetPostResponse, ListPostsResponse, UpdatePostResponse,
+};
 use super::ApiTags;
 use super::page::{page_request, wire_page};
+use super::respond;
 use crate::auth::BearerAuth;
-use crate::errors::{ErrorBody, ValidationErrors};
+use crate::errors::ValidationErrors;
 use crate::json::JsonBody;
 
 pub(crate) struct PostsApi {
     pub(crate) posts: PostService,
-}
-
-#[derive(ApiResponse)]
-pub(crate) enum ListPostsResponse {
-    #[oai(status = 200)]
-    Ok(Json<PostPage>),
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 500)]
-    InternalError(Json<ErrorBody>),
-}
-
-#[derive(ApiResponse)]
-pub(crate) enum GetPostResponse {
-    #[oai(status = 200)]
-    Ok(Json<PostDto>),
-    /// No such post, or another user's draft.
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    #[oai(status = 500)]
-    InternalError(Json<ErrorBody>),
-}
-
-#[derive(ApiResponse)]
-pub(crate) enum CreatePostResponse {
-    #[oai(status = 201)]
-    Created(Json<PostDto>),
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 500)]
-    InternalError(Json<ErrorBody>),
-}
-
-#[derive(ApiResponse)]
-pub(crate) enum UpdatePostResponse {
-    #[oai(status = 200)]
-    Ok(Json<PostDto>),
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// Not the author nor an admin.
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    /// No such post, or another user's draft.
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    #[oai(status = 500)]
-    InternalError(Json<ErrorBody>),
-}
-
-#[derive(ApiResponse)]
-pub(crate) enum DeletePostResponse {
-    #[oai(status = 204)]
-    Deleted,
-    /// Not the author nor an admin.
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    /// No such post, or another user's draft.
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    #[oai(status = 500)]
-    InternalError(Json<ErrorBody>),
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Posts")]
@@ -114,29 +55,19 @@ impl PostsApi {
             published: published.0,
             search: search.flatten(),
         };
-        match self.posts.list(auth.0.actor, filters).await {
-            Ok(page) => {
-                let (data, meta) = wire_page(page);
-                ListPostsResponse::Ok(Json(PostPage { data, meta }))
-            }
-            Err(ListPostsError::Unexpected(error)) => {
-                ListPostsResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(self.posts.list(auth.0.actor, filters).await, |page| {
+            let (data, meta) = wire_page(page);
+            ListPostsResponse::Ok(Json(PostPage { data, meta }))
+        })
     }
 
     /// One post (another user's draft is not found).
     #[oai(path = "/posts/:id", method = "get", operation_id = "getPost")]
     async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> GetPostResponse {
-        match self.posts.get(auth.0.actor, PostId::from_uuid(id.0)).await {
-            Ok(post) => GetPostResponse::Ok(Json(post.into())),
-            Err(error @ GetPostError::NotFound(_)) => {
-                GetPostResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(GetPostError::Unexpected(error)) => {
-                GetPostResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(
+            self.posts.get(auth.0.actor, PostId::from_uuid(id.0)).await,
+            |post| GetPostResponse::Ok(Json(post.into())),
+        )
     }
 
     /// Write a post; the caller is its author. Publishing announces it in room `posts`.
@@ -146,12 +77,9 @@ impl PostsApi {
             Ok(command) => command,
             Err(errors) => return CreatePostResponse::BadRequest(errors.into_body()),
         };
-        match self.posts.create(auth.0.actor, command).await {
-            Ok(post) => CreatePostResponse::Created(Json(post.into())),
-            Err(CreatePostError::Unexpected(error)) => {
-                CreatePostResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+        respond(self.posts.create(auth.0.actor, command).await, |post| {
+            CreatePostResponse::Created(Json(post.into()))
+        })
     }
 
     /// Change a post: its author or an admin.
@@ -166,42 +94,20 @@ impl PostsApi {
             Ok(changes) => changes,
             Err(errors) => return UpdatePostResponse::BadRequest(errors.into_body()),
         };
-        match self
+        let updated = self
             .posts
             .update(auth.0.actor, PostId::from_uuid(id.0), changes)
-            .await
-        {
-            Ok(post) => UpdatePostResponse::Ok(Json(post.into())),
-            Err(error @ ChangePostError::NotFound(_)) => {
-                UpdatePostResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(error @ ChangePostError::Forbidden) => {
-                UpdatePostResponse::Forbidden(ErrorBody::new(error.to_string()))
-            }
-            Err(ChangePostError::Unexpected(error)) => {
-                UpdatePostResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+            .await;
+        respond(updated, |post| UpdatePostResponse::Ok(Json(post.into())))
     }
 
     /// Delete a post: its author or an admin.
     #[oai(path = "/posts/:id", method = "delete", operation_id = "deletePost")]
     async fn delete(&self, auth: BearerAuth, id: Path<Uuid>) -> DeletePostResponse {
-        match self
+        let deleted = self
             .posts
             .delete(auth.0.actor, PostId::from_uuid(id.0))
-            .await
-        {
-            Ok(()) => DeletePostResponse::Deleted,
-            Err(error @ ChangePostError::NotFound(_)) => {
-                DeletePostResponse::NotFound(ErrorBody::new(error.to_string()))
-            }
-            Err(error @ ChangePostError::Forbidden) => {
-                DeletePostResponse::Forbidden(ErrorBody::new(error.to_string()))
-            }
-            Err(ChangePostError::Unexpected(error)) => {
-                DeletePostResponse::InternalError(ErrorBody::internal(&error))
-            }
-        }
+            .await;
+        respond(deleted, |()| DeletePostResponse::Deleted)
     }
 }
