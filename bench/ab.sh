@@ -4,7 +4,7 @@
 #
 #   bash bench/ab.sh BEFORE_COMMIT [AFTER_COMMIT] [ROUNDS]
 #
-# AFTER defaults to the working tree; BEFORE `-` is the working tree too. Each commit is built in a worktree under
+# AFTER defaults to the working tree; `-` on either side is the working tree too. Each commit is built in a worktree under
 # bench/state/ab (its own target directory, kept for the next run). Prints one line per
 # round and the medians; a refactor's before/after numbers come from here.
 #
@@ -28,7 +28,7 @@ build() { # commit -> path of its binary
 }
 working_tree() { cargo build --release -q; echo "target/release/backend"; }
 if [ "$before" = "-" ]; then binary_a="$(working_tree)"; else binary_a="$(build "$before")"; fi
-if [ -n "$after" ]; then binary_b="$(build "$after")"; else binary_b="$(working_tree)"; fi
+if [ -n "$after" ] && [ "$after" != "-" ]; then binary_b="$(build "$after")"; else binary_b="$(working_tree)"; fi
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
