@@ -84,36 +84,25 @@ impl Storage {
 
     #[must_use]
     pub fn sessions(&self) -> Arc<dyn SessionRepository> {
-        self.session_store().0
+        match self {
+            Self::Database(database) => Arc::new(DieselSessionRepository::new(database.clone())),
+            Self::Memory(store) => Arc::new(store.clone()),
+        }
     }
 
     #[must_use]
     pub fn resets(&self) -> Arc<dyn PasswordResetRepository> {
-        self.session_store().1
+        match self {
+            Self::Database(database) => Arc::new(DieselSessionRepository::new(database.clone())),
+            Self::Memory(store) => Arc::new(store.clone()),
+        }
     }
 
     #[must_use]
     pub fn verifications(&self) -> Arc<dyn EmailVerificationRepository> {
-        self.session_store().2
-    }
-
-    /// The three session ports, on one adapter.
-    fn session_store(
-        &self,
-    ) -> (
-        Arc<dyn SessionRepository>,
-        Arc<dyn PasswordResetRepository>,
-        Arc<dyn EmailVerificationRepository>,
-    ) {
         match self {
-            Self::Database(database) => {
-                let sessions = Arc::new(DieselSessionRepository::new(database.clone()));
-                (sessions.clone(), sessions.clone(), sessions)
-            }
-            Self::Memory(store) => {
-                let store = Arc::new(store.clone());
-                (store.clone(), store.clone(), store)
-            }
+            Self::Database(database) => Arc::new(DieselSessionRepository::new(database.clone())),
+            Self::Memory(store) => Arc::new(store.clone()),
         }
     }
 

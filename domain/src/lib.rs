@@ -26,7 +26,8 @@ pub use id::{AccountId, InvalidId, JobId, PostId, SessionId, TransferId, UserId}
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError, RequestFingerprint};
 pub use job::{
     AfterFailure, DEFAULT_MAX_ATTEMPTS, Job, JobKind, JobNameError, JobPayload, JobQuery,
-    JobStatus, JobStatusError, NewJob, QueueName, RetryPolicy,
+    JobStatus, JobStatusError, LEASE_EXPIRED_ERROR, MAX_ERROR_CHARS, NewJob, QueueName,
+    RetryPolicy, stored_error,
 };
 pub use money::{
     Amount, AmountError, Balance, Currency, CurrencyError, MAX_AMOUNT, NegativeBalance,

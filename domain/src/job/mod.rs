@@ -17,6 +17,7 @@
 
 mod names;
 mod retry;
+mod stored;
 
 use std::fmt;
 use std::num::NonZeroU32;
@@ -24,6 +25,7 @@ use std::str::FromStr;
 
 pub use self::names::{JobKind, JobNameError, MAX_JOB_NAME_LENGTH, QueueName};
 pub use self::retry::{AfterFailure, RetryPolicy};
+pub use self::stored::{LEASE_EXPIRED_ERROR, MAX_ERROR_CHARS, stored_error};
 
 use chrono::{DateTime, Utc};
 

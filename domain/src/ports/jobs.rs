@@ -60,6 +60,17 @@ pub struct ClaimRequest {
     pub now: DateTime<Utc>,
 }
 
+impl ClaimRequest {
+    /// When the leases this claim takes run out (the far future for an absurd lease).
+    #[must_use]
+    pub fn lease_ends_at(&self) -> DateTime<Utc> {
+        chrono::Duration::from_std(self.lease)
+            .ok()
+            .and_then(|lease| self.now.checked_add_signed(lease))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+}
+
 /// Why an admin's retry was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RetryJobRecordError {

@@ -9,30 +9,13 @@ use domain::ports::{
     ClaimRequest, Enqueued, JobQueue, JobRepository, LeaseOwner, RepositoryError,
     RetryJobRecordError,
 };
-use domain::{AfterFailure, Job, JobId, JobPayload, JobQuery, JobStatus, NewJob, Page};
+use domain::{
+    AfterFailure, Job, JobId, JobPayload, JobQuery, JobStatus, LEASE_EXPIRED_ERROR, NewJob, Page,
+    stored_error,
+};
 
 use super::tables::{JobRow, Tables};
 use super::{MemoryStore, page_of};
-
-/// What a succeeded job keeps of its payload (it may have carried a secret).
-const SPENT_PAYLOAD: &str = "{}";
-const LEASE_EXPIRED: &str = "The worker's lease expired before it finished (it stopped or hung)";
-/// Longer errors are cut: a stack of causes is useful, a megabyte of HTML error page is not.
-const MAX_ERROR_CHARS: usize = 2_000;
-
-fn truncated(error: &str) -> String {
-    match error.char_indices().nth(MAX_ERROR_CHARS) {
-        Some((cut, _)) => format!("{}…", &error[..cut]),
-        None => error.to_owned(),
-    }
-}
-
-fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
-    chrono::Duration::from_std(lease)
-        .ok()
-        .and_then(|lease| now.checked_add_signed(lease))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
 
 impl Tables {
     /// Applies `change` to each of `ids` that `owner` still holds; returns how many.
@@ -88,7 +71,7 @@ impl JobRepository for MemoryStore {
             })
             .collect();
         ready.sort_by_key(|row| (row.job.run_at, row.job.id));
-        let until = lease_end(request.now, request.lease);
+        let until = request.lease_ends_at();
         let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
         Ok(ready
             .into_iter()
@@ -111,7 +94,7 @@ impl JobRepository for MemoryStore {
     ) -> Result<u64, RepositoryError> {
         Ok(self.tables().change_held(owner, ids, |row| {
             end_lease(row, JobStatus::Succeeded, now);
-            row.job.payload = JobPayload::from_json(SPENT_PAYLOAD.to_owned());
+            row.job.payload = JobPayload::from_json(JobPayload::SPENT.to_owned());
         }))
     }
 
@@ -132,7 +115,7 @@ impl JobRepository for MemoryStore {
                 // A dead job keeps the time it last became runnable.
                 AfterFailure::Dead => end_lease(row, JobStatus::Dead, now),
             }
-            row.job.last_error = Some(truncated(error));
+            row.job.last_error = Some(stored_error(error));
         });
         Ok(failed == 1)
     }
@@ -182,7 +165,7 @@ impl JobRepository for MemoryStore {
                 end_lease(row, JobStatus::Failed, now);
                 row.job.run_at = now;
             }
-            row.job.last_error = Some(LEASE_EXPIRED.to_owned());
+            row.job.last_error = Some(LEASE_EXPIRED_ERROR.to_owned());
             recovered += 1;
         }
         if recovered > 0 {

@@ -100,7 +100,8 @@ impl PasswordResetRepository for MemoryStore {
             .map(|token| token.user_id)
             .ok_or(ResetPasswordError::InvalidToken)?;
         let user = tables
-            .user_mut(user_id)
+            .users
+            .get_mut(&user_id)
             .ok_or_else(|| Tables::no_user(user_id))?;
         user.password_hash = new_password;
         user.session_version = user.session_version.next();

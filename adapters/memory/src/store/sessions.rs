@@ -144,7 +144,7 @@ impl SessionRepository for MemoryStore {
 
     async fn revoke_all(&self, user_id: UserId, now: DateTime<Utc>) -> Result<(), RepositoryError> {
         let mut tables = self.tables();
-        if let Some(user) = tables.user_mut(user_id) {
+        if let Some(user) = tables.users.get_mut(&user_id) {
             user.session_version = user.session_version.next();
         }
         tables.revoke_sessions(|_, row| row.user_id == user_id, now);
@@ -195,7 +195,8 @@ impl SessionRepository for MemoryStore {
             let mut tables = self.tables();
             let now = change.now;
             let user = tables
-                .user_mut(change.user_id)
+                .users
+                .get_mut(&change.user_id)
                 .ok_or_else(|| Tables::no_user(change.user_id))?;
             user.password_hash = change.password_hash;
             user.session_version = user.session_version.next();

@@ -177,9 +177,4 @@ impl Tables {
         }
         revoked.len()
     }
-
-    /// The user with this id, for a change.
-    pub(super) fn user_mut(&mut self, id: UserId) -> Option<&mut UserRow> {
-        self.users.get_mut(&id)
-    }
 }

@@ -139,7 +139,7 @@ impl UserRepository for MemoryStore {
             {
                 return Err(UpdateUserRecordError::EmailTaken);
             }
-            let row = tables.user_mut(id).expect("the user was just found");
+            let row = tables.users.get_mut(&id).expect("the user was just found");
             if let Some(email) = changes.email {
                 row.user.email = email;
                 row.user.email_verified = false;

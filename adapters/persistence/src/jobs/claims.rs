@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 use domain::Job;
 use domain::ports::{ClaimRequest, RepositoryError};
 
-use super::rows::{JobRow, lease_end};
+use super::rows::JobRow;
 use crate::database::{Checkout, Database, Pool};
 use crate::errors::unexpected;
 use crate::prepared::postgres_statement;
@@ -63,7 +63,7 @@ pub(super) async fn claim(
         return Ok(Vec::new());
     }
     let owner = DbId(request.owner.0);
-    let until = DbTime(lease_end(request.now, request.lease));
+    let until = DbTime(request.lease_ends_at());
     let now = DbTime(request.now);
     let limit = i64::from(request.limit);
     let deadline = database.deadline();

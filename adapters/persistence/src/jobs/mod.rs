@@ -25,18 +25,16 @@ use domain::ports::{
     ClaimRequest, Enqueued, JobQueue, JobRepository, LeaseOwner, RepositoryError,
     RetryJobRecordError,
 };
-use domain::{AfterFailure, Job, JobId, JobQuery, JobStatus, NewJob, Page};
+use domain::{
+    AfterFailure, Job, JobId, JobPayload, JobQuery, JobStatus, LEASE_EXPIRED_ERROR, NewJob, Page,
+};
 
-use self::rows::{ENDED_LEASE, FailedAttempt, count, ids, truncated};
+use self::rows::{ENDED_LEASE, FailedAttempt, count, ids};
 pub(crate) use self::rows::{JOBS_CHANNEL, NewJobRow, NotifyWorkers, insert_jobs, job_kinds};
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::schema::jobs;
 use crate::sql_types::{DbId, DbTime};
-
-/// What a succeeded job keeps of its payload (it may have carried a secret).
-const SPENT_PAYLOAD: &str = "{}";
-const LEASE_EXPIRED: &str = "The worker's lease expired before it finished (it stopped or hung)";
 
 fn is_running() -> diesel::expression::SqlLiteral<Bool> {
     sql::<Bool>("status = 'running'")
@@ -112,7 +110,7 @@ impl JobRepository for DieselJobRepository {
             diesel::update(held_by!(owner, &ids))
                 .set((
                     jobs::status.eq(JobStatus::Succeeded.as_str()),
-                    jobs::payload.eq(SPENT_PAYLOAD),
+                    jobs::payload.eq(JobPayload::SPENT),
                     &ENDED_LEASE,
                     jobs::updated_at.eq(DbTime(now)),
                 ))
@@ -140,7 +138,7 @@ impl JobRepository for DieselJobRepository {
         let attempt = FailedAttempt {
             status: status.as_str(),
             run_at,
-            last_error: truncated(error),
+            last_error: domain::stored_error(error),
             updated_at: DbTime(now),
         };
         let affected = with_connection!(self.database, |connection| {
@@ -214,7 +212,7 @@ impl JobRepository for DieselJobRepository {
             let recovered = |status: JobStatus| {
                 (
                     jobs::status.eq(status.as_str()),
-                    jobs::last_error.eq(Some(LEASE_EXPIRED)),
+                    jobs::last_error.eq(Some(LEASE_EXPIRED_ERROR)),
                     &ENDED_LEASE,
                     jobs::updated_at.eq(now),
                 )

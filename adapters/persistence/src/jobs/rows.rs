@@ -1,18 +1,12 @@
 //! The jobs table's rows, what the statements that end a lease write, and the enqueueing
 //! that other repositories' transactions share ([`insert_jobs!`]).
 
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::ports::RepositoryError;
 use domain::{Job, JobId, JobKind, JobPayload, JobStatus, NewJob, QueueName};
 
 use crate::schema::jobs;
 use crate::sql_types::{DbId, DbTime};
-
-/// Longer errors are cut: a stack of causes is useful, a megabyte of HTML error page is not.
-const MAX_ERROR_LENGTH: usize = 2_000;
 
 #[derive(Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = jobs)]
@@ -172,40 +166,10 @@ pub(crate) fn job_kinds(rows: &[NewJobRow]) -> Vec<String> {
     rows.iter().map(|row| row.kind.clone()).collect()
 }
 
-pub(super) fn truncated(error: &str) -> String {
-    match error.char_indices().nth(MAX_ERROR_LENGTH) {
-        Some((cut, _)) => format!("{}…", &error[..cut]),
-        None => error.to_owned(),
-    }
-}
-
-pub(super) fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
-    chrono::Duration::from_std(lease)
-        .ok()
-        .and_then(|lease| now.checked_add_signed(lease))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
 pub(super) fn ids(ids: &[JobId]) -> Vec<DbId> {
     ids.iter().map(|id| DbId(id.as_uuid())).collect()
 }
 
 pub(super) fn count(affected: usize) -> u64 {
     u64::try_from(affected).unwrap_or(u64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_errors_are_cut_on_a_character_boundary() {
-        let long = "é".repeat(MAX_ERROR_LENGTH + 10);
-
-        let cut = truncated(&long);
-
-        assert_eq!(cut.chars().count(), MAX_ERROR_LENGTH + 1);
-        assert!(cut.ends_with('…'));
-        assert_eq!(truncated("short"), "short");
-    }
 }

@@ -73,14 +73,10 @@ impl MailJob {
 
     /// The job that sends this email, runnable `now`.
     fn enqueue_at(&self, now: DateTime<Utc>) -> NewJob {
-        let payload = match self {
-            Self::Welcome(payload) => serde_json::to_string(payload),
-            Self::PasswordReset(payload) => serde_json::to_string(payload),
-            Self::EmailVerification(payload) => serde_json::to_string(payload),
-            Self::PasswordChanged(payload) => serde_json::to_string(payload),
-        }
-        .expect("a payload of strings, ids and times encodes");
-        NewJob::new(MAIL, self.kind(), JobPayload::from_json(payload), now)
+        let tagged =
+            serde_json::to_value(self).expect("a payload of strings, ids and times encodes");
+        let payload = JobPayload::from_json(tagged["payload"].to_string());
+        NewJob::new(MAIL, self.kind(), payload, now)
             .with_max_attempts(MAIL_MAX_ATTEMPTS)
     }
 }
