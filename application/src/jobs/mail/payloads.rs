@@ -76,8 +76,7 @@ impl MailJob {
         let tagged =
             serde_json::to_value(self).expect("a payload of strings, ids and times encodes");
         let payload = JobPayload::from_json(tagged["payload"].to_string());
-        NewJob::new(MAIL, self.kind(), payload, now)
-            .with_max_attempts(MAIL_MAX_ATTEMPTS)
+        NewJob::new(MAIL, self.kind(), payload, now).with_max_attempts(MAIL_MAX_ATTEMPTS)
     }
 }
 
