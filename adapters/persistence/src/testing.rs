@@ -218,7 +218,21 @@ async fn drop_stale_databases(admin: &mut AsyncPgConnection) {
 async fn connect(url: &str) -> AsyncPgConnection {
     AsyncPgConnection::establish(url)
         .await
-        .unwrap_or_else(|error| panic!("connect to {TEST_DATABASE_URL}: {error}"))
+        .unwrap_or_else(|error| panic!("connect to {:?}: {error}", without_password(url)))
+}
+
+/// `url` for a panic message: its password, if any, masked.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
 }
 
 async fn execute(connection: &mut AsyncPgConnection, statement: &str) {
@@ -259,7 +273,7 @@ fn with_database_name(url: &str, name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database_name;
+    use super::{with_database_name, without_password};
 
     #[test]
     fn the_database_name_of_a_url_is_replaced() {
@@ -274,6 +288,22 @@ mod tests {
         assert_eq!(
             with_database_name("postgres://u@h", "x"),
             "postgres://u@h/x"
+        );
+    }
+
+    #[test]
+    fn a_panic_message_shows_the_url_without_its_password() {
+        assert_eq!(
+            without_password("postgres://u:secret@h:5432/test"),
+            "postgres://u:***@h:5432/test"
+        );
+        assert_eq!(
+            without_password("postgres://u@h/test"),
+            "postgres://u@h/test"
+        );
+        assert_eq!(
+            without_password("Removed stale pid file.\npostgres://u@h/test"),
+            "Removed stale pid file.\npostgres://u@h/test"
         );
     }
 }
