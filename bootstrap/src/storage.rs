@@ -6,10 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_memory::MemoryStore;
-use adapter_persistence::{
-    Database, DatabaseConfig, DieselAccountRepository, DieselJobRepository, DieselPostRepository,
-    DieselSessionRepository, DieselUserRepository,
-};
+use adapter_persistence::{Database, DatabaseConfig, DieselStore, JobListener};
 use adapter_tracing::SpanTraces;
 use domain::ports::{
     AccountRepository, EmailVerificationRepository, JobQueue, JobRepository,
@@ -27,7 +24,7 @@ const MEMORY_URL: &str = "memory://";
 #[derive(Debug, Clone)]
 pub enum Storage {
     /// SQLite or PostgreSQL, through Diesel.
-    Database(Database),
+    Database(DieselStore),
     /// This process's memory: one instance, lost at exit.
     Memory(MemoryStore),
 }
@@ -37,7 +34,7 @@ pub(crate) struct WorkerStorage {
     pub(crate) jobs: Arc<dyn JobRepository>,
     /// On PostgreSQL, the listener that wakes this process's workers when any process
     /// enqueues; to run (spawned) for as long as they do.
-    pub(crate) listener: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+    pub(crate) listener: Option<JobListener>,
 }
 
 impl Storage {
@@ -56,20 +53,21 @@ impl Storage {
             url: url.to_owned(),
             max_connections: settings.database_max_connections,
             timeout: Duration::from_secs(settings.database_timeout_seconds),
-        })?
-        .with_traces(Arc::new(SpanTraces));
+        })?;
         let applied = database.migrate().await?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied database migrations");
         }
-        Ok(Self::Database(database))
+        Ok(Self::Database(
+            DieselStore::new(database).with_traces(Arc::new(SpanTraces)),
+        ))
     }
 
     /// The same storage, counting the jobs it stores into `telemetry`.
     #[must_use]
     pub fn with_telemetry(self, telemetry: Arc<dyn Telemetry>) -> Self {
         match self {
-            Self::Database(database) => Self::Database(database.with_telemetry(telemetry)),
+            Self::Database(store) => Self::Database(store.with_telemetry(telemetry)),
             Self::Memory(store) => Self::Memory(store.with_telemetry(telemetry)),
         }
     }
@@ -77,7 +75,7 @@ impl Storage {
     #[must_use]
     pub fn users(&self) -> Arc<dyn UserRepository> {
         match self {
-            Self::Database(database) => Arc::new(DieselUserRepository::new(database.clone())),
+            Self::Database(store) => Arc::new(store.users()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -85,7 +83,7 @@ impl Storage {
     #[must_use]
     pub fn sessions(&self) -> Arc<dyn SessionRepository> {
         match self {
-            Self::Database(database) => Arc::new(DieselSessionRepository::new(database.clone())),
+            Self::Database(store) => Arc::new(store.sessions()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -93,7 +91,7 @@ impl Storage {
     #[must_use]
     pub fn resets(&self) -> Arc<dyn PasswordResetRepository> {
         match self {
-            Self::Database(database) => Arc::new(DieselSessionRepository::new(database.clone())),
+            Self::Database(store) => Arc::new(store.sessions()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -101,7 +99,7 @@ impl Storage {
     #[must_use]
     pub fn verifications(&self) -> Arc<dyn EmailVerificationRepository> {
         match self {
-            Self::Database(database) => Arc::new(DieselSessionRepository::new(database.clone())),
+            Self::Database(store) => Arc::new(store.sessions()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -109,7 +107,7 @@ impl Storage {
     #[must_use]
     pub fn posts(&self) -> Arc<dyn PostRepository> {
         match self {
-            Self::Database(database) => Arc::new(DieselPostRepository::new(database.clone())),
+            Self::Database(store) => Arc::new(store.posts()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -117,7 +115,7 @@ impl Storage {
     #[must_use]
     pub fn accounts(&self) -> Arc<dyn AccountRepository> {
         match self {
-            Self::Database(database) => Arc::new(DieselAccountRepository::new(database.clone())),
+            Self::Database(store) => Arc::new(store.accounts()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -126,7 +124,7 @@ impl Storage {
     #[must_use]
     pub fn jobs(&self) -> Arc<dyn JobRepository> {
         match self {
-            Self::Database(database) => Arc::new(DieselJobRepository::new(database.clone())),
+            Self::Database(store) => Arc::new(store.jobs()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -135,7 +133,7 @@ impl Storage {
     #[must_use]
     pub fn queue(&self) -> Arc<dyn JobQueue> {
         match self {
-            Self::Database(database) => Arc::new(DieselJobRepository::new(database.clone())),
+            Self::Database(store) => Arc::new(store.jobs()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -144,7 +142,7 @@ impl Storage {
     #[must_use]
     pub fn readiness(&self) -> Arc<dyn ReadinessProbe> {
         match self {
-            Self::Database(database) => Arc::new(database.clone()),
+            Self::Database(store) => Arc::new(store.database().clone()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -154,13 +152,11 @@ impl Storage {
     /// connections, and PostgreSQL's wake-up listener.
     pub(crate) fn for_workers(&self, connections: usize) -> anyhow::Result<WorkerStorage> {
         Ok(match self {
-            Self::Database(database) => {
-                let bookkeeping = database.relaxed_durability(connections)?;
+            Self::Database(store) => {
+                let (jobs, listener) = store.for_workers(connections)?;
                 WorkerStorage {
-                    jobs: Arc::new(DieselJobRepository::new(bookkeeping.clone())),
-                    listener: bookkeeping
-                        .job_listener()
-                        .map(|listener| Box::pin(listener) as _),
+                    jobs: Arc::new(jobs),
+                    listener,
                 }
             }
             Self::Memory(store) => WorkerStorage {
@@ -173,7 +169,7 @@ impl Storage {
     /// Idle and used connections of the pool; `None` without one.
     pub(crate) fn connection_counts(&self) -> Option<(u64, u64)> {
         match self {
-            Self::Database(database) => Some(database.connection_counts()),
+            Self::Database(store) => Some(store.database().connection_counts()),
             Self::Memory(_) => None,
         }
     }

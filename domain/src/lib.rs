@@ -26,7 +26,7 @@ pub use id::{AccountId, InvalidId, JobId, PostId, SessionId, TransferId, UserId}
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError, RequestFingerprint};
 pub use job::{
     AfterFailure, DEFAULT_MAX_ATTEMPTS, Job, JobKind, JobNameError, JobPayload, JobQuery,
-    JobStatus, JobStatusError, LEASE_EXPIRED_ERROR, MAX_ERROR_CHARS, NewJob, QueueName,
+    JobStatus, JobStatusError, LEASE_EXPIRED_ERROR, MAX_ERROR_CHARS, NewJob, Outbox, QueueName,
     RetryPolicy, stored_error,
 };
 pub use money::{

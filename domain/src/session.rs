@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use uuid::Uuid;
 
 use crate::id::{SessionId, UserId};
-use crate::job::NewJob;
+use crate::job::Outbox;
 use crate::user::{Email, PasswordHash, Role};
 
 /// The longest user agent kept with a session; longer ones are cut (it is for display).
@@ -123,6 +123,8 @@ pub struct NewResetToken {
     pub token_hash: TokenHash,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The jobs stored with the token (the email carrying it).
+    pub outbox: Outbox,
 }
 
 /// Where a request comes from, as far as the service can tell: shown to the user in their
@@ -227,14 +229,15 @@ impl RevocationReason {
 
 /// A password change, applied in one transaction: the new hash, a new session version
 /// (every earlier access token stops working), every other session revoked, the current
-/// session's refresh tokens replaced by `next_token`, and `jobs` (the notice) enqueued.
+/// session's refresh tokens replaced by `next_token`, and its outbox (the notice) stored.
 #[derive(Debug)]
 pub struct PasswordChange {
     pub user_id: UserId,
     pub session_id: SessionId,
     pub password_hash: PasswordHash,
     pub next_token: NewRefreshToken,
-    pub jobs: Vec<NewJob>,
+    /// The jobs stored with the change (the notice to the user).
+    pub outbox: Outbox,
     pub now: DateTime<Utc>,
 }
 
@@ -248,6 +251,9 @@ pub struct NewVerificationToken {
     pub token_hash: TokenHash,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The jobs stored with the token (the email carrying it; empty when another write's
+    /// outbox sends it, as a new user's welcome email does).
+    pub outbox: Outbox,
 }
 
 #[cfg(test)]

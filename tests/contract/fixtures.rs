@@ -1,6 +1,7 @@
 //! Fresh, empty storage for one contract test, per adapter.
 
 use adapter_memory::MemoryStore;
+use adapter_persistence::DieselStore;
 use adapter_persistence::testing::TestDatabase;
 use bootstrap::Storage;
 
@@ -35,7 +36,7 @@ pub(crate) struct OnDatabase {
 impl OnDatabase {
     async fn on(database: TestDatabase) -> Self {
         Self {
-            storage: Storage::Database(database.connect().await),
+            storage: Storage::Database(DieselStore::new(database.connect().await)),
             _database: database,
         }
     }

@@ -12,12 +12,12 @@ use domain::ports::{
     RetryJobRecordError,
 };
 use domain::{
-    AfterFailure, Email, Job, JobId, JobKind, JobPayload, JobQuery, JobStatus, NewJob,
-    NewResetToken, NewUser, PasswordHash, QueueName, Role, TokenHash, UserId,
+    AfterFailure, Job, JobId, JobKind, JobPayload, JobQuery, JobStatus, NewJob, NewResetToken,
+    NewUser, QueueName, TokenHash,
 };
 use uuid::Uuid;
 
-use super::{now, user};
+use super::{new_user, now, user};
 
 contract!(job_store;
     jobs_are_claimed_oldest_first_and_each_only_once,
@@ -391,30 +391,23 @@ async fn a_pending_dedup_key_makes_another_enqueue_a_no_op_until_the_first_finis
     assert_eq!(after_success, Enqueued::Created);
 }
 
-fn new_user(email: &str) -> NewUser {
-    NewUser {
-        id: UserId::generate(),
-        email: Email::parse(email).unwrap(),
-        name: None,
-        role: Role::User,
-        password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
-        created_at: now(),
-        email_verified: false,
-        email_verification: None,
-    }
-}
-
 async fn a_user_is_stored_with_its_jobs_or_neither_is(jobs: &JobStore, store: &Storage) {
     let users = store.users();
     let welcome = job("work", now());
     let welcome_id = welcome.id;
     users
-        .insert(new_user("ann@example.com"), vec![welcome])
+        .insert(NewUser {
+            outbox: welcome.into(),
+            ..new_user("ann@example.com")
+        })
         .await
         .unwrap();
 
     let refused = users
-        .insert(new_user("ANN@example.com"), vec![job("work", now())])
+        .insert(NewUser {
+            outbox: job("work", now()).into(),
+            ..new_user("ANN@example.com")
+        })
         .await;
 
     assert!(matches!(refused, Err(InsertUserError::EmailTaken)));
@@ -433,16 +426,14 @@ async fn a_reset_token_is_stored_with_its_email_job(jobs: &JobStore, store: &Sto
 
     store
         .resets()
-        .replace_reset_token(
-            NewResetToken {
-                id: Uuid::now_v7(),
-                user_id,
-                token_hash: TokenHash::from_hex("h".to_owned()),
-                created_at: now(),
-                expires_at: now() + chrono::Duration::minutes(30),
-            },
-            vec![mail],
-        )
+        .replace_reset_token(NewResetToken {
+            id: Uuid::now_v7(),
+            user_id,
+            token_hash: TokenHash::from_hex("h".to_owned()),
+            created_at: now(),
+            expires_at: now() + chrono::Duration::minutes(30),
+            outbox: mail.into(),
+        })
         .await
         .unwrap();
 

@@ -7,7 +7,7 @@ mod fixtures;
 
 use bootstrap::Storage;
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{Email, NewUser, PasswordHash, Role, UserId};
+use domain::{Email, NewUser, Outbox, PasswordHash, Role, UserId};
 
 pub(crate) use fixtures::Fixture;
 
@@ -45,24 +45,31 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
 }
 
+/// A plain user with this address, created now, enqueueing nothing.
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        id: UserId::generate(),
+        email: Email::parse(email).unwrap(),
+        name: None,
+        role: Role::User,
+        password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
+        created_at: now(),
+        email_verified: false,
+        email_verification: None,
+        outbox: Outbox::empty(),
+    }
+}
+
 /// Stores a plain user (the owner or author other rows need) and returns its id.
 async fn user(store: &Storage) -> UserId {
     let id = UserId::generate();
+    let email = format!("u{}@example.com", &id.to_string()[24..]);
     store
         .users()
-        .insert(
-            NewUser {
-                id,
-                email: Email::parse(&format!("u{}@example.com", &id.to_string()[24..])).unwrap(),
-                name: None,
-                role: Role::User,
-                password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
-                created_at: now(),
-                email_verified: false,
-                email_verification: None,
-            },
-            Vec::new(),
-        )
+        .insert(NewUser {
+            id,
+            ..new_user(&email)
+        })
         .await
         .unwrap();
     id

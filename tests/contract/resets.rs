@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bootstrap::Storage;
 use chrono::{DateTime, Duration, Utc};
 use domain::ports::{ConsumeRefreshTokenError, PasswordResetRepository, ResetPasswordError};
-use domain::{NewResetToken, PasswordHash, SessionId, TokenHash, UserId};
+use domain::{NewResetToken, Outbox, PasswordHash, SessionId, TokenHash, UserId};
 use uuid::Uuid;
 
 use super::sessions::{hash, start};
@@ -25,6 +25,7 @@ fn reset_token(user_id: UserId, hash: &str, created_at: DateTime<Utc>) -> NewRes
         token_hash: TokenHash::from_hex(hash.to_owned()),
         created_at,
         expires_at: created_at + Duration::minutes(30),
+        outbox: Outbox::empty(),
     }
 }
 
@@ -38,7 +39,7 @@ async fn a_reset_token_resets_once_and_ends_every_session(
     let session = SessionId::generate();
     start(sessions, user_id, session, "session").await;
     resets
-        .replace_reset_token(reset_token(user_id, "reset", now()), Vec::new())
+        .replace_reset_token(reset_token(user_id, "reset", now()))
         .await
         .unwrap();
     let new_hash = PasswordHash::from_phc("$argon2id$new".to_owned());
@@ -82,14 +83,11 @@ async fn a_newer_reset_request_supersedes_the_older_token(
 ) {
     let user_id = user(store).await;
     resets
-        .replace_reset_token(reset_token(user_id, "first", now()), Vec::new())
+        .replace_reset_token(reset_token(user_id, "first", now()))
         .await
         .unwrap();
     resets
-        .replace_reset_token(
-            reset_token(user_id, "second", now() + Duration::minutes(1)),
-            Vec::new(),
-        )
+        .replace_reset_token(reset_token(user_id, "second", now() + Duration::minutes(1)))
         .await
         .unwrap();
     let new_hash = PasswordHash::from_phc("$argon2id$new".to_owned());
@@ -111,7 +109,7 @@ async fn an_expired_reset_token_is_invalid(
 ) {
     let user_id = user(store).await;
     resets
-        .replace_reset_token(reset_token(user_id, "late", now()), Vec::new())
+        .replace_reset_token(reset_token(user_id, "late", now()))
         .await
         .unwrap();
 

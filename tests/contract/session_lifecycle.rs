@@ -191,7 +191,7 @@ async fn a_password_change_keeps_only_the_current_session_with_its_new_token(
             session_id: current,
             password_hash: PasswordHash::from_phc("$argon2id$changed".to_owned()),
             next_token: refresh_token(ann, current, "renewed"),
-            jobs: vec![notice],
+            outbox: notice.into(),
             now: now(),
         })
         .await

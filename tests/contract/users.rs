@@ -8,8 +8,8 @@ use domain::ports::{
     DeleteUserRecordError, InsertUserError, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    Email, NewUser, PageRequest, PasswordHash, Role, SearchTerm, UserChanges, UserId, UserName,
-    UserQuery,
+    Email, NewUser, Outbox, PageRequest, PasswordHash, Role, SearchTerm, UserChanges, UserId,
+    UserName, UserQuery,
 };
 
 contract!(Storage::users;
@@ -46,6 +46,7 @@ fn new_user(email: &str, name: Option<&str>, created_at: DateTime<Utc>) -> NewUs
         created_at,
         email_verified: false,
         email_verification: None,
+        outbox: Outbox::empty(),
     }
 }
 
@@ -63,7 +64,7 @@ async fn an_inserted_user_is_found_by_id_and_by_email(
     let new = new_user("ann@example.com", Some("Ann Lee"), base_time());
     let id = new.id;
 
-    let inserted = repository.insert(new, Vec::new()).await.unwrap();
+    let inserted = repository.insert(new).await.unwrap();
 
     assert_eq!(inserted.id, id);
     assert_eq!(inserted.updated_at, inserted.created_at);
@@ -100,13 +101,13 @@ async fn a_second_user_with_the_same_email_is_refused(
     _: &Storage,
 ) {
     repository
-        .insert(new_user("ann@example.com", None, base_time()), Vec::new())
+        .insert(new_user("ann@example.com", None, base_time()))
         .await
         .unwrap();
 
     // Emails are normalised by the domain, so a different case is the same address.
     let result = repository
-        .insert(new_user("ANN@example.com", None, base_time()), Vec::new())
+        .insert(new_user("ANN@example.com", None, base_time()))
         .await;
 
     assert!(matches!(result, Err(InsertUserError::EmailTaken)));
@@ -119,7 +120,7 @@ async fn timestamps_round_trip_to_the_microsecond(
     let created_at = (base_time() + Duration::nanoseconds(123_456_000)).trunc_subsecs(6);
     let new = new_user("ann@example.com", None, created_at);
     let id = new.id;
-    repository.insert(new, Vec::new()).await.unwrap();
+    repository.insert(new).await.unwrap();
 
     let found = repository.find_by_id(id).await.unwrap().unwrap();
 
@@ -133,10 +134,11 @@ async fn listing_pages_users_oldest_first_with_the_total(
     for index in 0..5 {
         let email = format!("user{index}@example.com");
         repository
-            .insert(
-                new_user(&email, None, base_time() + Duration::seconds(index)),
-                Vec::new(),
-            )
+            .insert(new_user(
+                &email,
+                None,
+                base_time() + Duration::seconds(index),
+            ))
             .await
             .unwrap();
     }
@@ -154,7 +156,7 @@ async fn a_page_past_the_end_is_empty_but_knows_the_total(
     _: &Storage,
 ) {
     repository
-        .insert(new_user("ann@example.com", None, base_time()), Vec::new())
+        .insert(new_user("ann@example.com", None, base_time()))
         .await
         .unwrap();
 
@@ -169,32 +171,23 @@ async fn search_matches_name_or_email_ignoring_case(
     _: &Storage,
 ) {
     repository
-        .insert(
-            new_user("ann@example.com", Some("Ann Lee"), base_time()),
-            Vec::new(),
-        )
+        .insert(new_user("ann@example.com", Some("Ann Lee"), base_time()))
         .await
         .unwrap();
     repository
-        .insert(
-            new_user(
-                "bob.leeds@example.com",
-                None,
-                base_time() + Duration::seconds(1),
-            ),
-            Vec::new(),
-        )
+        .insert(new_user(
+            "bob.leeds@example.com",
+            None,
+            base_time() + Duration::seconds(1),
+        ))
         .await
         .unwrap();
     repository
-        .insert(
-            new_user(
-                "cy@example.com",
-                Some("Cy Young"),
-                base_time() + Duration::seconds(2),
-            ),
-            Vec::new(),
-        )
+        .insert(new_user(
+            "cy@example.com",
+            Some("Cy Young"),
+            base_time() + Duration::seconds(2),
+        ))
         .await
         .unwrap();
 
@@ -207,21 +200,15 @@ async fn search_matches_name_or_email_ignoring_case(
 
 async fn search_treats_like_wildcards_literally(repository: &Arc<dyn UserRepository>, _: &Storage) {
     repository
-        .insert(
-            new_user("ann@example.com", Some("Ann"), base_time()),
-            Vec::new(),
-        )
+        .insert(new_user("ann@example.com", Some("Ann"), base_time()))
         .await
         .unwrap();
     repository
-        .insert(
-            new_user(
-                "pct@example.com",
-                Some("100% Pat"),
-                base_time() + Duration::seconds(1),
-            ),
-            Vec::new(),
-        )
+        .insert(new_user(
+            "pct@example.com",
+            Some("100% Pat"),
+            base_time() + Duration::seconds(1),
+        ))
         .await
         .unwrap();
 
@@ -236,17 +223,14 @@ async fn search_treats_like_wildcards_literally(repository: &Arc<dyn UserReposit
 async fn update_changes_only_the_given_fields(repository: &Arc<dyn UserRepository>, _: &Storage) {
     let new = new_user("ann@example.com", Some("Ann"), base_time());
     let id = new.id;
-    repository.insert(new, Vec::new()).await.unwrap();
+    repository.insert(new).await.unwrap();
     let later = base_time() + Duration::minutes(5);
     let changes = UserChanges {
         name: Some(UserName::parse("Ann Lee").unwrap()),
         ..UserChanges::default()
     };
 
-    let updated = repository
-        .update(id, changes, None, Vec::new(), later)
-        .await
-        .unwrap();
+    let updated = repository.update(id, changes, None, later).await.unwrap();
 
     assert_eq!(updated.name.as_ref().map(UserName::as_str), Some("Ann Lee"));
     assert_eq!(updated.email.as_str(), "ann@example.com");
@@ -258,20 +242,18 @@ async fn update_changes_only_the_given_fields(repository: &Arc<dyn UserRepositor
 
 async fn update_to_a_taken_email_is_refused(repository: &Arc<dyn UserRepository>, _: &Storage) {
     repository
-        .insert(new_user("ann@example.com", None, base_time()), Vec::new())
+        .insert(new_user("ann@example.com", None, base_time()))
         .await
         .unwrap();
     let bob = new_user("bob@example.com", None, base_time());
     let bob_id = bob.id;
-    repository.insert(bob, Vec::new()).await.unwrap();
+    repository.insert(bob).await.unwrap();
     let changes = UserChanges {
         email: Some(Email::parse("ann@example.com").unwrap()),
         ..UserChanges::default()
     };
 
-    let result = repository
-        .update(bob_id, changes, None, Vec::new(), base_time())
-        .await;
+    let result = repository.update(bob_id, changes, None, base_time()).await;
 
     assert!(matches!(result, Err(UpdateUserRecordError::EmailTaken)));
 }
@@ -282,7 +264,6 @@ async fn updating_a_missing_user_is_not_found(repository: &Arc<dyn UserRepositor
             UserId::generate(),
             UserChanges::default(),
             None,
-            Vec::new(),
             base_time(),
         )
         .await;
@@ -296,7 +277,7 @@ async fn delete_removes_the_user_and_a_second_delete_is_not_found(
 ) {
     let new = new_user("ann@example.com", None, base_time());
     let id = new.id;
-    repository.insert(new, Vec::new()).await.unwrap();
+    repository.insert(new).await.unwrap();
 
     repository.delete(id).await.unwrap();
 
@@ -313,7 +294,7 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
 ) {
     let new = new_user("ann@example.com", None, base_time());
     let id = new.id;
-    repository.insert(new, Vec::new()).await.unwrap();
+    repository.insert(new).await.unwrap();
     assert_eq!(
         repository
             .find_auth_state(id)
@@ -329,7 +310,7 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
         ..UserChanges::default()
     };
     repository
-        .update(id, rename, None, Vec::new(), base_time())
+        .update(id, rename, None, base_time())
         .await
         .unwrap();
     assert_eq!(
@@ -347,7 +328,7 @@ async fn a_role_change_increments_the_session_version_and_other_changes_do_not(
         ..UserChanges::default()
     };
     repository
-        .update(id, promote, None, Vec::new(), base_time())
+        .update(id, promote, None, base_time())
         .await
         .unwrap();
     let state = repository.find_auth_state(id).await.unwrap().unwrap();
@@ -379,7 +360,7 @@ async fn totals_follow_every_write_through_the_same_database_at_once(
     for (index, email) in ["ann@example.com", "anna@example.com"].iter().enumerate() {
         let created_at = base_time() + Duration::seconds(i64::try_from(index).unwrap());
         repository
-            .insert(new_user(email, None, created_at), Vec::new())
+            .insert(new_user(email, None, created_at))
             .await
             .unwrap();
     }
@@ -387,14 +368,11 @@ async fn totals_follow_every_write_through_the_same_database_at_once(
     let before = repository.list(&query(1, 1, Some("ann"))).await.unwrap();
 
     let third = other
-        .insert(
-            new_user(
-                "annie@example.com",
-                None,
-                base_time() + Duration::seconds(5),
-            ),
-            Vec::new(),
-        )
+        .insert(new_user(
+            "annie@example.com",
+            None,
+            base_time() + Duration::seconds(5),
+        ))
         .await
         .unwrap();
     let after_insert = repository.list(&query(1, 1, Some("ann"))).await.unwrap();
@@ -407,7 +385,6 @@ async fn totals_follow_every_write_through_the_same_database_at_once(
                 role: None,
             },
             None,
-            Vec::new(),
             base_time(),
         )
         .await

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bootstrap::Storage;
 use chrono::{DateTime, Duration, Utc};
 use domain::ports::{EmailVerificationRepository, VerifyEmailError};
-use domain::{Email, NewUser, NewVerificationToken, PasswordHash, Role, UserChanges, UserId};
+use domain::{Email, NewUser, NewVerificationToken, Outbox, UserChanges, UserId};
 use uuid::Uuid;
 
 use super::sessions::hash;
@@ -34,6 +34,7 @@ fn token(
         token_hash: super::sessions::hash(hash),
         created_at,
         expires_at: created_at + Duration::hours(24),
+        outbox: Outbox::empty(),
     }
 }
 
@@ -50,7 +51,7 @@ async fn a_verification_token_verifies_its_address_once(
     let (email, verified) = email_of(store, ann).await;
     assert!(!verified);
     verifications
-        .replace_verification_token(token(ann, &email, "v1", now()), Vec::new())
+        .replace_verification_token(token(ann, &email, "v1", now()))
         .await
         .unwrap();
 
@@ -79,14 +80,11 @@ async fn a_newer_verification_token_supersedes_the_older(
     let ann = user(store).await;
     let (email, _) = email_of(store, ann).await;
     verifications
-        .replace_verification_token(token(ann, &email, "old", now()), Vec::new())
+        .replace_verification_token(token(ann, &email, "old", now()))
         .await
         .unwrap();
     verifications
-        .replace_verification_token(
-            token(ann, &email, "new", now() + Duration::minutes(1)),
-            Vec::new(),
-        )
+        .replace_verification_token(token(ann, &email, "new", now() + Duration::minutes(1)))
         .await
         .unwrap();
 
@@ -111,7 +109,7 @@ async fn an_expired_verification_token_is_invalid(
     let ann = user(store).await;
     let (email, _) = email_of(store, ann).await;
     verifications
-        .replace_verification_token(token(ann, &email, "late", now()), Vec::new())
+        .replace_verification_token(token(ann, &email, "late", now()))
         .await
         .unwrap();
 
@@ -131,7 +129,7 @@ async fn a_token_for_a_former_address_does_not_verify_the_new_one(
     let ann = user(store).await;
     let (email, _) = email_of(store, ann).await;
     verifications
-        .replace_verification_token(token(ann, &email, "former", now()), Vec::new())
+        .replace_verification_token(token(ann, &email, "former", now()))
         .await
         .unwrap();
     verifications
@@ -140,7 +138,7 @@ async fn a_token_for_a_former_address_does_not_verify_the_new_one(
         .unwrap();
     assert!(email_of(store, ann).await.1);
     verifications
-        .replace_verification_token(token(ann, &email, "stale", now()), Vec::new())
+        .replace_verification_token(token(ann, &email, "stale", now()))
         .await
         .unwrap();
 
@@ -152,7 +150,6 @@ async fn a_token_for_a_former_address_does_not_verify_the_new_one(
                 ..UserChanges::default()
             },
             Some(token(ann, "ann.new@example.com", "fresh", now())),
-            Vec::new(),
             now(),
         )
         .await
@@ -178,14 +175,8 @@ async fn a_token_for_a_former_address_does_not_verify_the_new_one(
 
 fn new_user(email: &str, verified: bool) -> NewUser {
     NewUser {
-        id: UserId::generate(),
-        email: Email::parse(email).unwrap(),
-        name: None,
-        role: Role::User,
-        password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
-        created_at: now(),
         email_verified: verified,
-        email_verification: None,
+        ..super::new_user(email)
     }
 }
 
@@ -197,7 +188,7 @@ async fn a_new_user_is_stored_with_its_verification_token(
     ann.email_verification = Some(token(ann.id, "ann@example.com", "welcome", now()));
     let id = ann.id;
 
-    let stored = store.users().insert(ann, Vec::new()).await.unwrap();
+    let stored = store.users().insert(ann).await.unwrap();
 
     assert!(!stored.email_verified);
     assert_eq!(
@@ -215,7 +206,7 @@ async fn an_operators_user_is_verified_from_the_start(
 ) {
     let stored = store
         .users()
-        .insert(new_user("root@example.com", true), Vec::new())
+        .insert(new_user("root@example.com", true))
         .await
         .unwrap();
 

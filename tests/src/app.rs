@@ -246,19 +246,17 @@ impl TestApp {
             .clone();
         let user = self
             .users
-            .insert(
-                NewUser {
-                    id: UserId::generate(),
-                    email: Email::parse(email).expect("a valid test email"),
-                    name: name.map(|name| UserName::parse(name).expect("a valid test name")),
-                    role,
-                    password_hash,
-                    created_at: domain::ports::Clock::now(&domain::ports::SystemClock),
-                    email_verified: false,
-                    email_verification: None,
-                },
-                Vec::new(),
-            )
+            .insert(NewUser {
+                id: UserId::generate(),
+                email: Email::parse(email).expect("a valid test email"),
+                name: name.map(|name| UserName::parse(name).expect("a valid test name")),
+                role,
+                password_hash,
+                created_at: domain::ports::Clock::now(&domain::ports::SystemClock),
+                email_verified: false,
+                email_verification: None,
+                outbox: domain::Outbox::empty(),
+            })
             .await
             .expect("insert the test user");
         let session = self.start_session(user.id).await;

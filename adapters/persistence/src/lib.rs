@@ -21,6 +21,7 @@ mod prepared;
 mod schema;
 mod sessions;
 mod sql_types;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod totals;
@@ -29,7 +30,9 @@ mod write_lock;
 
 pub use accounts::DieselAccountRepository;
 pub use database::{Backend, Database, DatabaseConfig, DatabaseError};
-pub use jobs::DieselJobRepository;
+pub use jobs::{DieselJobRepository, JobSignals};
 pub use posts::DieselPostRepository;
 pub use sessions::DieselSessionRepository;
+pub use store::{DieselStore, JobListener};
+pub use totals::CachedTotals;
 pub use users::DieselUserRepository;

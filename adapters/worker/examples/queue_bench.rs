@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use adapter_persistence::{Database, DatabaseConfig, DieselJobRepository};
+use adapter_persistence::{Database, DatabaseConfig, DieselJobRepository, DieselStore};
 use adapter_worker::{Observers, WorkerConfig, Workers};
 use application::{JobFailure, JobHandler};
 use async_trait::async_trait;
@@ -170,19 +170,15 @@ async fn main() {
     })
     .expect("connect");
     database.migrate().await.expect("migrate");
+    let store = DieselStore::new(database);
     match mode.as_str() {
         "enqueue" => {
-            enqueue(
-                Arc::new(DieselJobRepository::new(database)),
-                number(3),
-                number(4),
-            )
-            .await;
+            enqueue(Arc::new(store.jobs()), number(3), number(4)).await;
         }
         "drain" => {
             // As bootstrap wires the workers: bookkeeping on the relaxed-durability pool.
-            let bookkeeping = database.relaxed_durability(4).expect("a bookkeeping pool");
-            drain(Arc::new(DieselJobRepository::new(bookkeeping)), number(3)).await;
+            let (jobs, _listener) = store.for_workers(4).expect("a bookkeeping pool");
+            drain(Arc::new(jobs), number(3)).await;
         }
         _ => {
             eprintln!("{usage}");

@@ -7,8 +7,8 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use adapter_persistence::DieselJobRepository;
 use adapter_persistence::testing::TestDatabase;
+use adapter_persistence::{DieselJobRepository, DieselStore};
 use adapter_worker::{Observers, ShutdownReport, WorkerConfig, Workers};
 use application::{JobFailure, JobHandler};
 use async_trait::async_trait;
@@ -167,7 +167,7 @@ struct Fixture {
 
 impl Fixture {
     async fn new(database: TestDatabase) -> Self {
-        let jobs = Arc::new(DieselJobRepository::new(database.connect().await));
+        let jobs = Arc::new(DieselStore::new(database.connect().await).jobs());
         Self {
             _database: database,
             jobs,

@@ -37,16 +37,14 @@ impl AuthService {
         let user_id = credentials.user.id;
         self.ports
             .resets
-            .replace_reset_token(
-                NewResetToken {
-                    id: Uuid::now_v7(),
-                    user_id,
-                    token_hash,
-                    created_at: now,
-                    expires_at,
-                },
-                vec![password_reset_email_job(user_id, &token, expires_at, now)],
-            )
+            .replace_reset_token(NewResetToken {
+                id: Uuid::now_v7(),
+                user_id,
+                token_hash,
+                created_at: now,
+                expires_at,
+                outbox: password_reset_email_job(user_id, &token, expires_at, now).into(),
+            })
             .await?;
         tracing::info!(%user_id, "password reset requested");
         Ok(())

@@ -116,19 +116,17 @@ impl AuthService {
         let user = self
             .ports
             .users
-            .insert(
-                NewUser {
-                    id,
-                    email: command.email,
-                    name: command.name,
-                    role: Role::User,
-                    password_hash,
-                    created_at: now,
-                    email_verified: false,
-                    email_verification: Some(verification),
-                },
-                vec![welcome],
-            )
+            .insert(NewUser {
+                id,
+                email: command.email,
+                name: command.name,
+                role: Role::User,
+                password_hash,
+                created_at: now,
+                email_verified: false,
+                email_verification: Some(verification),
+                outbox: welcome.into(),
+            })
             .await
             .map_err(|error| match error {
                 InsertUserError::EmailTaken => RegisterError::EmailTaken,

@@ -112,7 +112,7 @@ impl AuthService {
                 session_id: caller.session_id,
                 password_hash,
                 next_token,
-                jobs: vec![password_changed_email_job(user_id, now)],
+                outbox: password_changed_email_job(user_id, now).into(),
                 now,
             })
             .await?;

@@ -175,7 +175,8 @@ async fn registration_creates_a_plain_user_with_its_welcome_email_job_and_starts
     mocks
         .users
         .expect_insert()
-        .withf(|new, jobs| {
+        .withf(|new| {
+            let jobs = new.outbox.jobs();
             new.role == Role::User
                 && jobs.len() == 1
                 && jobs[0].kind.as_str() == "mail.welcome"
@@ -184,7 +185,7 @@ async fn registration_creates_a_plain_user_with_its_welcome_email_job_and_starts
                 && jobs[0].dedup_key.as_deref() == Some(&*format!("welcome:{}", new.id))
         })
         .times(1)
-        .returning(|new, _| Ok(stored(new)));
+        .returning(|new| Ok(stored(new)));
     mocks.expect_session_start();
 
     let session = mocks
@@ -206,7 +207,7 @@ async fn registration_fails_without_a_session_when_the_user_and_its_email_cannot
         .expect_hash()
         .returning(|_| Ok(PasswordHash::from_phc("$argon2id$h".to_owned())));
     mocks.expect_verification_token();
-    mocks.users.expect_insert().returning(|_, _| {
+    mocks.users.expect_insert().returning(|_| {
         Err(InsertUserError::Unexpected(domain::ports::RepositoryError(
             anyhow::anyhow!("database down"),
         )))
@@ -231,7 +232,7 @@ async fn registration_with_a_taken_email_is_a_conflict_and_sends_nothing() {
     mocks
         .users
         .expect_insert()
-        .returning(|_, _| Err(InsertUserError::EmailTaken));
+        .returning(|_| Err(InsertUserError::EmailTaken));
 
     let result = mocks
         .build()
@@ -543,7 +544,8 @@ async fn a_reset_request_stores_a_30_minute_token_with_the_job_that_mails_it() {
     mocks
         .resets
         .expect_replace_reset_token()
-        .withf(|token, jobs| {
+        .withf(|token| {
+            let jobs = token.outbox.jobs();
             token.expires_at == now() + chrono::Duration::minutes(30)
                 && token.token_hash.as_str() == "r"
                 && jobs.len() == 1
@@ -551,7 +553,7 @@ async fn a_reset_request_stores_a_30_minute_token_with_the_job_that_mails_it() {
                 && jobs[0].payload.as_json().contains(r#""token":"reset""#)
         })
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_| Ok(()));
     assert!(
         mocks
             .build()

@@ -112,8 +112,11 @@ async fn a_password_change_renews_this_session_and_disconnects_the_users_sockets
             change.session_id == caller.session_id
                 && change.next_token.family_id == caller.session_id
                 && change.password_hash.as_str() == "$argon2id$new"
-                && change.jobs.len() == 1
-                && change.jobs[0].kind.as_str() == "mail.password-changed"
+                && change
+                    .outbox
+                    .kinds()
+                    .map(domain::JobKind::as_str)
+                    .eq(["mail.password-changed"])
         })
         .times(1)
         .returning(|_| Ok(domain::SessionVersion::new(3)));

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::ports::{OpaqueTokenGenerator, VerifyEmailError as VerifyEmailRecordError};
-use domain::{Actor, Email, NewVerificationToken, OpaqueToken, UserId};
+use domain::{Actor, Email, NewVerificationToken, OpaqueToken, Outbox, UserId};
 use uuid::Uuid;
 
 use super::errors::{ResendVerificationError, VerifyEmailError};
@@ -31,6 +31,7 @@ pub(crate) fn verification_token(
         token_hash,
         created_at: now,
         expires_at: now + chrono::Duration::from_std(ttl)?,
+        outbox: Outbox::empty(),
     };
     Ok((token, record))
 }
@@ -101,7 +102,10 @@ impl AuthService {
         let job = email_verification_job(user.id, &user.email, &token, record.expires_at, now);
         self.ports
             .verifications
-            .replace_verification_token(record, vec![job])
+            .replace_verification_token(NewVerificationToken {
+                outbox: job.into(),
+                ..record
+            })
             .await?;
         Ok(())
     }

@@ -20,8 +20,8 @@ use domain::ports::{
     OpaqueTokenGenerator, PasswordHasher, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    Actor, Email, NewUser, Page, Password, RevocationReason, Role, User, UserChanges, UserId,
-    UserName, UserQuery,
+    Actor, Email, NewUser, NewVerificationToken, Outbox, Page, Password, RevocationReason, Role,
+    User, UserChanges, UserId, UserName, UserQuery,
 };
 
 pub use errors::{
@@ -147,7 +147,7 @@ impl UserService {
             ..changes
         };
         let now = self.ports.clock.now();
-        let (verification, jobs) = match &changes.email {
+        let verification = match &changes.email {
             Some(email) => {
                 let (token, record) = verification_token(
                     self.ports.opaque_tokens.as_ref(),
@@ -157,14 +157,17 @@ impl UserService {
                     now,
                 )?;
                 let job = email_verification_job(id, email, &token, record.expires_at, now);
-                (Some(record), vec![job])
+                Some(NewVerificationToken {
+                    outbox: job.into(),
+                    ..record
+                })
             }
-            None => (None, Vec::new()),
+            None => None,
         };
         let updated = self
             .ports
             .users
-            .update(id, changes, verification, jobs, now)
+            .update(id, changes, verification, now)
             .await
             .map_err(|error| match error {
                 UpdateUserRecordError::NotFound => UpdateUserError::NotFound(id),
@@ -255,7 +258,7 @@ impl UserService {
         let password_hash = self.ports.hasher.hash(&command.password).await?;
         let now = self.ports.clock.now();
         let id = UserId::generate();
-        let (email_verified, email_verification, jobs) = match welcome {
+        let (email_verified, email_verification, outbox) = match welcome {
             SendWelcome::Yes => {
                 let (token, record) = verification_token(
                     self.ports.opaque_tokens.as_ref(),
@@ -265,10 +268,10 @@ impl UserService {
                     now,
                 )?;
                 let job = welcome_email_job(id, &token, record.expires_at, now);
-                (false, Some(record), vec![job])
+                (false, Some(record), Outbox::from(job))
             }
             // The operator vouches for the address they configured.
-            SendWelcome::No => (true, None, Vec::new()),
+            SendWelcome::No => (true, None, Outbox::empty()),
         };
         let user = NewUser {
             id,
@@ -279,10 +282,11 @@ impl UserService {
             created_at: now,
             email_verified,
             email_verification,
+            outbox,
         };
         self.ports
             .users
-            .insert(user, jobs)
+            .insert(user)
             .await
             .map_err(|error| match error {
                 InsertUserError::EmailTaken => CreateUserError::EmailTaken,

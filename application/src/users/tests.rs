@@ -173,15 +173,18 @@ async fn an_admin_creates_a_user_with_a_hashed_password_the_clock_time_and_a_wel
     let mut users = MockUserRepository::new();
     users
         .expect_insert()
-        .withf(|new, jobs| {
+        .withf(|new| {
             new.password_hash.as_str() == "$argon2id$hash"
                 && new.created_at == now()
                 && new.role == Role::Admin
                 && new.email.as_str() == "new@example.com"
-                && jobs.len() == 1
-                && jobs[0].kind.as_str() == "mail.welcome"
+                && new
+                    .outbox
+                    .kinds()
+                    .map(domain::JobKind::as_str)
+                    .eq(["mail.welcome"])
         })
-        .returning(|new, _| {
+        .returning(|new| {
             Ok(User {
                 id: new.id,
                 email: new.email,
@@ -222,7 +225,7 @@ async fn creating_a_user_with_a_taken_email_is_a_conflict() {
     let mut users = MockUserRepository::new();
     users
         .expect_insert()
-        .returning(|_, _| Err(InsertUserError::EmailTaken));
+        .returning(|_| Err(InsertUserError::EmailTaken));
 
     let result = service(users)
         .create(admin(), create_command(Role::User))
@@ -255,14 +258,10 @@ async fn a_user_updates_their_own_name() {
         .returning(move |_| Ok(Some(current.clone())));
     users
         .expect_update()
-        .withf(move |target, changes, verification, jobs, at| {
-            *target == id
-                && changes.name.is_some()
-                && verification.is_none()
-                && jobs.is_empty()
-                && *at == now()
+        .withf(move |target, changes, verification, at| {
+            *target == id && changes.name.is_some() && verification.is_none() && *at == now()
         })
-        .returning(move |_, changes, _, _, at| {
+        .returning(move |_, changes, _, at| {
             let mut updated = ann.clone();
             updated.name = changes.name;
             updated.updated_at = at;
@@ -321,8 +320,8 @@ async fn restating_the_current_role_does_not_reach_the_repository_as_a_role_chan
         .returning(move |_| Ok(Some(current.clone())));
     users
         .expect_update()
-        .withf(|_, changes, _, _, _| changes.role.is_none())
-        .returning(move |_, _, _, _, _| Ok(updated.clone()));
+        .withf(|_, changes, _, _| changes.role.is_none())
+        .returning(move |_, _, _, _| Ok(updated.clone()));
     let changes = UserChanges {
         role: Some(Role::User),
         ..UserChanges::default()
@@ -343,8 +342,8 @@ async fn an_admin_changing_a_role_passes_it_to_the_repository() {
         .returning(move |_| Ok(Some(current.clone())));
     users
         .expect_update()
-        .withf(|_, changes, _, _, _| changes.role == Some(Role::Admin))
-        .returning(move |_, _, _, _, _| {
+        .withf(|_, changes, _, _| changes.role == Some(Role::Admin))
+        .returning(move |_, _, _, _| {
             Ok(User {
                 role: Role::Admin,
                 ..bob.clone()
@@ -385,18 +384,20 @@ async fn a_new_address_is_stored_with_its_verification_token_and_email() {
         .returning(move |_| Ok(Some(current.clone())));
     users
         .expect_update()
-        .withf(move |_, changes, verification, jobs, _| {
+        .withf(move |_, changes, verification, _| {
             let new = Email::parse("ann.lee@example.com").unwrap();
             changes.email.as_ref() == Some(&new)
-                && verification
-                    .as_ref()
-                    .is_some_and(|token| token.email == new && token.user_id == id)
-                && jobs.len() == 1
-                && jobs[0].kind.as_str() == "mail.email-verification"
-                && jobs[0].payload.as_json().contains("ann.lee@example.com")
+                && verification.as_ref().is_some_and(|token| {
+                    let jobs = token.outbox.jobs();
+                    token.email == new
+                        && token.user_id == id
+                        && jobs.len() == 1
+                        && jobs[0].kind.as_str() == "mail.email-verification"
+                        && jobs[0].payload.as_json().contains("ann.lee@example.com")
+                })
         })
         .times(1)
-        .returning(move |_, _, _, _, _| Ok(ann.clone()));
+        .returning(move |_, _, _, _| Ok(ann.clone()));
     let changes = UserChanges {
         email: Some(Email::parse("ann.lee@example.com").unwrap()),
         ..UserChanges::default()
@@ -415,11 +416,9 @@ async fn restating_the_current_address_sends_no_verification() {
         .returning(move |_| Ok(Some(current.clone())));
     users
         .expect_update()
-        .withf(|_, changes, verification, jobs, _| {
-            changes.email.is_none() && verification.is_none() && jobs.is_empty()
-        })
+        .withf(|_, changes, verification, _| changes.email.is_none() && verification.is_none())
         .times(1)
-        .returning(move |_, _, _, _, _| Ok(ann.clone()));
+        .returning(move |_, _, _, _| Ok(ann.clone()));
     let changes = UserChanges {
         email: Some(Email::parse("ANN@example.com").unwrap()),
         ..UserChanges::default()
@@ -451,7 +450,7 @@ async fn a_user_deleted_between_read_and_write_is_not_found() {
         .returning(move |_| Ok(Some(bob.clone())));
     users
         .expect_update()
-        .returning(|_, _, _, _, _| Err(UpdateUserRecordError::NotFound));
+        .returning(|_, _, _, _| Err(UpdateUserRecordError::NotFound));
 
     let result = service(users)
         .update(admin(), id, UserChanges::default())
@@ -470,7 +469,7 @@ async fn updating_to_a_taken_email_is_a_conflict() {
         .returning(move |_| Ok(Some(bob.clone())));
     users
         .expect_update()
-        .returning(|_, _, _, _, _| Err(UpdateUserRecordError::EmailTaken));
+        .returning(|_, _, _, _| Err(UpdateUserRecordError::EmailTaken));
     let changes = UserChanges {
         email: Some(Email::parse("taken@example.com").unwrap()),
         ..UserChanges::default()
@@ -549,9 +548,9 @@ async fn ensure_admin_creates_the_admin_when_absent_without_a_welcome_email() {
         .returning(|_| Ok(None));
     users
         .expect_insert()
-        .withf(|new, jobs| new.role == Role::Admin && jobs.is_empty())
+        .withf(|new| new.role == Role::Admin && new.outbox.is_empty())
         .times(1)
-        .returning(|new, _| {
+        .returning(|new| {
             Ok(User {
                 id: new.id,
                 email: new.email,
@@ -606,7 +605,7 @@ async fn ensure_admin_tolerates_losing_a_creation_race() {
         .returning(|_| Ok(None));
     users
         .expect_insert()
-        .returning(|_, _| Err(InsertUserError::EmailTaken));
+        .returning(|_| Err(InsertUserError::EmailTaken));
 
     let outcome = service(users)
         .ensure_admin(

@@ -16,6 +16,7 @@
 //! failed attempt (`failed`, or `dead` when none is left).
 
 mod names;
+mod outbox;
 mod retry;
 mod stored;
 
@@ -24,6 +25,7 @@ use std::num::NonZeroU32;
 use std::str::FromStr;
 
 pub use self::names::{JobKind, JobNameError, MAX_JOB_NAME_LENGTH, QueueName};
+pub use self::outbox::Outbox;
 pub use self::retry::{AfterFailure, RetryPolicy};
 pub use self::stored::{LEASE_EXPIRED_ERROR, MAX_ERROR_CHARS, stored_error};
 

@@ -3,7 +3,6 @@
 
 use super::RepositoryError;
 use crate::id::{SessionId, UserId};
-use crate::job::NewJob;
 use crate::pagination::{Page, PageRequest};
 use crate::session::{
     ClientInfo, ConsumedRefreshToken, NewRefreshToken, NewResetToken, NewSession,
@@ -161,14 +160,13 @@ pub trait SessionRepository: Send + Sync + 'static {
 #[async_trait]
 pub trait EmailVerificationRepository: Send + Sync + 'static {
     /// Stores a new verification token for its user, superseding their earlier ones, and
-    /// enqueues `jobs` (the email carrying the token) in the same transaction.
+    /// its outbox (the email carrying the token) in the same transaction.
     ///
     /// # Errors
     /// `RepositoryError` for storage failures.
     async fn replace_verification_token(
         &self,
         token: NewVerificationToken,
-        jobs: Vec<NewJob>,
     ) -> Result<(), RepositoryError>;
 
     /// In one transaction: spends the unused, unexpired token with this hash and marks its
@@ -190,15 +188,11 @@ pub trait EmailVerificationRepository: Send + Sync + 'static {
 #[async_trait]
 pub trait PasswordResetRepository: Send + Sync + 'static {
     /// Stores a new reset token for its user, invalidating the user's earlier ones, and
-    /// enqueues `jobs` (the email carrying the token) in the same transaction.
+    /// its outbox (the email carrying the token) in the same transaction.
     ///
     /// # Errors
     /// `RepositoryError` for storage failures.
-    async fn replace_reset_token(
-        &self,
-        token: NewResetToken,
-        jobs: Vec<NewJob>,
-    ) -> Result<(), RepositoryError>;
+    async fn replace_reset_token(&self, token: NewResetToken) -> Result<(), RepositoryError>;
 
     /// In one transaction: consumes the unused, unexpired token with this hash, sets the
     /// user's password hash, increments their session version (outstanding access tokens

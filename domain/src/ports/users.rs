@@ -3,7 +3,6 @@
 use async_trait::async_trait;
 
 use crate::id::UserId;
-use crate::job::NewJob;
 use crate::pagination::Page;
 use crate::session::{AuthState, NewVerificationToken};
 use crate::user::{Email, NewUser, User, UserChanges, UserCredentials, UserQuery};
@@ -53,14 +52,14 @@ pub enum DeleteUserRecordError {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync + 'static {
-    /// Stores a new user and enqueues `jobs` (its welcome email) in the same transaction:
-    /// both are stored or neither is. Returns the user as stored.
+    /// Stores a new user with its outbox (its welcome email) and its verification token in
+    /// one transaction: all are stored or none is. Returns the user as stored.
     ///
     /// # Errors
     /// `InsertUserError::EmailTaken` when another user has the same email (adapters detect it
     /// by the unique constraint, not by a prior read, so that it holds under races);
     /// `Unexpected` for anything else.
-    async fn insert(&self, user: NewUser, jobs: Vec<NewJob>) -> Result<User, InsertUserError>;
+    async fn insert(&self, user: NewUser) -> Result<User, InsertUserError>;
 
     /// The user with this id, if any.
     ///
@@ -106,13 +105,13 @@ pub trait UserRepository: Send + Sync + 'static {
     ///
     /// When `changes.email` is `Some` (callers pass it only when it changes the address), the
     /// address becomes unverified, and `verification` (its new token) is stored, superseding
-    /// the user's earlier ones, with `jobs` (the email carrying it), in the same transaction.
+    /// the user's earlier ones, with its outbox (the email carrying it), in the same
+    /// transaction.
     async fn update(
         &self,
         id: UserId,
         changes: UserChanges,
         verification: Option<NewVerificationToken>,
-        jobs: Vec<NewJob>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<User, UpdateUserRecordError>;
 

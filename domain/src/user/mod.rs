@@ -166,6 +166,9 @@ pub struct NewUser {
     /// The token of the link that verifies `email`, stored with the user (the welcome
     /// email carries it). `None`: the address stays unverified until a resend.
     pub email_verification: Option<crate::session::NewVerificationToken>,
+    /// The jobs stored with the user (its welcome email, which carries the verification
+    /// token).
+    pub outbox: crate::job::Outbox,
 }
 
 /// A partial update of a user: `None` leaves a field as it is.

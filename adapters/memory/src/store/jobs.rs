@@ -46,7 +46,7 @@ fn end_lease(row: &mut JobRow, status: JobStatus, now: DateTime<Utc>) {
 #[async_trait]
 impl JobQueue for MemoryStore {
     async fn enqueue(&self, job: NewJob) -> Result<Enqueued, RepositoryError> {
-        let jobs = self.traced(vec![job]);
+        let jobs = self.traced(job.into());
         let kinds = self.tables().insert_jobs(jobs);
         self.jobs_committed(&kinds);
         Ok(if kinds.is_empty() {

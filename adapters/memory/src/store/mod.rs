@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::ports::{NoTelemetry, NoTraces, NotReady, ReadinessProbe, Telemetry, TraceContext};
-use domain::{JobKind, NewJob, Page, PageRequest};
+use domain::{JobKind, NewJob, Outbox, Page, PageRequest};
 
 use self::tables::Tables;
 
@@ -84,10 +84,13 @@ impl MemoryStore {
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `jobs` stamped with the current trace where they name none, ready to store.
-    fn traced(&self, jobs: Vec<NewJob>) -> Vec<NewJob> {
+    /// The jobs of `outbox` stamped with the current trace where they name none, ready to
+    /// store.
+    fn traced(&self, outbox: Outbox) -> Vec<NewJob> {
         let current = self.traces.current();
-        jobs.into_iter()
+        outbox
+            .into_jobs()
+            .into_iter()
             .map(|job| NewJob {
                 trace: job.trace.or(current),
                 ..job

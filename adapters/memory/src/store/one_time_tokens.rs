@@ -7,7 +7,7 @@ use domain::ports::{
     EmailVerificationRepository, PasswordResetRepository, RepositoryError, ResetPasswordError,
     VerifyEmailError,
 };
-use domain::{NewJob, NewResetToken, NewVerificationToken, PasswordHash, TokenHash, UserId};
+use domain::{NewResetToken, NewVerificationToken, PasswordHash, TokenHash, UserId};
 
 use super::MemoryStore;
 use super::tables::{OneTimeTokenRow, Tables};
@@ -16,10 +16,9 @@ use super::tables::{OneTimeTokenRow, Tables};
 impl EmailVerificationRepository for MemoryStore {
     async fn replace_verification_token(
         &self,
-        token: NewVerificationToken,
-        jobs: Vec<NewJob>,
+        mut token: NewVerificationToken,
     ) -> Result<(), RepositoryError> {
-        let jobs = self.traced(jobs);
+        let jobs = self.traced(std::mem::take(&mut token.outbox));
         let kinds = {
             let mut tables = self.tables();
             tables.store_verification_token(token);
@@ -59,12 +58,8 @@ impl EmailVerificationRepository for MemoryStore {
 
 #[async_trait]
 impl PasswordResetRepository for MemoryStore {
-    async fn replace_reset_token(
-        &self,
-        token: NewResetToken,
-        jobs: Vec<NewJob>,
-    ) -> Result<(), RepositoryError> {
-        let jobs = self.traced(jobs);
+    async fn replace_reset_token(&self, mut token: NewResetToken) -> Result<(), RepositoryError> {
+        let jobs = self.traced(std::mem::take(&mut token.outbox));
         let kinds = {
             let mut tables = self.tables();
             // A newer request supersedes the older ones.

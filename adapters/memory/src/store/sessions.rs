@@ -188,9 +188,9 @@ impl SessionRepository for MemoryStore {
 
     async fn change_password(
         &self,
-        change: PasswordChange,
+        mut change: PasswordChange,
     ) -> Result<SessionVersion, RepositoryError> {
-        let jobs = self.traced(change.jobs);
+        let jobs = self.traced(std::mem::take(&mut change.outbox));
         let (version, kinds) = {
             let mut tables = self.tables();
             let now = change.now;

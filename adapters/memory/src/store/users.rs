@@ -6,8 +6,8 @@ use domain::ports::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    AuthState, Email, NewJob, NewUser, NewVerificationToken, Page, Role, SessionVersion, User,
-    UserChanges, UserCredentials, UserId, UserQuery, leaves_no_admin,
+    AuthState, Email, NewUser, NewVerificationToken, Page, Role, SessionVersion, User, UserChanges,
+    UserCredentials, UserId, UserQuery, leaves_no_admin,
 };
 
 use super::tables::{Tables, UserRow};
@@ -40,8 +40,13 @@ fn matches_search(user: &User, term: &str) -> bool {
 
 #[async_trait]
 impl UserRepository for MemoryStore {
-    async fn insert(&self, user: NewUser, jobs: Vec<NewJob>) -> Result<User, InsertUserError> {
-        let jobs = self.traced(jobs);
+    async fn insert(&self, mut user: NewUser) -> Result<User, InsertUserError> {
+        let token_outbox = user
+            .email_verification
+            .as_mut()
+            .map(|token| std::mem::take(&mut token.outbox))
+            .unwrap_or_default();
+        let jobs = self.traced(user.outbox.and(token_outbox));
         let (stored, kinds) = {
             let mut tables = self.tables();
             if tables.email_taken(&user.email, None) {
@@ -120,11 +125,14 @@ impl UserRepository for MemoryStore {
         &self,
         id: UserId,
         changes: UserChanges,
-        verification: Option<NewVerificationToken>,
-        jobs: Vec<NewJob>,
+        mut verification: Option<NewVerificationToken>,
         now: DateTime<Utc>,
     ) -> Result<User, UpdateUserRecordError> {
-        let jobs = self.traced(jobs);
+        let outbox = verification
+            .as_mut()
+            .map(|token| std::mem::take(&mut token.outbox))
+            .unwrap_or_default();
+        let jobs = self.traced(outbox);
         let (updated, kinds) = {
             let mut tables = self.tables();
             let demotes = changes.role.is_some_and(|role| role != Role::Admin);

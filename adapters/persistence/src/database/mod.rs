@@ -1,9 +1,8 @@
 //! The database handle: a connection pool for the backend named by the URL, migrations,
-//! and the readiness probe.
+//! and the readiness probe. It holds connections only: the job queue's wake-ups live in
+//! `jobs::JobSignals`, the users' totals in the `totals` decorator.
 
 mod checkout;
-mod job_listener;
-mod jobs_signal;
 mod migrations;
 mod pools;
 mod url;
@@ -70,15 +69,8 @@ pub struct Database {
     pool: std::sync::Arc<Pool>,
     /// The URL the backend's driver accepts (for SQLite, the file path).
     connection_url: String,
-    /// Wakes an idle worker of this process when a transaction stored jobs.
-    jobs_enqueued: std::sync::Arc<tokio::sync::Notify>,
-    /// Counts the jobs committed (`jobs_enqueued_total`), beside the wake-up above.
+    /// Where the waits for a connection are recorded.
     telemetry: std::sync::Arc<dyn domain::ports::Telemetry>,
-    /// The trace each enqueued job is stamped with.
-    traces: std::sync::Arc<dyn domain::ports::TraceContext>,
-    /// Recent totals of user listings, shared by every repository on this handle so that
-    /// any write through it forgets them.
-    user_totals: std::sync::Arc<crate::totals::Totals>,
     /// See [`DatabaseConfig::timeout`].
     timeout: Duration,
 }
@@ -155,10 +147,7 @@ impl Database {
         Ok(Self {
             pool: std::sync::Arc::new(pool),
             connection_url,
-            jobs_enqueued: std::sync::Arc::default(),
             telemetry: std::sync::Arc::new(domain::ports::NoTelemetry),
-            traces: std::sync::Arc::new(domain::ports::NoTraces),
-            user_totals: std::sync::Arc::default(),
             timeout: config.timeout,
         })
     }
@@ -187,10 +176,7 @@ impl Database {
         Ok(Self {
             pool: std::sync::Arc::new(pool),
             connection_url: self.connection_url.clone(),
-            jobs_enqueued: std::sync::Arc::clone(&self.jobs_enqueued),
             telemetry: std::sync::Arc::clone(&self.telemetry),
-            traces: std::sync::Arc::clone(&self.traces),
-            user_totals: std::sync::Arc::clone(&self.user_totals),
             timeout: self.timeout,
         })
     }
@@ -206,6 +192,17 @@ impl Database {
             Pool::Postgres(_) => Backend::Postgres,
             Pool::Sqlite(_) => Backend::Sqlite,
         }
+    }
+
+    /// Records the waits for a connection in `telemetry` (every handle cloned from this one
+    /// afterwards shares it).
+    #[must_use]
+    pub fn with_telemetry(
+        mut self,
+        telemetry: std::sync::Arc<dyn domain::ports::Telemetry>,
+    ) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     /// Where connection waits are recorded.
@@ -237,9 +234,9 @@ impl Database {
         (idle as u64, used as u64)
     }
 
-    /// Recent totals of user listings (see [`crate::totals`]).
-    pub(crate) fn user_totals(&self) -> &crate::totals::Totals {
-        &self.user_totals
+    /// The URL the backend's driver accepts (for SQLite, the file path).
+    pub(crate) fn connection_url(&self) -> &str {
+        &self.connection_url
     }
 }
 

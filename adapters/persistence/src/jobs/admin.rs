@@ -57,6 +57,7 @@ pub(super) async fn list(
 /// Requeues a dead or failed job with its attempts reset.
 pub(super) async fn retry(
     database: &Database,
+    signals: &super::JobSignals,
     id: JobId,
     now: DateTime<Utc>,
 ) -> Result<Job, RetryJobRecordError> {
@@ -99,7 +100,7 @@ pub(super) async fn retry(
         Err(error) => return Err(unexpected(error).into()),
     };
     if let Some(row) = retried {
-        database.signal_jobs_enqueued();
+        signals.wake();
         return Ok(row.try_into()?);
     }
     match current {

@@ -1,5 +1,5 @@
-//! The job queue on Diesel: enqueueing (alone, or inside another repository's transaction
-//! through [`insert_jobs!`]), claims under leases (`claims`), finishing and recovering
+//! The job queue on Diesel: enqueueing (alone, or with another repository's write through
+//! its outbox and [`insert_jobs!`]), the wake-ups around it (`signals`, `listener`), claims under leases (`claims`), finishing and recovering
 //! leases, and the admins' view; the rows are in `rows`.
 //!
 //! PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so any number of processes share one
@@ -11,7 +11,9 @@
 
 mod admin;
 mod claims;
+mod listener;
 mod rows;
+mod signals;
 
 use std::time::Duration;
 
@@ -30,7 +32,8 @@ use domain::{
 };
 
 use self::rows::{ENDED_LEASE, FailedAttempt, count, ids};
-pub(crate) use self::rows::{JOBS_CHANNEL, NewJobRow, NotifyWorkers, insert_jobs, job_kinds};
+pub(crate) use self::rows::{JOBS_CHANNEL, NewJobRow, NotifyWorkers, insert_jobs};
+pub use self::signals::JobSignals;
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::schema::jobs;
@@ -52,12 +55,14 @@ fn is_retryable() -> diesel::expression::SqlLiteral<Bool> {
 #[derive(Debug, Clone)]
 pub struct DieselJobRepository {
     database: Database,
+    signals: JobSignals,
 }
 
 impl DieselJobRepository {
+    /// The queue on `database`, waking the workers that wait on `signals`.
     #[must_use]
-    pub fn new(database: Database) -> Self {
-        Self { database }
+    pub fn new(database: Database, signals: JobSignals) -> Self {
+        Self { database, signals }
     }
 }
 
@@ -76,7 +81,7 @@ macro_rules! held_by {
 impl JobQueue for DieselJobRepository {
     #[tracing::instrument(name = "db jobs.enqueue", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), job_id = %job.id, kind = %job.kind))]
     async fn enqueue(&self, job: NewJob) -> Result<Enqueued, RepositoryError> {
-        let rows = self.database.job_rows(vec![job]);
+        let (rows, staged) = self.signals.stage(job.into());
         let stored = with_connection!(self.database, |connection| {
             let stored: diesel::QueryResult<usize> =
                 async { insert_jobs!(connection, &rows) }.await;
@@ -85,8 +90,7 @@ impl JobQueue for DieselJobRepository {
         if stored == 0 {
             return Ok(Enqueued::Duplicate);
         }
-        self.database
-            .jobs_committed(rows.iter().map(NewJobRow::kind));
+        self.signals.committed(staged);
         Ok(Enqueued::Created)
     }
 }
@@ -173,7 +177,7 @@ impl JobRepository for DieselJobRepository {
                 .map_err(unexpected)?
         });
         if affected > 0 {
-            self.database.signal_jobs_enqueued();
+            self.signals.wake();
         }
         Ok(count(affected))
     }
@@ -235,7 +239,7 @@ impl JobRepository for DieselJobRepository {
                 jobs = affected,
                 "recovered jobs whose worker's lease expired"
             );
-            self.database.signal_jobs_enqueued();
+            self.signals.wake();
         }
         Ok(count(affected))
     }
@@ -257,7 +261,7 @@ impl JobRepository for DieselJobRepository {
 
     #[tracing::instrument(name = "db jobs.wait_for_jobs", level = "debug", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn wait_for_jobs(&self, timeout: Duration) {
-        self.database.jobs_enqueued(timeout).await;
+        self.signals.wait(timeout).await;
     }
 
     #[tracing::instrument(name = "db jobs.list", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
@@ -267,6 +271,6 @@ impl JobRepository for DieselJobRepository {
 
     #[tracing::instrument(name = "db jobs.retry", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn retry(&self, id: JobId, now: DateTime<Utc>) -> Result<Job, RetryJobRecordError> {
-        admin::retry(&self.database, id, now).await
+        admin::retry(&self.database, &self.signals, id, now).await
     }
 }

@@ -161,11 +161,6 @@ impl NewJobRow {
     }
 }
 
-/// The kinds of `rows`, kept for counting after their transaction took the rows.
-pub(crate) fn job_kinds(rows: &[NewJobRow]) -> Vec<String> {
-    rows.iter().map(|row| row.kind.clone()).collect()
-}
-
 pub(super) fn ids(ids: &[JobId]) -> Vec<DbId> {
     ids.iter().map(|id| DbId(id.as_uuid())).collect()
 }

@@ -1,6 +1,5 @@
-//! Sessions and their tokens on Diesel: sessions and refresh tokens here, listing and
-//! password changes in `listing` and `password`, reset tokens in `resets`, verification
-//! tokens in `verification`.
+//! Sessions and their tokens on Diesel: sessions and refresh tokens here, listing and password
+//! changes in `listing` and `password`, reset and verification tokens in their own files.
 
 mod listing;
 mod password;
@@ -22,23 +21,23 @@ use domain::{
 use self::rows::{NewRefreshTokenRow, NewSessionRow, revoke_sessions};
 use crate::database::Database;
 use crate::errors::unexpected;
+use crate::jobs::JobSignals;
 use crate::schema::{refresh_tokens, sessions, users};
 use crate::sql_types::{DbId, DbTime};
 
-/// [`SessionRepository`], [`PasswordResetRepository`] and [`EmailVerificationRepository`]
-/// on PostgreSQL or SQLite.
-///
-/// [`PasswordResetRepository`]: domain::ports::PasswordResetRepository
-/// [`EmailVerificationRepository`]: domain::ports::EmailVerificationRepository
+/// [`SessionRepository`], `PasswordResetRepository` and `EmailVerificationRepository` on
+/// PostgreSQL or SQLite.
 #[derive(Debug, Clone)]
 pub struct DieselSessionRepository {
     database: Database,
+    jobs: JobSignals,
 }
 
 impl DieselSessionRepository {
+    /// The repositories on `database`, reporting the jobs their writes store to `jobs`.
     #[must_use]
-    pub fn new(database: Database) -> Self {
-        Self { database }
+    pub fn new(database: Database, jobs: JobSignals) -> Self {
+        Self { database, jobs }
     }
 }
 
@@ -294,6 +293,6 @@ impl SessionRepository for DieselSessionRepository {
         &self,
         change: PasswordChange,
     ) -> Result<SessionVersion, RepositoryError> {
-        password::change_password(&self.database, change).await
+        password::change_password(&self.database, &self.jobs, change).await
     }
 }

@@ -10,12 +10,13 @@ use domain::{PasswordChange, SessionVersion};
 use super::rows::{NewRefreshTokenRow, revoke_sessions};
 use crate::database::Database;
 use crate::errors::unexpected;
-use crate::jobs::{insert_jobs, job_kinds};
+use crate::jobs::{JobSignals, insert_jobs};
 use crate::schema::{refresh_tokens, sessions, users};
 use crate::sql_types::{DbId, DbTime};
 
 pub(super) async fn change_password(
     database: &Database,
+    jobs: &JobSignals,
     change: PasswordChange,
 ) -> Result<SessionVersion, RepositoryError> {
     let user = DbId(change.user_id.as_uuid());
@@ -23,8 +24,7 @@ pub(super) async fn change_password(
     let password_hash = change.password_hash.as_str().to_owned();
     let now = DbTime(change.now);
     let token = NewRefreshTokenRow::from(&change.next_token);
-    let job_rows = database.job_rows(change.jobs);
-    let kinds = job_kinds(&job_rows);
+    let (job_rows, staged) = jobs.stage(change.outbox);
     let version = with_connection!(database, |connection| {
         connection
             .transaction::<_, diesel::result::Error, _>(async move |transaction| {
@@ -65,8 +65,6 @@ pub(super) async fn change_password(
             .await
             .map_err(unexpected)?
     });
-    if !kinds.is_empty() {
-        database.jobs_committed(kinds.iter().map(String::as_str));
-    }
+    jobs.committed(staged);
     Ok(SessionVersion::new(version))
 }

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use domain::ports::{PasswordResetRepository, RepositoryError, ResetPasswordError};
-use domain::{NewJob, NewResetToken, PasswordHash, TokenHash, UserId};
+use domain::{NewResetToken, PasswordHash, TokenHash, UserId};
 
 use super::DieselSessionRepository;
 use super::rows::revoke_sessions;
 use crate::errors::unexpected;
-use crate::jobs::{insert_jobs, job_kinds};
+use crate::jobs::insert_jobs;
 use crate::schema::{password_reset_tokens, sessions, users};
 use crate::sql_types::{DbId, DbTime};
 
@@ -41,11 +41,7 @@ impl From<diesel::result::Error> for ResetFailure {
 #[async_trait]
 impl PasswordResetRepository for DieselSessionRepository {
     #[tracing::instrument(name = "db password_resets.replace_reset_token", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), user_id = %token.user_id))]
-    async fn replace_reset_token(
-        &self,
-        token: NewResetToken,
-        jobs: Vec<NewJob>,
-    ) -> Result<(), RepositoryError> {
+    async fn replace_reset_token(&self, token: NewResetToken) -> Result<(), RepositoryError> {
         let row = NewResetTokenRow {
             id: DbId(token.id),
             user_id: DbId(token.user_id.as_uuid()),
@@ -54,9 +50,7 @@ impl PasswordResetRepository for DieselSessionRepository {
             expires_at: DbTime(token.expires_at),
         };
         let now = DbTime(token.created_at);
-        let job_rows = self.database.job_rows(jobs);
-        let kinds = job_kinds(&job_rows);
-        let enqueues = !job_rows.is_empty();
+        let (job_rows, staged) = self.jobs.stage(token.outbox);
         with_connection!(self.database, |connection| {
             connection
                 .transaction::<_, diesel::result::Error, _>(async move |transaction| {
@@ -79,10 +73,7 @@ impl PasswordResetRepository for DieselSessionRepository {
                 .await
                 .map_err(unexpected)?;
         });
-        if enqueues {
-            self.database
-                .jobs_committed(kinds.iter().map(String::as_str));
-        }
+        self.jobs.committed(staged);
         Ok(())
     }
 

@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use domain::ports::{EmailVerificationRepository, RepositoryError, VerifyEmailError};
-use domain::{NewJob, NewVerificationToken, TokenHash, UserId};
+use domain::{NewVerificationToken, TokenHash, UserId};
 
 use super::DieselSessionRepository;
 use crate::errors::unexpected;
-use crate::jobs::{insert_jobs, job_kinds};
+use crate::jobs::insert_jobs;
 use crate::schema::{email_verification_tokens, users};
 use crate::sql_types::{DbId, DbTime};
 
@@ -80,11 +80,9 @@ impl EmailVerificationRepository for DieselSessionRepository {
     async fn replace_verification_token(
         &self,
         token: NewVerificationToken,
-        jobs: Vec<NewJob>,
     ) -> Result<(), RepositoryError> {
         let row = NewVerificationRow::from(&token);
-        let job_rows = self.database.job_rows(jobs);
-        let kinds = job_kinds(&job_rows);
+        let (job_rows, staged) = self.jobs.stage(token.outbox);
         with_connection!(self.database, |connection| {
             connection
                 .transaction::<_, diesel::result::Error, _>(async move |transaction| {
@@ -95,10 +93,7 @@ impl EmailVerificationRepository for DieselSessionRepository {
                 .await
                 .map_err(unexpected)?;
         });
-        if !kinds.is_empty() {
-            self.database
-                .jobs_committed(kinds.iter().map(String::as_str));
-        }
+        self.jobs.committed(staged);
         Ok(())
     }
 

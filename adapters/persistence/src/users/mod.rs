@@ -8,7 +8,7 @@ use domain::ports::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    AuthState, Email, NewJob, NewUser, NewVerificationToken, Page, PasswordHash, Role,
+    AuthState, Email, NewUser, NewVerificationToken, Outbox, Page, PasswordHash, Role,
     SessionVersion, User, UserChanges, UserCredentials, UserId, UserQuery, leaves_no_admin,
 };
 
@@ -19,7 +19,7 @@ use self::rows::{CredentialsRow, NewUserRow, UserChangeset, UserRow};
 use crate::admins::LockAdmins as _;
 use crate::database::Database;
 use crate::errors::{is_foreign_key_violation, is_unique_violation, unexpected};
-use crate::jobs::{insert_jobs, job_kinds};
+use crate::jobs::{JobSignals, insert_jobs};
 use crate::schema::users;
 use crate::sessions::verification::{NewVerificationRow, store_verification_token};
 use crate::sql_types::{DbId, DbTime};
@@ -27,23 +27,26 @@ use crate::sql_types::{DbId, DbTime};
 const EMAIL_UNIQUE: &str = "users_email_key";
 const EMAIL_UNIQUE_COLUMNS: &str = "users.email";
 
-/// [`UserRepository`] on PostgreSQL or SQLite.
+/// [`UserRepository`] on PostgreSQL or SQLite. Each listing counts its matches when its
+/// page does not show the total; [`CachedTotals`](crate::CachedTotals) reuses the counts.
 #[derive(Debug, Clone)]
 pub struct DieselUserRepository {
     database: Database,
+    jobs: JobSignals,
 }
 
 impl DieselUserRepository {
+    /// The repository on `database`, reporting the jobs its writes store to `jobs`.
     #[must_use]
-    pub fn new(database: Database) -> Self {
-        Self { database }
+    pub fn new(database: Database, jobs: JobSignals) -> Self {
+        Self { database, jobs }
     }
 }
 
 #[async_trait]
 impl UserRepository for DieselUserRepository {
     #[tracing::instrument(name = "db users.insert", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), user_id = %user.id))]
-    async fn insert(&self, user: NewUser, jobs: Vec<NewJob>) -> Result<User, InsertUserError> {
+    async fn insert(&self, user: NewUser) -> Result<User, InsertUserError> {
         let row = NewUserRow {
             id: DbId(user.id.as_uuid()),
             email: user.email.as_str().to_owned(),
@@ -54,13 +57,8 @@ impl UserRepository for DieselUserRepository {
             created_at: DbTime(user.created_at),
             updated_at: DbTime(user.created_at),
         };
-        let verification = user
-            .email_verification
-            .as_ref()
-            .map(NewVerificationRow::from);
-        let job_rows = self.database.job_rows(jobs);
-        let kinds = job_kinds(&job_rows);
-        let enqueues = !job_rows.is_empty();
+        let (verification, token_outbox) = verification_and_outbox(user.email_verification);
+        let (job_rows, staged) = self.jobs.stage(user.outbox.and(token_outbox));
         let inserted = with_connection!(self.database, |connection| {
             connection
                 .transaction::<_, diesel::result::Error, _>(async move |transaction| {
@@ -77,15 +75,11 @@ impl UserRepository for DieselUserRepository {
                 })
                 .await
         });
-        if inserted.is_ok() {
-            self.database.user_totals().forget();
-            if enqueues {
-                self.database
-                    .jobs_committed(kinds.iter().map(String::as_str));
-            }
-        }
         match inserted {
-            Ok(row) => Ok(row.try_into()?),
+            Ok(row) => {
+                self.jobs.committed(staged);
+                Ok(row.try_into()?)
+            }
             Err(error) if is_unique_violation(&error, EMAIL_UNIQUE, EMAIL_UNIQUE_COLUMNS) => {
                 Err(InsertUserError::EmailTaken)
             }
@@ -155,23 +149,22 @@ impl UserRepository for DieselUserRepository {
 
     #[tracing::instrument(name = "db users.list", skip(self), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepositoryError> {
-        search::list(&self.database, query).await
+        self.page_counted_by(query, || self.count(query.search.as_ref()))
+            .await
     }
 
-    #[tracing::instrument(name = "db users.update", skip(self, changes, verification, jobs), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
+    #[tracing::instrument(name = "db users.update", skip(self, changes, verification), fields(otel.kind = "client", db.system.name = self.database.system_name()))]
     async fn update(
         &self,
         id: UserId,
         changes: UserChanges,
         verification: Option<NewVerificationToken>,
-        jobs: Vec<NewJob>,
         now: DateTime<Utc>,
     ) -> Result<User, UpdateUserRecordError> {
         let role_changes = changes.role.is_some();
         let demotes = changes.role.is_some_and(|role| role != Role::Admin);
-        let verification = verification.as_ref().map(NewVerificationRow::from);
-        let job_rows = self.database.job_rows(jobs);
-        let kinds = job_kinds(&job_rows);
+        let (verification, outbox) = verification_and_outbox(verification);
+        let (job_rows, staged) = self.jobs.stage(outbox);
         let changeset = UserChangeset {
             email_verified_at: changes.email.is_some().then_some(None),
             email: changes.email.map(|email| email.as_str().to_owned()),
@@ -218,12 +211,7 @@ impl UserRepository for DieselUserRepository {
         });
         match updated {
             Ok(Guarded::Done(row)) => {
-                // A new name or email may match other searches.
-                self.database.user_totals().forget();
-                if !kinds.is_empty() {
-                    self.database
-                        .jobs_committed(kinds.iter().map(String::as_str));
-                }
+                self.jobs.committed(staged);
                 Ok(row.try_into()?)
             }
             Ok(Guarded::NotFound) => Err(UpdateUserRecordError::NotFound),
@@ -255,10 +243,7 @@ impl UserRepository for DieselUserRepository {
                 .await
         });
         match deleted {
-            Ok(Guarded::Done(())) => {
-                self.database.user_totals().forget();
-                Ok(())
-            }
+            Ok(Guarded::Done(())) => Ok(()),
             Ok(Guarded::NotFound) => Err(DeleteUserRecordError::NotFound),
             Ok(Guarded::LastAdmin) => Err(DeleteUserRecordError::LastAdmin),
             Err(error) if is_foreign_key_violation(&error) => {
@@ -274,4 +259,14 @@ enum Guarded<T> {
     Done(T),
     NotFound,
     LastAdmin,
+}
+
+/// The row of a verification token to store, and the jobs it records.
+fn verification_and_outbox(
+    token: Option<NewVerificationToken>,
+) -> (Option<NewVerificationRow>, Outbox) {
+    match token {
+        Some(token) => (Some(NewVerificationRow::from(&token)), token.outbox),
+        None => (None, Outbox::empty()),
+    }
 }

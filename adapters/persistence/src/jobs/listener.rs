@@ -12,8 +12,8 @@ use std::time::Duration;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
 use futures_util::StreamExt as _;
 
-use super::{Database, Pool};
-use crate::jobs::JOBS_CHANNEL;
+use super::{JOBS_CHANNEL, JobSignals};
+use crate::database::{Backend, Database};
 
 /// How often a quiet listener checks that its connection still answers.
 const PING_INTERVAL: Duration = Duration::from_secs(15);
@@ -23,19 +23,34 @@ const PING_TIMEOUT: Duration = Duration::from_secs(5);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-impl Database {
-    /// On PostgreSQL, the listener described in the module documentation, to run (spawned)
-    /// for as long as this process has workers; `None` on SQLite, whose one process wakes
-    /// its workers itself.
+/// The listener of one process: a connection of its own to the database, and the signals
+/// it relays to.
+struct Listener {
+    connection_url: String,
+    signals: JobSignals,
+}
+
+impl JobSignals {
+    /// On PostgreSQL, the listener described in the module documentation, waking the
+    /// workers that wait on these signals, to run (spawned) for as long as this process has
+    /// workers; `None` on SQLite, whose one process wakes its workers itself.
     #[must_use]
-    pub fn job_listener(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
-        if !matches!(*self.pool, Pool::Postgres(_)) {
+    pub fn listener(
+        &self,
+        database: &Database,
+    ) -> Option<impl Future<Output = ()> + Send + 'static + use<>> {
+        if database.backend() != Backend::Postgres {
             return None;
         }
-        let database = self.clone();
-        Some(async move { database.listen().await })
+        let listener = Listener {
+            connection_url: database.connection_url().to_owned(),
+            signals: self.clone(),
+        };
+        Some(async move { listener.listen().await })
     }
+}
 
+impl Listener {
     async fn listen(&self) {
         let mut backoff = FIRST_BACKOFF;
         loop {
@@ -47,7 +62,7 @@ impl Database {
                         "listening for jobs of every process"
                     );
                     // Jobs committed while nobody listened.
-                    self.signal_jobs_enqueued();
+                    self.signals.wake();
                     self.relay(&mut connection).await;
                     tracing::warn!(
                         channel = JOBS_CHANNEL,
@@ -87,7 +102,7 @@ impl Database {
                 loop {
                     tokio::select! {
                         notification = notifications.next() => match notification {
-                            Some(Ok(_)) => self.signal_jobs_enqueued(),
+                            Some(Ok(_)) => self.signals.wake(),
                             Some(Err(error)) => {
                                 tracing::warn!(%error, "the job listener's connection failed");
                                 return;

@@ -1,4 +1,4 @@
-//! Short-lived totals of list queries.
+//! Short-lived totals of list queries, by query.
 //!
 //! A page of users shows `total`, the number of matches over all pages. The page itself
 //! is cheap (it stops after `limit` rows of an index), but counting every match of a
@@ -27,7 +27,7 @@ const MAX_ENTRIES: usize = 4_096;
 
 #[derive(Debug)]
 struct Entry {
-    total: i64,
+    total: u64,
     counted_at: Instant,
     /// When a caller set out to count again, if one has.
     recounting_since: Option<Instant>,
@@ -44,7 +44,7 @@ struct State {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Lookup {
     /// Use this total.
-    Known(i64),
+    Known(u64),
     /// Count, then hand the total to [`Totals::put`] with this claim.
     Count(Claim),
 }
@@ -94,7 +94,7 @@ impl Totals {
     }
 
     /// Stores a total counted under `claim`, unless the rows changed since the claim.
-    pub(crate) fn put(&self, claim: Claim, total: i64) {
+    pub(crate) fn put(&self, claim: Claim, total: u64) {
         let mut state = self.state();
         if state.generation != claim.generation {
             return;
