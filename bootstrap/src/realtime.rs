@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use adapter_http::{Realtime, RealtimeConfig};
+use adapter_http::RestBodies;
+use adapter_realtime::{GatewayPorts, Realtime, RealtimeConfig};
 use adapter_redis::SocketIoBus;
 use application::Authenticator;
 use domain::ports::{Clock, Telemetry};
@@ -21,16 +22,18 @@ pub(crate) async fn gateway(
         max_sockets_per_user: settings.max_sockets_per_user,
         ..RealtimeConfig::default()
     };
-    let clock = Arc::clone(clock);
+    let ports = GatewayPorts {
+        authenticator,
+        clock: Arc::clone(clock),
+        telemetry: Arc::clone(&telemetry),
+        bodies: Arc::new(RestBodies),
+    };
     let Some(redis) = crate::limits::redis_config(settings, "") else {
-        return Ok(Realtime::new(authenticator, clock, telemetry, config));
+        return Ok(Realtime::new(ports, config));
     };
     let bus = SocketIoBus::new(&redis, Arc::clone(&telemetry))
         .map_err(|error| anyhow::anyhow!("invalid REDIS_URL: {error}"))?;
     let channel_prefix = bus.channel_prefix().to_owned();
     tracing::info!("socket.io rooms and broadcasts are shared through Redis by every instance");
-    Ok(
-        Realtime::across_instances(bus, channel_prefix, authenticator, clock, telemetry, config)
-            .await,
-    )
+    Ok(Realtime::across_instances(bus, channel_prefix, ports, config).await)
 }

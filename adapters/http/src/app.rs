@@ -31,7 +31,8 @@ use crate::middleware::request_log::RequestLog;
 use crate::middleware::routes::RouteTable;
 use crate::middleware::security_headers::SecurityHeaders;
 use crate::mount::Mount;
-use crate::realtime::{Realtime, SOCKET_IO_PATH};
+use crate::socket_io::SocketIoEndpoint;
+use adapter_realtime::{Realtime, SOCKET_IO_PATH};
 
 const DOCS_PATH: &str = "/docs";
 const SPEC_PATH: &str = "/openapi.json";
@@ -184,7 +185,7 @@ pub(crate) fn router(
     let authenticator = services.authenticator;
     Mount {
         prefix: SOCKET_IO_PATH,
-        prefixed: services.realtime.endpoint(),
+        prefixed: SocketIoEndpoint::new(services.realtime.http()).boxed(),
         fixed,
         rest: api.with(body_limit),
     }

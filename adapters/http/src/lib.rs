@@ -4,8 +4,8 @@
 //! It depends on the application and domain crates and on poem; nothing outside this crate
 //! names poem. Its job is translation: HTTP in → a domain command (one named function per
 //! body), the use case's outcome → a status and a JSON body (one `ApiResponse` enum per
-//! operation, matched exhaustively). Cross-cutting behaviour lives in `middleware`; the
-//! socket.io gateway, served on the same port, in `realtime`.
+//! operation, matched exhaustively). Cross-cutting behaviour lives in `middleware`. It mounts
+//! the socket.io gateway (`adapter-realtime`) on the same port, in `socket_io`.
 
 mod api;
 mod app;
@@ -16,13 +16,13 @@ mod json;
 mod middleware;
 mod mount;
 mod openapi;
-mod realtime;
 mod request_context;
 mod server;
+mod socket_io;
 mod strict_json;
 mod timestamp;
 
 pub use app::{HttpConfig, METRICS_PATH, MetricsText, RateLimits, Services, metrics_response};
 pub use middleware::cors::CorsPolicy;
-pub use realtime::{MessageRateLimit, Realtime, RealtimeConfig};
 pub use server::{ConnectionLimits, HttpServer};
+pub use socket_io::RestBodies;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::{
-    ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, Realtime, RealtimeConfig,
-    Services,
+    ConnectionLimits, CorsPolicy, HttpConfig, HttpServer, RateLimits, RestBodies, Services,
 };
+use adapter_realtime::{GatewayPorts, Realtime, RealtimeConfig};
 use application::{
     AccountService, AuthConfig, AuthPorts, AuthService, AuthStates, Authenticator, HealthService,
     JobAdminService, PostService, SessionStates, UserPorts, UserService,
@@ -131,9 +131,12 @@ async fn serve(users: MockUserRepository, expose_error_details: bool) -> String 
         authenticator: authenticator.clone(),
         health: HealthService::new(vec![]),
         realtime: Realtime::new(
-            authenticator,
-            Arc::new(SystemClock),
-            Arc::new(NoTelemetry),
+            GatewayPorts {
+                authenticator,
+                clock: Arc::new(SystemClock),
+                telemetry: Arc::new(NoTelemetry),
+                bodies: Arc::new(RestBodies),
+            },
             RealtimeConfig::default(),
         ),
     };

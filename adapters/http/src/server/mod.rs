@@ -28,7 +28,7 @@ use tokio_util::task::TaskTracker;
 use self::connection::{Activity, Connection};
 use crate::app::{HttpConfig, Services, router};
 use crate::app::{METRICS_PATH, MetricsText, metrics_response};
-use crate::realtime::Realtime;
+use adapter_realtime::Realtime;
 
 /// Limits on the clients' connections. The defaults are in ARCHITECTURE.md ("Slow and
 /// greedy clients").

@@ -31,7 +31,7 @@ use super::order::{EventOrder, Turn};
 use super::payloads::{Ack, Delivery, Membership, Refusal, parse_chat, parse_room};
 use super::quota::SocketQuota;
 use super::rate_limit::MessageRateLimit;
-use crate::middleware::request_log::REQUEST_ID_HEADER;
+use crate::REQUEST_ID_HEADER;
 
 /// What the gateway needs from the rest of the application.
 #[derive(Clone)]
@@ -280,7 +280,7 @@ fn request_id<A: Adapter>(socket: &SocketRef<A>) -> &str {
     socket
         .req_parts()
         .headers
-        .get(&REQUEST_ID_HEADER)
+        .get(REQUEST_ID_HEADER)
         .and_then(|value| value.to_str().ok())
         .unwrap_or("-")
 }

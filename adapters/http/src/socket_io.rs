@@ -1,7 +1,8 @@
-//! The poem endpoint in front of socketioxide.
+//! Where the HTTP adapter mounts the socket.io gateway (`adapter-realtime`): the poem
+//! endpoint in front of its [`SocketIoHttp`], and the REST bodies its events carry.
 //!
 //! Long-polling requests are plain request/response: poem's tower compatibility layer
-//! hands them to socketioxide's tower service as they are.
+//! hands them to the gateway's tower service as they are.
 //!
 //! The websocket upgrade is not. socketioxide takes over a connection through hyper's
 //! `OnUpgrade`, which it expects in the request's extensions; poem moves that value into
@@ -17,39 +18,55 @@
 //! per connection; the gain is that socketioxide runs unmodified and the upgrade request
 //! passes through the same middleware (request id, CORS, logging) as every other request.
 //! The websocket message size limit is engineioxide's own (`ws_max_message_size` and
-//! `ws_max_frame_size`, set in `Realtime::new`): it refuses an oversized frame at its header.
+//! `ws_max_frame_size`, set by `Realtime`): it refuses an oversized frame at its header.
 
+use adapter_realtime::{EventBodies, REQUEST_ID_HEADER, SocketIoHttp};
 use bytes::Bytes;
-use engineioxide::service::NotFoundService;
+use domain::{Post, Transfer};
 use http_body_util::{BodyExt as _, Empty};
 use hyper_util::rt::TokioIo;
 use poem::endpoint::{BoxEndpoint, TowerCompatExt as _};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, EndpointExt as _, IntoResponse, Request, Response};
-use socketioxide::adapter::Adapter;
-use socketioxide::service::SocketIoService;
+use poem_openapi::types::ToJSON as _;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 
+use crate::api::accounts::TransferDto;
+use crate::api::posts::PostDto;
 use crate::errors::ErrorBody;
-use crate::middleware::request_log::REQUEST_ID_HEADER;
 use crate::request_context::current_request_id;
+
+/// The events' bodies are the REST ones: a client sees the same JSON for a post or a
+/// transfer whether it reads it from the API or receives it from the gateway.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RestBodies;
+
+impl EventBodies for RestBodies {
+    fn post(&self, post: Post) -> Option<serde_json::Value> {
+        PostDto::from(post).to_json()
+    }
+
+    fn transfer(&self, transfer: Transfer) -> Option<serde_json::Value> {
+        TransferDto::from(transfer).to_json()
+    }
+}
 
 /// Room for one direction of the in-memory connection; a full buffer applies
 /// backpressure to the writer, as a socket's would.
 const LOOPBACK_BUFFER_BYTES: usize = 64 * 1024;
 
 /// Serves `/socket.io/*`; see the module documentation.
-pub(super) struct SocketIoEndpoint<A: Adapter> {
-    service: SocketIoService<NotFoundService, A>,
+pub(crate) struct SocketIoEndpoint {
+    gateway: SocketIoHttp,
     /// The same service through poem's tower compatibility layer, for polling requests.
     polling: BoxEndpoint<'static, Response>,
 }
 
-impl<A: Adapter> SocketIoEndpoint<A> {
-    pub(super) fn new(service: SocketIoService<NotFoundService, A>) -> Self {
+impl SocketIoEndpoint {
+    pub(crate) fn new(gateway: SocketIoHttp) -> Self {
         Self {
-            polling: service.clone().compat().boxed(),
-            service,
+            polling: gateway.clone().compat().boxed(),
+            gateway,
         }
     }
 
@@ -67,13 +84,9 @@ impl<A: Adapter> SocketIoEndpoint<A> {
         *replayed.headers_mut() = request.headers().clone();
 
         let (client_end, server_end) = tokio::io::duplex(LOOPBACK_BUFFER_BYTES);
-        let service = self.service.clone();
+        let gateway = self.gateway.clone();
         tokio::spawn(async move {
-            let served = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(server_end), service)
-                .with_upgrades()
-                .await;
-            if let Err(error) = served {
+            if let Err(error) = gateway.serve_connection(server_end).await {
                 tracing::debug!(target: "realtime", %error, "in-memory socket.io connection failed");
             }
         });
@@ -117,7 +130,7 @@ impl<A: Adapter> SocketIoEndpoint<A> {
     }
 }
 
-impl<A: Adapter> Endpoint for SocketIoEndpoint<A> {
+impl Endpoint for SocketIoEndpoint {
     type Output = Response;
 
     async fn call(&self, mut request: Request) -> poem::Result<Response> {

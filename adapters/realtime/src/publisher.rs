@@ -1,28 +1,27 @@
 //! Delivers the use cases' events to sockets: the [`EventPublisher`] wired in place of
 //! `NoEvents` when the gateway runs. Ended sessions disconnect their sockets.
 //!
-//! Payloads are built from the REST DTOs, so a client sees the same JSON for a post or a
-//! transfer whether it reads it from the API or receives it here.
+//! Payloads are the [`EventBodies`] of the mounting server (its REST bodies), so a client
+//! sees the same JSON for a post or a transfer whether it reads it from the API or
+//! receives it here.
 
 use async_trait::async_trait;
 use domain::RoomName;
 use std::sync::Arc;
 
 use domain::ports::{DomainEvent, EventPublisher, SocketDirection, Telemetry};
-use poem_openapi::types::ToJSON as _;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
-use super::NAMESPACE;
 use super::gateway::disconnect_revoked;
-use crate::api::accounts::TransferDto;
-use crate::api::posts::PostDto;
+use super::{EventBodies, NAMESPACE};
 
 /// See the module documentation.
 pub(super) struct SocketIoEvents<A: Adapter> {
     io: SocketIo<A>,
     /// Counts each emission (once per room).
     telemetry: Arc<dyn Telemetry>,
+    bodies: Arc<dyn EventBodies>,
 }
 
 impl<A: Adapter> std::fmt::Debug for SocketIoEvents<A> {
@@ -35,8 +34,16 @@ impl<A: Adapter> std::fmt::Debug for SocketIoEvents<A> {
 }
 
 impl<A: Adapter> SocketIoEvents<A> {
-    pub(super) fn new(io: SocketIo<A>, telemetry: Arc<dyn Telemetry>) -> Self {
-        Self { io, telemetry }
+    pub(super) fn new(
+        io: SocketIo<A>,
+        telemetry: Arc<dyn Telemetry>,
+        bodies: Arc<dyn EventBodies>,
+    ) -> Self {
+        Self {
+            io,
+            telemetry,
+            bodies,
+        }
     }
 }
 
@@ -53,18 +60,16 @@ impl<A: Adapter> EventPublisher for SocketIoEvents<A> {
                 disconnect_revoked(&self.io, user, session, reason);
                 return;
             }
-            DomainEvent::PostPublished(post) => (
-                RoomName::posts(),
-                "post-published",
-                PostDto::from(post).to_json(),
-            ),
+            DomainEvent::PostPublished(post) => {
+                (RoomName::posts(), "post-published", self.bodies.post(post))
+            }
             DomainEvent::TransferReceived {
                 transfer,
                 recipient,
             } => (
                 RoomName::private_to(recipient),
                 "transfer-received",
-                TransferDto::from(transfer).to_json(),
+                self.bodies.transfer(transfer),
             ),
         };
         let Some(payload) = payload else {

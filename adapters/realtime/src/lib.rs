@@ -1,22 +1,20 @@
-//! The realtime gateway: socket.io v4 (namespace `/events` under `/socket.io/`) served by
-//! socketioxide on the API's own port, behind the same middleware as the API.
+//! The realtime adapter: a socket.io v4 gateway (namespace `/events` under `/socket.io/`) on
+//! socketioxide. The HTTP adapter mounts it on the API's own port, behind the same
+//! middleware as the API, through [`SocketIoHttp`].
 //!
 //! - `gateway`: the handshake authentication and the `join-room` / `leave-room` /
 //!   `message` handlers. Thin: they parse payloads (`payloads`) into domain values, ask the
 //!   domain's rules, and answer with an acknowledgement.
 //! - `publisher`: the `EventPublisher` the use cases publish through; it delivers
-//!   `post-published` and `transfer-received` to rooms, with the REST bodies' JSON.
-//! - `bridge`: the poem endpoint in front of socketioxide, including the websocket upgrade
-//!   that poem's tower compatibility layer cannot carry.
+//!   `post-published` and `transfer-received` to rooms, with the JSON of [`EventBodies`]
+//!   (the mounting server's REST bodies, so both show a post or a transfer alike).
+//! - `http`: the gateway's HTTP side, whatever its socketioxide adapter, for the server
+//!   that mounts it.
 //! - `rate_limit`: the per-socket token bucket; `order`: one socket's events in arrival
 //!   order; `quota`: the sockets one user may hold.
-//!
-//! It lives in the HTTP adapter (not a crate of its own) because its payloads are the REST
-//! bodies (`PostDto`, `TransferDto` and their timestamp format, defined once here) and
-//! because it must sit behind the HTTP middleware (request id, CORS, logging).
 
-mod bridge;
 mod gateway;
+mod http;
 mod order;
 mod payloads;
 mod publisher;
@@ -28,10 +26,9 @@ use std::time::Duration;
 
 use application::Authenticator;
 use domain::ports::{Clock, EventPublisher, Telemetry};
+use domain::{Post, Transfer};
 use engineioxide::service::NotFoundService;
 use futures_util::future::BoxFuture;
-use poem::endpoint::BoxEndpoint;
-use poem::{EndpointExt as _, Response};
 use socketioxide::adapter::{Adapter, Emitter, LocalAdapter};
 use socketioxide::service::SocketIoService;
 use socketioxide::{ParserConfig, SocketIo};
@@ -39,12 +36,17 @@ use socketioxide_core::adapter::DefinedAdapter;
 use socketioxide_redis::drivers::Driver;
 use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 
-use bridge::SocketIoEndpoint;
-pub use rate_limit::MessageRateLimit;
+pub use self::http::{Body, SocketIoHttp};
+pub use self::rate_limit::MessageRateLimit;
 
-/// Where socket.io clients connect: the engine.io path and the one namespace.
-pub(crate) const SOCKET_IO_PATH: &str = "/socket.io";
+/// Where socket.io clients connect: the engine.io path (the mounting server routes it and
+/// everything under it to [`SocketIoHttp`]) and the one namespace.
+pub const SOCKET_IO_PATH: &str = "/socket.io";
 const NAMESPACE: &str = "/events";
+
+/// The header in which the mounting server passes the id of the HTTP request that opened a
+/// connection: the gateway's logs of the socket name it.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Binary attachments one socket.io packet may announce.
 const MAX_BINARY_ATTACHMENTS: usize = 4;
@@ -86,6 +88,33 @@ impl Default for RealtimeConfig {
     }
 }
 
+/// The JSON of the entities that events carry, from the server that mounts the gateway:
+/// the HTTP adapter gives its REST bodies, so that a client sees the same JSON for a post or
+/// a transfer whether it reads it from the API or receives it here. `None`: the entity has
+/// no JSON form (the event is then logged and dropped).
+pub trait EventBodies: Send + Sync + 'static {
+    fn post(&self, post: Post) -> Option<serde_json::Value>;
+    fn transfer(&self, transfer: Transfer) -> Option<serde_json::Value>;
+}
+
+/// What the gateway works with: the same authentication as REST requests, the clock, the
+/// telemetry its events are counted in, and the bodies of its events.
+#[derive(Clone)]
+pub struct GatewayPorts {
+    pub authenticator: Authenticator,
+    pub clock: Arc<dyn Clock>,
+    pub telemetry: Arc<dyn Telemetry>,
+    pub bodies: Arc<dyn EventBodies>,
+}
+
+impl std::fmt::Debug for GatewayPorts {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("GatewayPorts")
+            .finish_non_exhaustive()
+    }
+}
+
 /// The socket.io server: built once at start, then handed to the router (which serves
 /// it) and to the use cases (through [`Realtime::publisher`]). Its sockets are this
 /// instance's; [`Realtime::across_instances`] also shares rooms and broadcasts with the
@@ -105,7 +134,7 @@ impl std::fmt::Debug for Realtime {
 /// adapter (the adapter is a type parameter of everything socketioxide hands out).
 trait Server: Send + Sync {
     fn publisher(&self) -> Arc<dyn EventPublisher>;
-    fn endpoint(&self) -> BoxEndpoint<'static, Response>;
+    fn http(&self) -> SocketIoHttp;
     fn close(&self) -> BoxFuture<'_, ()>;
 }
 
@@ -115,6 +144,7 @@ struct Running<A: Adapter> {
     close_timeout: Duration,
     /// Counts the events the publisher emits.
     telemetry: Arc<dyn Telemetry>,
+    bodies: Arc<dyn EventBodies>,
 }
 
 impl<A: Adapter> Server for Running<A> {
@@ -122,11 +152,12 @@ impl<A: Adapter> Server for Running<A> {
         Arc::new(publisher::SocketIoEvents::new(
             self.io.clone(),
             Arc::clone(&self.telemetry),
+            Arc::clone(&self.bodies),
         ))
     }
 
-    fn endpoint(&self) -> BoxEndpoint<'static, Response> {
-        SocketIoEndpoint::new(self.service.clone()).boxed()
+    fn http(&self) -> SocketIoHttp {
+        SocketIoHttp::new(self.service.clone())
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
@@ -150,14 +181,10 @@ type SharedAdapter<R> = CustomRedisAdapter<Emitter, R>;
 
 impl Realtime {
     /// Builds the socket.io server and registers the `/events` namespace, for one
-    /// instance. Connections are authenticated by `authenticator`, like REST requests.
-    pub fn new(
-        authenticator: Authenticator,
-        clock: Arc<dyn Clock>,
-        telemetry: Arc<dyn Telemetry>,
-        config: RealtimeConfig,
-    ) -> Self {
-        Self::build::<LocalAdapter>((), authenticator, clock, telemetry, config).0
+    /// instance. Connections are authenticated by `ports.authenticator`, like REST requests.
+    #[must_use]
+    pub fn new(ports: GatewayPorts, config: RealtimeConfig) -> Self {
+        Self::build::<LocalAdapter>((), ports, config).0
     }
 
     /// The same, with rooms and broadcasts shared with every instance built on the same
@@ -166,9 +193,7 @@ impl Realtime {
     pub async fn across_instances<R: Driver>(
         bus: R,
         channel_prefix: String,
-        authenticator: Authenticator,
-        clock: Arc<dyn Clock>,
-        telemetry: Arc<dyn Telemetry>,
+        ports: GatewayPorts,
         config: RealtimeConfig,
     ) -> Self {
         let state = RedisAdapterCtr::new_with_driver(
@@ -177,8 +202,7 @@ impl Realtime {
                 .with_prefix(channel_prefix)
                 .with_request_timeout(REMOTE_REQUEST_TIMEOUT),
         );
-        let (realtime, init) =
-            Self::build::<SharedAdapter<R>>(state, authenticator, clock, telemetry, config);
+        let (realtime, init) = Self::build::<SharedAdapter<R>>(state, ports, config);
         match tokio::time::timeout(INIT_TIMEOUT, init).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
@@ -193,9 +217,7 @@ impl Realtime {
 
     fn build<A: Adapter + DefinedAdapter>(
         state: A::State,
-        authenticator: Authenticator,
-        clock: Arc<dyn Clock>,
-        telemetry: Arc<dyn Telemetry>,
+        ports: GatewayPorts,
         config: RealtimeConfig,
     ) -> (Self, A::InitRes) {
         // The gateway's messages are at most `max_payload_bytes`, and none of its events
@@ -221,9 +243,9 @@ impl Realtime {
         let init = gateway::register(
             &io,
             gateway::Gateway::new(
-                authenticator,
-                clock,
-                Arc::clone(&telemetry),
+                ports.authenticator,
+                ports.clock,
+                Arc::clone(&ports.telemetry),
                 config.rate_limit,
                 config.max_sockets_per_user,
             ),
@@ -232,7 +254,8 @@ impl Realtime {
             io,
             service,
             close_timeout: config.close_timeout,
-            telemetry,
+            telemetry: ports.telemetry,
+            bodies: ports.bodies,
         };
         (
             Self {
@@ -248,14 +271,15 @@ impl Realtime {
         self.server.publisher()
     }
 
-    /// The poem endpoint serving `/socket.io/*`.
-    pub(crate) fn endpoint(&self) -> BoxEndpoint<'static, Response> {
-        self.server.endpoint()
+    /// What serves `/socket.io/*` (see [`SOCKET_IO_PATH`]).
+    #[must_use]
+    pub fn http(&self) -> SocketIoHttp {
+        self.server.http()
     }
 
     /// Disconnects every socket (each client sees the transport close and reconnects
     /// elsewhere), so that no long-polling request or websocket holds shutdown up.
-    pub(crate) async fn close(&self) {
+    pub async fn close(&self) {
         self.server.close().await;
     }
 }

@@ -12,9 +12,9 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
 
 use super::Gateway;
-use crate::realtime::payloads::Refusal;
-use crate::realtime::quota::Slot;
-use crate::realtime::rate_limit::TokenBucket;
+use crate::payloads::Refusal;
+use crate::quota::Slot;
+use crate::rate_limit::TokenBucket;
 
 /// Why a handshake is refused. `Display` is the `connect_error` message the client sees.
 #[derive(Debug, thiserror::Error)]

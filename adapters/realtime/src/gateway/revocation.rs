@@ -8,10 +8,10 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
 use super::handshake::Connection;
-use crate::realtime::NAMESPACE;
+use crate::NAMESPACE;
 
 /// The event a socket receives just before the server disconnects it.
-pub(in crate::realtime) const REVOKED_EVENT: &str = "session-revoked";
+pub(crate) const REVOKED_EVENT: &str = "session-revoked";
 
 /// `session-revoked` payload: why the server is about to disconnect the socket.
 #[derive(Debug, Serialize)]
@@ -22,7 +22,7 @@ struct Revoked {
 /// Disconnects this instance's sockets of `user` that belong to `session` (every socket of
 /// the user when `session` is `None`), each after a `session-revoked` event with the
 /// reason. Returns how many were disconnected.
-pub(in crate::realtime) fn disconnect_revoked<A: Adapter>(
+pub(crate) fn disconnect_revoked<A: Adapter>(
     io: &SocketIo<A>,
     user: UserId,
     session: Option<SessionId>,

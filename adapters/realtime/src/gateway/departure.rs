@@ -7,7 +7,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
 
 use super::handshake::Connection;
-use crate::realtime::payloads::Membership;
+use crate::payloads::Membership;
 
 /// `user-left` to the others in each room the socket had joined (socketioxide runs the
 /// disconnect handler before it takes the socket out of its rooms). The private room was
