@@ -19,6 +19,12 @@
 #
 # Env: ROUNDS (3), DURATION (10s), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres),
 #      SVC_PORT (3000), PEER_PORT (3100), KIT (../shared/bench).
+#
+# Before and after a change: BASELINE=<commit> bench/compare.sh puts this service built at
+# that commit (a worktree under bench/state/ab, as bench/ab.sh builds it) in the peer's
+# place, with the same settings on a database of its own, runs steps 2 and 3 only, and
+# writes bench/results/before-after-<commit>-<date>.md: A = the working tree, B = the
+# baseline, so an A/B req/s below 1 is an endpoint that got slower.
 set -euo pipefail
 # Production refuses patterned secrets: a fresh random one per run.
 BENCH_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
@@ -30,39 +36,83 @@ PG_BASE="${PG_ADMIN_URL%/*}"
 SVC_PORT="${SVC_PORT:-3000}"; PEER_PORT="${PEER_PORT:-3100}"
 export ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-10s}"
 export ADMIN_EMAIL=admin@example.com ADMIN_PASSWORD=admin-password-123
+BASELINE="${BASELINE:-}"
 WORK="$(mktemp -d)"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 cleanup() { kill "${SVC_PID:-}" "${PEER_PID:-}" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
+# Starts a build of the service in the background on a database of the local PostgreSQL,
+# with the settings every run uses: `start_service BINARY PORT DATABASE NAME`.
+start_service() {
+  mkdir -p "$WORK/$4"
+  APP_ENV=production PORT="$2" DATABASE_URL="$PG_BASE/$3" DATABASE_MAX_CONNECTIONS=10 \
+    JWT_SECRET="$BENCH_JWT_SECRET" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 \
+    USER_RATE_LIMIT_MAX=1000000000 MAIL_OUTBOX_DIR="$WORK/outbox-$4" DATA_DIR="$WORK/$4" \
+    RUST_LOG=warn "$1" > "$WORK/$4.log" 2>&1 &
+}
+wait_ready() { until curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null; do sleep 0.005; done; }
+recreate_databases() {
+  for db in "$@"; do
+    psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+  done
+}
+
 log "building release"
 cargo build --release --quiet -p bootstrap
+
+if [ -n "$BASELINE" ]; then
+  baseline="$(git rev-parse --short "$BASELINE")"
+  dir="bench/state/ab/$baseline"
+  log "building the baseline $baseline"
+  mkdir -p bench/state/ab
+  if [ ! -d "$dir" ]; then git worktree add -q --detach "$dir" "$baseline"; fi
+  (cd "$dir" && CARGO_TARGET_DIR="$PWD/../target-$baseline" cargo build --release --quiet -p bootstrap)
+  recreate_databases svc_bench base_bench
+  start_service ./target/release/backend "$SVC_PORT" svc_bench after
+  SVC_PID=$!
+  start_service "bench/state/ab/target-$baseline/release/backend" "$PEER_PORT" base_bench before
+  PEER_PID=$!
+  wait_ready "$SVC_PORT"; wait_ready "$PEER_PORT"
+  log "A/B comparison: $ROUNDS rounds, A = the working tree, B = $baseline"
+  out="bench/results/before-after-$baseline-$(date +%Y%m%d).md"
+  BASE_A="http://127.0.0.1:$SVC_PORT" PID_A="$SVC_PID" LABEL_A=after \
+  BASE_B="http://127.0.0.1:$PEER_PORT" PID_B="$PEER_PID" LABEL_B="before-$baseline" \
+    "$KIT/compare.sh" | tee "$WORK/compare.md"
+  {
+    echo "# Before and after: $baseline against the working tree on $(git rev-parse --short HEAD)"
+    echo
+    echo "Written by \`BASELINE=$baseline bench/compare.sh\` on $(date -u +%Y-%m-%dT%H:%M:%SZ),"
+    echo "$(nproc) cores shared by both builds, each on a PostgreSQL database of its own with the"
+    echo "same settings (release, \`APP_ENV=production\`, pool 10, rate limits at 10^9, request log"
+    echo "off). A = after (the working tree), B = before ($baseline); each round runs"
+    echo "shared/bench/load.sh against A then B; figures are medians over the rounds. A req/s A/B"
+    echo "below 1 is an endpoint that got slower."
+    echo
+    sed -n '/^## A\/B/,$p' "$WORK/compare.md"
+  } > "$out"
+  log "wrote $out"
+  exit 0
+fi
+
 cargo build --release --quiet -p adapter-crypto --example argon2_verify
-for db in svc_bench peer_bench; do
-  psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-done
+recreate_databases svc_bench peer_bench
 (cd "$KIT/peer-express" && ./setup.sh >/dev/null)
 
 log "starting the service"
 STARTED="$(date +%s%N)"
-APP_ENV=production PORT="$SVC_PORT" DATABASE_URL="$PG_BASE/svc_bench" DATABASE_MAX_CONNECTIONS=10 \
-  JWT_SECRET="$BENCH_JWT_SECRET" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 USER_RATE_LIMIT_MAX=1000000000 \
-  MAIL_OUTBOX_DIR="$WORK/outbox" DATA_DIR="$WORK" RUST_LOG=warn \
-  ./target/release/backend > "$WORK/svc.log" 2>&1 &
+start_service ./target/release/backend "$SVC_PORT" svc_bench service
 SVC_PID=$!
-until curl -sf "http://127.0.0.1:$SVC_PORT/health/ready" >/dev/null; do sleep 0.005; done
+wait_ready "$SVC_PORT"
 COLD_START_MS=$(( ($(date +%s%N) - STARTED) / 1000000 ))
 sleep 1; IDLE_RSS="$(rss_mib "$SVC_PID")"
 # Start to healthy on an existing database: stop and start again.
 kill "$SVC_PID"; wait "$SVC_PID" 2>/dev/null || true
 STARTED="$(date +%s%N)"
-APP_ENV=production PORT="$SVC_PORT" DATABASE_URL="$PG_BASE/svc_bench" DATABASE_MAX_CONNECTIONS=10 \
-  JWT_SECRET="$BENCH_JWT_SECRET" RATE_LIMIT_MAX=1000000000 AUTH_RATE_LIMIT_MAX=1000000000 USER_RATE_LIMIT_MAX=1000000000 \
-  MAIL_OUTBOX_DIR="$WORK/outbox" DATA_DIR="$WORK" RUST_LOG=warn \
-  ./target/release/backend > "$WORK/svc.log" 2>&1 &
+start_service ./target/release/backend "$SVC_PORT" svc_bench service
 SVC_PID=$!
-until curl -sf "http://127.0.0.1:$SVC_PORT/health/ready" >/dev/null; do sleep 0.005; done
+wait_ready "$SVC_PORT"
 WARM_START_MS=$(( ($(date +%s%N) - STARTED) / 1000000 ))
 
 log "starting the peer"
