@@ -37,6 +37,14 @@ pub(crate) struct WorkerStorage {
     pub(crate) listener: Option<JobListener>,
 }
 
+impl From<Database> for Storage {
+    /// The repositories of the Diesel adapter on `database` (already migrated), stamping
+    /// the jobs they store with the current span's trace.
+    fn from(database: Database) -> Self {
+        Self::Database(DieselStore::new(database).with_traces(Arc::new(SpanTraces)))
+    }
+}
+
 impl Storage {
     /// Opens what `DATABASE_URL` names; a database has its pending migrations applied.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
@@ -58,9 +66,7 @@ impl Storage {
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied database migrations");
         }
-        Ok(Self::Database(
-            DieselStore::new(database).with_traces(Arc::new(SpanTraces)),
-        ))
+        Ok(Self::from(database))
     }
 
     /// The same storage, counting the jobs it stores into `telemetry`.

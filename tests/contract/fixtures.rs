@@ -1,7 +1,6 @@
 //! Fresh, empty storage for one contract test, per adapter.
 
 use adapter_memory::MemoryStore;
-use adapter_persistence::DieselStore;
 use adapter_persistence::testing::TestDatabase;
 use bootstrap::Storage;
 
@@ -36,7 +35,7 @@ pub(crate) struct OnDatabase {
 impl OnDatabase {
     async fn on(database: TestDatabase) -> Self {
         Self {
-            storage: Storage::Database(DieselStore::new(database.connect().await)),
+            storage: Storage::from(database.connect().await),
             _database: database,
         }
     }

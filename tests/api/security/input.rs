@@ -36,6 +36,43 @@ api_test! {
 }
 
 api_test! {
+    async fn a_bad_amount_and_a_bad_idempotency_key_are_reported_together(app) {
+        let admin = app.create_user(Role::Admin).await;
+        let ann = app.create_user(Role::User).await;
+        let from = app.funded_account(&ann.token, &admin.token, "EUR", 1_000).await;
+        let to = app.funded_account(&ann.token, &admin.token, "EUR", 0).await;
+        let amount = "Must be a whole number of minor units from 1 to 1000000000000";
+        let key = "Must be 1 to 255 visible ASCII characters";
+
+        let transfer = app
+            .send_raw(
+                app.client
+                    .post(app.url("/api/v1/transfers"))
+                    .bearer_auth(&ann.token)
+                    .header("idempotency-key", HeaderValue::from_bytes(b"k\xff").unwrap())
+                    .json(&json!({ "fromAccountId": from, "toAccountId": to, "amount": 0 })),
+            )
+            .await;
+        let deposit = app
+            .send_raw(
+                app.client
+                    .post(app.url(&format!("/api/v1/accounts/{to}/deposits")))
+                    .bearer_auth(&admin.token)
+                    .header("idempotency-key", HeaderValue::from_bytes(b"k\xff").unwrap())
+                    .json(&json!({ "amount": -5 })),
+            )
+            .await;
+
+        for response in [transfer, deposit] {
+            response.expect_validation_error(&json!({
+                "formErrors": [],
+                "fieldErrors": { "amount": [amount], "Idempotency-Key": [key] }
+            }));
+        }
+    }
+}
+
+api_test! {
     async fn nul_in_a_post_title_or_content_is_a_400_on_every_backend(app) {
         let ann = app.create_user(Role::User).await;
 

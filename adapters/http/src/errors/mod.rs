@@ -110,6 +110,21 @@ impl ValidationErrors {
             .ok()
     }
 
+    /// The value if `result` is `Ok`; otherwise adds its errors to these (a body's errors
+    /// beside a header's, say).
+    pub(crate) fn absorb<T>(&mut self, result: Result<T, Self>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(errors) => {
+                self.form_errors.extend(errors.form_errors);
+                for (field, messages) in errors.field_errors {
+                    self.field_errors.entry(field).or_default().extend(messages);
+                }
+                None
+            }
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.form_errors.is_empty() && self.field_errors.is_empty()
     }

@@ -1,13 +1,14 @@
 //! The accounts wire format: accounts, transfers and their pages, the request bodies, and
 //! the `Idempotency-Key` header.
 
-use domain::{Account, IdempotencyKey, Page, Transfer};
+use domain::{Account, AccountId, Amount, Currency, IdempotencyKey, Page, Transfer};
 use poem::Request;
 use poem_openapi::Object;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::api::page::{PageMeta, wire_page};
+use crate::errors::ValidationErrors;
 use crate::timestamp::Timestamp;
 
 const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
@@ -82,6 +83,17 @@ pub(crate) struct OpenAccountBody {
     pub(super) currency: Option<String>,
 }
 
+impl TryFrom<OpenAccountBody> for Currency {
+    type Error = ValidationErrors;
+
+    fn try_from(body: OpenAccountBody) -> Result<Self, Self::Error> {
+        body.currency.as_deref().map_or(Ok(Currency::USD), |code| {
+            Currency::parse(code)
+                .map_err(|error| ValidationErrors::field("currency", error.to_string()))
+        })
+    }
+}
+
 /// `POST /api/v1/accounts/{id}/deposits`.
 #[derive(Debug, Object, Deserialize)]
 #[oai(rename = "Deposit", rename_all = "camelCase", deny_unknown_fields)]
@@ -89,6 +101,15 @@ pub(crate) struct OpenAccountBody {
 pub(crate) struct DepositBody {
     /// Minor units, 1 to 10^12; an integer (floats are refused).
     pub(super) amount: i64,
+}
+
+impl TryFrom<DepositBody> for Amount {
+    type Error = ValidationErrors;
+
+    fn try_from(body: DepositBody) -> Result<Self, Self::Error> {
+        Amount::new(body.amount)
+            .map_err(|error| ValidationErrors::field("amount", error.to_string()))
+    }
 }
 
 /// `POST /api/v1/transfers`.
@@ -104,6 +125,27 @@ pub(crate) struct TransferBody {
     pub(super) to_account_id: Uuid,
     /// Minor units, 1 to 10^12; an integer (floats are refused).
     pub(super) amount: i64,
+}
+
+/// A transfer as asked for: from, to, how much.
+pub(super) struct TransferOrder {
+    pub(super) from: AccountId,
+    pub(super) to: AccountId,
+    pub(super) amount: Amount,
+}
+
+impl TryFrom<TransferBody> for TransferOrder {
+    type Error = ValidationErrors;
+
+    fn try_from(body: TransferBody) -> Result<Self, Self::Error> {
+        let amount = Amount::new(body.amount)
+            .map_err(|error| ValidationErrors::field("amount", error.to_string()))?;
+        Ok(Self {
+            from: AccountId::from_uuid(body.from_account_id),
+            to: AccountId::from_uuid(body.to_account_id),
+            amount,
+        })
+    }
 }
 
 /// A sane `Idempotency-Key`: 1 to 255 visible ASCII characters (or none).

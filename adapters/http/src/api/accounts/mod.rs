@@ -12,7 +12,7 @@ pub(crate) mod dto;
 mod responses;
 
 pub(crate) use self::dto::TransferDto;
-use self::dto::{DepositBody, OpenAccountBody, TransferBody, idempotency_key};
+use self::dto::{DepositBody, OpenAccountBody, TransferBody, TransferOrder, idempotency_key};
 use self::responses::{
     DepositResponse, GetAccountResponse, ListAccountsResponse, ListTransfersResponse,
     OpenAccountResponse, TransferResponse,
@@ -33,13 +33,9 @@ impl AccountsApi {
     /// Open an account for the caller, with a zero balance.
     #[oai(path = "/accounts", method = "post", operation_id = "openAccount")]
     async fn open(&self, auth: BearerAuth, body: JsonBody<OpenAccountBody>) -> OpenAccountResponse {
-        let currency = match body.0.currency.as_deref().map(Currency::parse).transpose() {
-            Ok(currency) => currency.unwrap_or(Currency::USD),
-            Err(error) => {
-                return OpenAccountResponse::BadRequest(
-                    ValidationErrors::field("currency", error.to_string()).into_body(),
-                );
-            }
+        let currency = match Currency::try_from(body.0) {
+            Ok(currency) => currency,
+            Err(errors) => return OpenAccountResponse::BadRequest(errors.into_body()),
         };
         respond(
             self.accounts.open(auth.0.actor, currency).await,
@@ -95,7 +91,7 @@ impl AccountsApi {
         body: JsonBody<DepositBody>,
     ) -> DepositResponse {
         let mut errors = ValidationErrors::default();
-        let amount = errors.check("amount", Amount::new(body.0.amount));
+        let amount = errors.absorb(Amount::try_from(body.0));
         let key = errors.check("Idempotency-Key", idempotency_key(request));
         let (Some(amount), Some(key)) = (amount, key) else {
             return DepositResponse::BadRequest(errors.into_body());
@@ -146,18 +142,14 @@ impl AccountsApi {
         body: JsonBody<TransferBody>,
     ) -> TransferResponse {
         let mut errors = ValidationErrors::default();
-        let amount = errors.check("amount", Amount::new(body.0.amount));
+        let order = errors.absorb(TransferOrder::try_from(body.0));
         let key = errors.check("Idempotency-Key", idempotency_key(request));
-        let (Some(amount), Some(key)) = (amount, key) else {
+        let (Some(order), Some(key)) = (order, key) else {
             return TransferResponse::BadRequest(errors.into_body());
         };
-        let (from, to) = (
-            AccountId::from_uuid(body.0.from_account_id),
-            AccountId::from_uuid(body.0.to_account_id),
-        );
         let transferred = self
             .accounts
-            .transfer(auth.0.actor, from, to, amount, key)
+            .transfer(auth.0.actor, order.from, order.to, order.amount, key)
             .await;
         respond(transferred, |receipt| {
             TransferResponse::Created(
