@@ -6,18 +6,17 @@ use std::time::Duration;
 
 use domain::ports::{
     AccessToken, Clock, ConsumeRefreshTokenError, EmailVerificationRepository, EventPublisher,
-    InsertUserError, OpaqueTokenGenerator, PasswordHashError, PasswordHasher,
-    PasswordResetRepository, RateLimiter, RatePolicy, SessionRepository, TokenIssuer,
-    UserRepository,
+    OpaqueTokenGenerator, PasswordHashError, PasswordHasher, PasswordResetRepository, RateLimiter,
+    RatePolicy, SessionRepository, TokenIssuer, UserRepository,
 };
 use domain::{
-    Actor, AuthState, ClientInfo, Email, NewUser, OpaqueToken, Password, PasswordHash,
-    RevocationReason, Role, SessionVersion, User, UserId, UserName,
+    Actor, AuthState, ClientInfo, Email, OpaqueToken, Password, PasswordHash, RevocationReason,
+    Role, SessionVersion, User, UserName,
 };
 
 use super::errors::{LoginError, LogoutError, RefreshError, RegisterError};
 use crate::auth_states::{AuthStates, SessionStates};
-use crate::jobs::welcome_email_job;
+use crate::users::{CreateUser, EnrolError, Enrolment, SendWelcome};
 
 /// Lifetimes and limits of the authentication flows.
 #[derive(Debug, Clone, Copy)]
@@ -108,30 +107,27 @@ impl AuthService {
         command: Register,
         client: ClientInfo,
     ) -> Result<IssuedSession, RegisterError> {
-        let password_hash = self.ports.hasher.hash(&command.password).await?;
-        let now = self.ports.clock.now();
-        let id = UserId::generate();
-        let (token, verification) = self.verification_token(id, &command.email, now)?;
-        let welcome = welcome_email_job(id, &token, verification.expires_at, now);
-        let user = self
-            .ports
-            .users
-            .insert(NewUser {
-                id,
-                email: command.email,
-                name: command.name,
-                role: Role::User,
-                password_hash,
-                created_at: now,
-                email_verified: false,
-                email_verification: Some(verification),
-                outbox: welcome.into(),
-            })
-            .await
-            .map_err(|error| match error {
-                InsertUserError::EmailTaken => RegisterError::EmailTaken,
-                InsertUserError::Unexpected(error) => error.into(),
-            })?;
+        let enrolment = Enrolment {
+            hasher: self.ports.hasher.as_ref(),
+            opaque_tokens: self.ports.opaque_tokens.as_ref(),
+            clock: self.ports.clock.as_ref(),
+            users: self.ports.users.as_ref(),
+            verification_ttl: self.config.verification_token_ttl,
+        };
+        let command = CreateUser {
+            email: command.email,
+            password: command.password,
+            name: command.name,
+            role: Role::User,
+        };
+        let user =
+            enrolment
+                .enrol(command, SendWelcome::Yes)
+                .await
+                .map_err(|error| match error {
+                    EnrolError::EmailTaken => RegisterError::EmailTaken,
+                    EnrolError::Unexpected(error) => error.into(),
+                })?;
         tracing::info!(user_id = %user.id, "registered");
         let state = AuthState {
             role: user.role,

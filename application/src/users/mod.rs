@@ -4,6 +4,7 @@
 //! any authenticated user may read users; a user may edit their own profile; only an admin
 //! may change a role, create or delete users.
 
+mod enrol;
 mod errors;
 #[cfg(test)]
 mod tests;
@@ -11,17 +12,18 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub(crate) use self::enrol::{EnrolError, Enrolment, SendWelcome};
 use crate::auth::verification_token;
 use crate::auth_states::AuthStates;
-use crate::jobs::{email_verification_job, welcome_email_job};
+use crate::jobs::email_verification_job;
 
 use domain::ports::{
-    Clock, DeleteUserRecordError, DomainEvent, EventPublisher, InsertUserError,
-    OpaqueTokenGenerator, PasswordHasher, UpdateUserRecordError, UserRepository,
+    Clock, DeleteUserRecordError, DomainEvent, EventPublisher, OpaqueTokenGenerator,
+    PasswordHasher, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    Actor, Email, NewUser, NewVerificationToken, Outbox, Page, Password, RevocationReason, Role,
-    User, UserChanges, UserId, UserName, UserQuery,
+    Actor, Email, NewVerificationToken, Page, Password, RevocationReason, Role, User, UserChanges,
+    UserId, UserName, UserQuery,
 };
 
 pub use errors::{
@@ -43,14 +45,6 @@ pub struct CreateUser {
 pub enum AdminProvisioning {
     Created,
     AlreadyExists,
-}
-
-/// Whether a new user gets the welcome email (with a verification link), or is an
-/// operator's account whose address counts as verified.
-#[derive(Debug, Clone, Copy)]
-enum SendWelcome {
-    Yes,
-    No,
 }
 
 /// The ports the users use cases drive.
@@ -255,42 +249,19 @@ impl UserService {
         command: CreateUser,
         welcome: SendWelcome,
     ) -> Result<User, CreateUserError> {
-        let password_hash = self.ports.hasher.hash(&command.password).await?;
-        let now = self.ports.clock.now();
-        let id = UserId::generate();
-        let (email_verified, email_verification, outbox) = match welcome {
-            SendWelcome::Yes => {
-                let (token, record) = verification_token(
-                    self.ports.opaque_tokens.as_ref(),
-                    self.verification_ttl,
-                    id,
-                    &command.email,
-                    now,
-                )?;
-                let job = welcome_email_job(id, &token, record.expires_at, now);
-                (false, Some(record), Outbox::from(job))
-            }
-            // The operator vouches for the address they configured.
-            SendWelcome::No => (true, None, Outbox::empty()),
+        let enrolment = Enrolment {
+            hasher: self.ports.hasher.as_ref(),
+            opaque_tokens: self.ports.opaque_tokens.as_ref(),
+            clock: self.ports.clock.as_ref(),
+            users: self.ports.users.as_ref(),
+            verification_ttl: self.verification_ttl,
         };
-        let user = NewUser {
-            id,
-            email: command.email,
-            name: command.name,
-            role: command.role,
-            password_hash,
-            created_at: now,
-            email_verified,
-            email_verification,
-            outbox,
-        };
-        self.ports
-            .users
-            .insert(user)
+        enrolment
+            .enrol(command, welcome)
             .await
             .map_err(|error| match error {
-                InsertUserError::EmailTaken => CreateUserError::EmailTaken,
-                InsertUserError::Unexpected(error) => error.into(),
+                EnrolError::EmailTaken => CreateUserError::EmailTaken,
+                EnrolError::Unexpected(error) => error.into(),
             })
     }
 }
