@@ -1,7 +1,9 @@
-//! Pagination on the wire: the `page`/`limit` query and the `meta` block of list bodies.
+//! Pagination on the wire: the `page`/`limit` query, and the list body (`PageDto`: the
+//! items and their `meta` block).
 
 use domain::{Page, PageRequest};
 use poem_openapi::Object;
+use poem_openapi::types::{ParseFromJSON, ToJSON};
 
 use crate::errors::ValidationErrors;
 
@@ -27,10 +29,30 @@ impl<T> From<&Page<T>> for PageMeta {
     }
 }
 
-/// A page's items in their wire form, and its `meta` block: the parts of every `*Page` body.
-pub(crate) fn wire_page<T, D: From<T>>(page: Page<T>) -> (Vec<D>, PageMeta) {
-    let meta = PageMeta::from(&page);
-    (page.items.into_iter().map(D::from).collect(), meta)
+/// Every list body: one page of items in their wire form, and its `meta` block. The
+/// document names each use after its items (`Page_User`, `Page_Transfer`, ...).
+#[derive(Debug, Object)]
+#[oai(rename = "Page")]
+pub(crate) struct PageDto<T: ParseFromJSON + ToJSON + Send + Sync> {
+    data: Vec<T>,
+    meta: PageMeta,
+}
+
+impl<T: ParseFromJSON + ToJSON + Send + Sync> PageDto<T> {
+    /// The items of `page`, each made by `wire`.
+    pub(crate) fn map<I>(page: Page<I>, wire: impl FnMut(I) -> T) -> Self {
+        let meta = PageMeta::from(&page);
+        Self {
+            data: page.items.into_iter().map(wire).collect(),
+            meta,
+        }
+    }
+}
+
+impl<I, T: From<I> + ParseFromJSON + ToJSON + Send + Sync> From<Page<I>> for PageDto<T> {
+    fn from(page: Page<I>) -> Self {
+        Self::map(page, T::from)
+    }
 }
 
 /// Parses the `page` and `limit` query parameters, recording every problem in `errors`.

@@ -1,13 +1,13 @@
 //! The accounts wire format: accounts, transfers and their pages, the request bodies, and
 //! the `Idempotency-Key` header.
 
-use domain::{Account, AccountId, Amount, Currency, IdempotencyKey, Page, Transfer};
+use domain::{Account, AccountId, Amount, Currency, IdempotencyKey, Transfer};
 use poem::Request;
 use poem_openapi::Object;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::api::page::{PageMeta, wire_page};
+use crate::api::page::PageDto;
 use crate::errors::ValidationErrors;
 use crate::timestamp::Timestamp;
 
@@ -62,17 +62,9 @@ impl From<Transfer> for TransferDto {
     }
 }
 
-#[derive(Debug, Object)]
-pub(crate) struct AccountPage {
-    data: Vec<AccountDto>,
-    meta: PageMeta,
-}
+pub(crate) type AccountPage = PageDto<AccountDto>;
 
-#[derive(Debug, Object)]
-pub(crate) struct TransferPage {
-    data: Vec<TransferDto>,
-    meta: PageMeta,
-}
+pub(crate) type TransferPage = PageDto<TransferDto>;
 
 /// `POST /api/v1/accounts`.
 #[derive(Debug, Object, Deserialize)]
@@ -165,18 +157,4 @@ pub(super) fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey
     IdempotencyKey::parse(value.as_bytes())
         .map(Some)
         .map_err(|_| "Must be 1 to 255 visible ASCII characters")
-}
-
-impl From<Page<Account>> for AccountPage {
-    fn from(page: Page<Account>) -> Self {
-        let (data, meta) = wire_page(page);
-        Self { data, meta }
-    }
-}
-
-impl From<Page<Transfer>> for TransferPage {
-    fn from(page: Page<Transfer>) -> Self {
-        let (data, meta) = wire_page(page);
-        Self { data, meta }
-    }
 }

@@ -12,7 +12,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use super::dto::{AuthTokensDto, ChangePasswordBody, SessionPage, VerifyEmailBody};
+use super::dto::{AuthTokensDto, ChangePasswordBody, SessionDto, SessionPage, VerifyEmailBody};
 use crate::api::page::page_request;
 use crate::api::{ApiTags, error_responses, respond};
 use crate::auth::BearerAuth;
@@ -158,7 +158,9 @@ impl AccountSecurityApi {
             return ListSessionsResponse::BadRequest(errors.into_body());
         };
         respond(self.auth.list_sessions(auth.0, page).await, |sessions| {
-            ListSessionsResponse::Ok(Json(SessionPage::new(sessions, auth.0.session_id)))
+            ListSessionsResponse::Ok(Json(SessionPage::map(sessions, |session| {
+                SessionDto::new(session, auth.0.session_id)
+            })))
         })
     }
 

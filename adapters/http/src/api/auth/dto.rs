@@ -1,12 +1,12 @@
 //! The authentication wire format, and the named functions that parse each body.
 
 use application::{IssuedSession, Register};
-use domain::{Email, Page, Password, Session, SessionId, UserName};
+use domain::{Email, Password, Session, SessionId, UserName};
 use poem_openapi::Object;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::api::page::PageMeta;
+use crate::api::page::PageDto;
 use crate::api::users::dto::UserDto;
 use crate::errors::ValidationErrors;
 use crate::timestamp::Timestamp;
@@ -240,23 +240,4 @@ impl SessionDto {
 }
 
 /// A page of sessions.
-#[derive(Debug, Object)]
-#[oai(rename = "SessionPage", rename_all = "camelCase")]
-pub(crate) struct SessionPage {
-    data: Vec<SessionDto>,
-    meta: PageMeta,
-}
-
-impl SessionPage {
-    pub(crate) fn new(page: Page<Session>, current: SessionId) -> Self {
-        let meta = PageMeta::from(&page);
-        Self {
-            data: page
-                .items
-                .into_iter()
-                .map(|session| SessionDto::new(session, current))
-                .collect(),
-            meta,
-        }
-    }
-}
+pub(crate) type SessionPage = PageDto<SessionDto>;

@@ -4,7 +4,7 @@ use domain::{Job, JobStatus};
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
-use crate::api::page::PageMeta;
+use crate::api::page::PageDto;
 use crate::timestamp::Timestamp;
 
 /// Where a job is in its life cycle.
@@ -68,8 +68,4 @@ impl From<Job> for JobDto {
     }
 }
 
-#[derive(Debug, Object)]
-pub(crate) struct JobPage {
-    pub(super) data: Vec<JobDto>,
-    pub(super) meta: PageMeta,
-}
+pub(crate) type JobPage = PageDto<JobDto>;

@@ -10,9 +10,8 @@ use uuid::Uuid;
 pub(crate) mod dto;
 mod responses;
 
-use self::dto::JobPage;
 use self::responses::{ListJobsResponse, RetryJobResponse};
-use super::page::{page_request, wire_page};
+use super::page::page_request;
 use super::{ApiTags, respond};
 use crate::auth::BearerAuth;
 use crate::errors::ValidationErrors;
@@ -58,8 +57,7 @@ impl JobsApi {
             queue,
         };
         respond(self.jobs.list(auth.0.actor, query).await, |page| {
-            let (data, meta) = wire_page(page);
-            ListJobsResponse::Ok(Json(JobPage { data, meta }))
+            ListJobsResponse::Ok(Json(page.into()))
         })
     }
 

@@ -7,7 +7,7 @@ use poem_openapi::Object;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::api::page::PageMeta;
+use crate::api::page::PageDto;
 use crate::errors::ValidationErrors;
 use crate::timestamp::Timestamp;
 
@@ -39,11 +39,7 @@ impl From<Post> for PostDto {
 }
 
 /// One page of posts.
-#[derive(Debug, Object)]
-pub(crate) struct PostPage {
-    pub(super) data: Vec<PostDto>,
-    pub(super) meta: PageMeta,
-}
+pub(crate) type PostPage = PageDto<PostDto>;
 
 /// `POST /api/v1/posts`.
 #[derive(Debug, Object, Deserialize)]

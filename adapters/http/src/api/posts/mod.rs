@@ -11,12 +11,12 @@ mod dto;
 mod responses;
 
 pub(crate) use self::dto::PostDto;
-use self::dto::{CreatePostBody, PostPage, UpdatePostBody};
+use self::dto::{CreatePostBody, UpdatePostBody};
 use self::responses::{
     CreatePostResponse, DeletePostResponse, GetPostResponse, ListPostsResponse, UpdatePostResponse,
 };
 use super::ApiTags;
-use super::page::{page_request, wire_page};
+use super::page::page_request;
 use super::respond;
 use crate::auth::BearerAuth;
 use crate::errors::ValidationErrors;
@@ -56,8 +56,7 @@ impl PostsApi {
             search: search.flatten(),
         };
         respond(self.posts.list(auth.0.actor, filters).await, |page| {
-            let (data, meta) = wire_page(page);
-            ListPostsResponse::Ok(Json(PostPage { data, meta }))
+            ListPostsResponse::Ok(Json(page.into()))
         })
     }
 

@@ -2,12 +2,12 @@
 //! domain command.
 
 use application::CreateUser;
-use domain::{Email, Page, Password, Role, User, UserChanges, UserName};
+use domain::{Email, Password, Role, User, UserChanges, UserName};
 use poem_openapi::{Enum, Object};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::api::page::{PageMeta, wire_page};
+use crate::api::page::PageDto;
 use crate::errors::ValidationErrors;
 use crate::timestamp::Timestamp;
 
@@ -68,18 +68,7 @@ impl From<User> for UserDto {
 }
 
 /// One page of users.
-#[derive(Debug, Object)]
-pub(crate) struct UserPage {
-    data: Vec<UserDto>,
-    meta: PageMeta,
-}
-
-impl From<Page<User>> for UserPage {
-    fn from(page: Page<User>) -> Self {
-        let (data, meta) = wire_page(page);
-        Self { data, meta }
-    }
-}
+pub(crate) type UserPage = PageDto<UserDto>;
 
 /// `POST /api/v1/users`.
 #[derive(Debug, Object, Deserialize)]
