@@ -256,6 +256,13 @@ pub struct NewVerificationToken {
     pub outbox: Outbox,
 }
 
+impl NewVerificationToken {
+    /// The token's jobs, taken out of it (the adapter stores the token from what is left).
+    pub fn take_outbox(&mut self) -> Outbox {
+        std::mem::take(&mut self.outbox)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

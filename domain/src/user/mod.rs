@@ -171,6 +171,19 @@ pub struct NewUser {
     pub outbox: crate::job::Outbox,
 }
 
+impl NewUser {
+    /// Every job to store with the user, taken out of it: its own outbox, then its
+    /// verification token's. The adapter stores the user and the token from what is left.
+    pub fn take_outbox(&mut self) -> crate::job::Outbox {
+        let token = self
+            .email_verification
+            .as_mut()
+            .map(crate::session::NewVerificationToken::take_outbox)
+            .unwrap_or_default();
+        std::mem::take(&mut self.outbox).and(token)
+    }
+}
+
 /// A partial update of a user: `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserChanges {
@@ -207,6 +220,46 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    fn job(kind: &'static str) -> crate::NewJob {
+        crate::NewJob::new(
+            crate::QueueName::from_static("mail"),
+            crate::JobKind::from_static(kind),
+            crate::JobPayload::from_json("{}".to_owned()),
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn a_new_users_jobs_are_its_own_then_its_tokens_and_both_are_left_empty() {
+        let token = crate::session::NewVerificationToken {
+            id: uuid::Uuid::now_v7(),
+            user_id: UserId::generate(),
+            email: Email::parse("ann@example.com").unwrap(),
+            token_hash: crate::TokenHash::from_hex("h".to_owned()),
+            created_at: Utc::now(),
+            expires_at: Utc::now(),
+            outbox: job("mail.token").into(),
+        };
+        let mut user = NewUser {
+            id: token.user_id,
+            email: token.email.clone(),
+            name: None,
+            role: Role::User,
+            password_hash: PasswordHash::from_phc("$argon2id$x".to_owned()),
+            created_at: Utc::now(),
+            email_verified: false,
+            email_verification: Some(token),
+            outbox: job("mail.welcome").into(),
+        };
+
+        let outbox = user.take_outbox();
+
+        let kinds: Vec<_> = outbox.kinds().map(crate::JobKind::as_str).collect();
+        assert_eq!(kinds, ["mail.welcome", "mail.token"]);
+        assert!(user.outbox.is_empty());
+        assert!(user.email_verification.unwrap().outbox.is_empty());
+    }
 
     #[test]
     fn only_removing_the_one_remaining_admin_leaves_no_admin() {

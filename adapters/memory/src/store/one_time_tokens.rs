@@ -18,7 +18,7 @@ impl EmailVerificationRepository for MemoryStore {
         &self,
         mut token: NewVerificationToken,
     ) -> Result<(), RepositoryError> {
-        let jobs = self.traced(std::mem::take(&mut token.outbox));
+        let jobs = self.traced(token.take_outbox());
         let kinds = {
             let mut tables = self.tables();
             tables.store_verification_token(token);

@@ -41,12 +41,7 @@ fn matches_search(user: &User, term: &str) -> bool {
 #[async_trait]
 impl UserRepository for MemoryStore {
     async fn insert(&self, mut user: NewUser) -> Result<User, InsertUserError> {
-        let token_outbox = user
-            .email_verification
-            .as_mut()
-            .map(|token| std::mem::take(&mut token.outbox))
-            .unwrap_or_default();
-        let jobs = self.traced(user.outbox.and(token_outbox));
+        let jobs = self.traced(user.take_outbox());
         let (stored, kinds) = {
             let mut tables = self.tables();
             if tables.email_taken(&user.email, None) {
@@ -130,7 +125,7 @@ impl UserRepository for MemoryStore {
     ) -> Result<User, UpdateUserRecordError> {
         let outbox = verification
             .as_mut()
-            .map(|token| std::mem::take(&mut token.outbox))
+            .map(NewVerificationToken::take_outbox)
             .unwrap_or_default();
         let jobs = self.traced(outbox);
         let (updated, kinds) = {

@@ -16,7 +16,7 @@ pub(super) fn parse_url(url: &str) -> Result<(Backend, String), DatabaseError> {
 }
 
 /// The URL without its password, for error messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             format!("{}://<credentials>{}", &url[..scheme_end], &url[at..])

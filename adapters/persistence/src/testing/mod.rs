@@ -15,7 +15,8 @@ use std::sync::Once;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use tokio::sync::OnceCell;
 
-use self::names::{unique_name, unix_seconds, with_database_name, without_password};
+use self::names::{unique_name, unix_seconds, with_database_name};
+use crate::database::redact;
 use crate::{Database, DatabaseConfig};
 
 /// The variable that enables the PostgreSQL suites.
@@ -220,7 +221,7 @@ async fn drop_stale_databases(admin: &mut AsyncPgConnection) {
 async fn connect(url: &str) -> AsyncPgConnection {
     AsyncPgConnection::establish(url)
         .await
-        .unwrap_or_else(|error| panic!("connect to {:?}: {error}", without_password(url)))
+        .unwrap_or_else(|error| panic!("connect to {:?}: {error}", redact(url)))
 }
 
 async fn execute(connection: &mut AsyncPgConnection, statement: &str) {

@@ -2,20 +2,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `url` for a panic message: its password, if any, masked.
-pub(super) fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.split_once('@') {
-        Some((user_info, host)) if user_info.contains(':') => {
-            let user = user_info.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// `<prefix>_<unix seconds>_<random>`: unique, and its age is readable for clean-up.
 pub(super) fn unique_name(prefix: &str) -> String {
     let random = uuid::Uuid::now_v7().simple().to_string(); // the last 12 digits are random
@@ -47,7 +33,7 @@ pub(super) fn with_database_name(url: &str, name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{with_database_name, without_password};
+    use super::with_database_name;
 
     #[test]
     fn the_database_name_of_a_url_is_replaced() {
@@ -62,22 +48,6 @@ mod tests {
         assert_eq!(
             with_database_name("postgres://u@h", "x"),
             "postgres://u@h/x"
-        );
-    }
-
-    #[test]
-    fn a_panic_message_shows_the_url_without_its_password() {
-        assert_eq!(
-            without_password("postgres://u:secret@h:5432/test"),
-            "postgres://u:***@h:5432/test"
-        );
-        assert_eq!(
-            without_password("postgres://u@h/test"),
-            "postgres://u@h/test"
-        );
-        assert_eq!(
-            without_password("Removed stale pid file.\npostgres://u@h/test"),
-            "Removed stale pid file.\npostgres://u@h/test"
         );
     }
 }

@@ -30,13 +30,8 @@ pub struct CachedTotals {
 }
 
 impl CachedTotals {
-    /// `users` with totals of its own.
-    #[must_use]
-    pub fn new(users: DieselUserRepository) -> Self {
-        Self::sharing(users, Arc::default())
-    }
-
-    /// `users` with `totals` shared with other handles of the same database.
+    /// `users` with `totals` shared with the other handles of one `DieselStore`, which
+    /// hands these out.
     pub(crate) fn sharing(users: DieselUserRepository, totals: Arc<Totals>) -> Self {
         Self { users, totals }
     }

@@ -8,8 +8,8 @@ use domain::ports::{
     DeleteUserRecordError, InsertUserError, RepositoryError, UpdateUserRecordError, UserRepository,
 };
 use domain::{
-    AuthState, Email, NewUser, NewVerificationToken, Outbox, Page, PasswordHash, Role,
-    SessionVersion, User, UserChanges, UserCredentials, UserId, UserQuery, leaves_no_admin,
+    AuthState, Email, NewUser, NewVerificationToken, Page, PasswordHash, Role, SessionVersion,
+    User, UserChanges, UserCredentials, UserId, UserQuery, leaves_no_admin,
 };
 
 mod rows;
@@ -46,7 +46,8 @@ impl DieselUserRepository {
 #[async_trait]
 impl UserRepository for DieselUserRepository {
     #[tracing::instrument(name = "db users.insert", skip_all, fields(otel.kind = "client", db.system.name = self.database.system_name(), user_id = %user.id))]
-    async fn insert(&self, user: NewUser) -> Result<User, InsertUserError> {
+    async fn insert(&self, mut user: NewUser) -> Result<User, InsertUserError> {
+        let (job_rows, staged) = self.jobs.stage(user.take_outbox());
         let row = NewUserRow {
             id: DbId(user.id.as_uuid()),
             email: user.email.as_str().to_owned(),
@@ -57,8 +58,10 @@ impl UserRepository for DieselUserRepository {
             created_at: DbTime(user.created_at),
             updated_at: DbTime(user.created_at),
         };
-        let (verification, token_outbox) = verification_and_outbox(user.email_verification);
-        let (job_rows, staged) = self.jobs.stage(user.outbox.and(token_outbox));
+        let verification = user
+            .email_verification
+            .as_ref()
+            .map(NewVerificationRow::from);
         let inserted = with_connection!(self.database, |connection| {
             connection
                 .transaction::<_, diesel::result::Error, _>(async move |transaction| {
@@ -158,13 +161,17 @@ impl UserRepository for DieselUserRepository {
         &self,
         id: UserId,
         changes: UserChanges,
-        verification: Option<NewVerificationToken>,
+        mut verification: Option<NewVerificationToken>,
         now: DateTime<Utc>,
     ) -> Result<User, UpdateUserRecordError> {
         let role_changes = changes.role.is_some();
         let demotes = changes.role.is_some_and(|role| role != Role::Admin);
-        let (verification, outbox) = verification_and_outbox(verification);
+        let outbox = verification
+            .as_mut()
+            .map(NewVerificationToken::take_outbox)
+            .unwrap_or_default();
         let (job_rows, staged) = self.jobs.stage(outbox);
+        let verification = verification.as_ref().map(NewVerificationRow::from);
         let changeset = UserChangeset {
             email_verified_at: changes.email.is_some().then_some(None),
             email: changes.email.map(|email| email.as_str().to_owned()),
@@ -259,14 +266,4 @@ enum Guarded<T> {
     Done(T),
     NotFound,
     LastAdmin,
-}
-
-/// The row of a verification token to store, and the jobs it records.
-fn verification_and_outbox(
-    token: Option<NewVerificationToken>,
-) -> (Option<NewVerificationRow>, Outbox) {
-    match token {
-        Some(token) => (Some(NewVerificationRow::from(&token)), token.outbox),
-        None => (None, Outbox::empty()),
-    }
 }
