@@ -1,9 +1,13 @@
 //! The `backend` executable itself: start-up on the embedded defaults, the docs URL printed,
-//! SIGTERM handled gracefully, subcommands, and configuration errors naming the variable.
+//! SIGTERM handled gracefully, subcommands, configuration errors naming the variable, and a
+//! worker process killed mid-delivery (on SQLite, and on PostgreSQL with
+//! `TEST_DATABASE_URL`).
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use adapter_persistence::testing::TestDatabase;
 
 mod otlp_receiver;
 
@@ -16,6 +20,15 @@ fn backend(directory: &std::path::Path) -> Command {
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    command
+}
+
+/// `backend` on `database` (`DATABASE_URL`), or on the embedded default under `directory`.
+fn backend_on(directory: &std::path::Path, database: Option<&str>) -> Command {
+    let mut command = backend(directory);
+    if let Some(url) = database {
+        command.env("DATABASE_URL", url);
+    }
     command
 }
 
@@ -214,9 +227,9 @@ fn outbox_messages(directory: &std::path::Path) -> usize {
 }
 
 /// Registers a user through a server that only enqueues (`JOB_WORKERS=0`), then stops it:
-/// the welcome email waits in the queue of the database under `directory`.
-fn queue_a_welcome_email(directory: &std::path::Path) {
-    let mut server = backend(directory)
+/// the welcome email waits in the queue of `database` (default: the one under `directory`).
+fn queue_a_welcome_email(directory: &std::path::Path, database: Option<&str>) {
+    let mut server = backend_on(directory, database)
         .env("JOB_WORKERS", "0")
         .spawn()
         .map(Running)
@@ -234,7 +247,7 @@ fn queue_a_welcome_email(directory: &std::path::Path) {
 #[test]
 fn the_worker_command_delivers_what_an_enqueue_only_server_queued() {
     let directory = tempfile::tempdir().unwrap();
-    queue_a_welcome_email(directory.path());
+    queue_a_welcome_email(directory.path(), None);
     assert_eq!(
         outbox_messages(directory.path()),
         0,
@@ -519,14 +532,29 @@ fn an_otlp_endpoint_other_than_http_is_refused_by_name() {
 
 #[test]
 fn a_worker_killed_mid_delivery_leaves_its_email_to_another_after_the_lease() {
+    a_worker_killed_mid_delivery(None);
+}
+
+#[test]
+fn on_postgresql_a_worker_killed_mid_delivery_leaves_its_email_to_another_after_the_lease() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(database) = runtime.block_on(TestDatabase::postgres()) else {
+        return; // TestDatabase printed the SKIPPED notice.
+    };
+    a_worker_killed_mid_delivery(Some(database.url()));
+}
+
+/// A worker process killed (SIGKILL) while it holds a delivery: another worker process
+/// delivers the email once the dead one's lease has run out, and only once.
+fn a_worker_killed_mid_delivery(database: Option<&str>) {
     let directory = tempfile::tempdir().unwrap();
-    queue_a_welcome_email(directory.path());
+    queue_a_welcome_email(directory.path(), database);
 
     // A mail server that accepts and never speaks: the first worker's delivery hangs in
     // the greeting, mid-attempt, holding the job's lease.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let worker = |smtp: Option<String>| {
-        let mut command = backend(directory.path());
+        let mut command = backend_on(directory.path(), database);
         command
             .arg("worker")
             .env("JOB_LEASE_SECONDS", "2")

@@ -139,3 +139,51 @@ async fn the_listener_reconnects_after_its_connection_is_reset() {
     );
     drop(enqueuer);
 }
+
+/// `meta.total` of a search for "lee" on `app`, one item per page (so the page cannot show
+/// the total and it is counted, or reused from the instance's cache).
+async fn lee_total(app: &TestApp, token: &str) -> u64 {
+    app.list_users(Some(token), "search=lee&limit=1")
+        .await
+        .expect(200)["meta"]["total"]
+        .as_u64()
+        .expect("a total")
+}
+
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_total_reflects_another_instances_write_within_three_seconds() {
+    let Some(first) = TestApp::spawn_with(Backend::Postgres, &[]).await else {
+        return;
+    };
+    let second = first.spawn_another(&[]).await;
+    let caller = first.create_user(domain::Role::User).await;
+    for email in ["ann.lee@example.com", "bob.lee@example.com"] {
+        first
+            .create_user_with(email, None, domain::Role::User)
+            .await;
+    }
+    // Both instances count the term now, and keep the count.
+    assert_eq!(lee_total(&first, &caller.token).await, 2);
+    assert_eq!(lee_total(&second, &caller.token).await, 2);
+
+    second
+        .register(&json!({ "email": "cy.lee@example.com", "password": PASSWORD }))
+        .await
+        .expect(201);
+    let written = Instant::now();
+
+    // The writing instance forgets its count at once; the other within the bound that
+    // README.md ("Running several instances") states.
+    assert_eq!(lee_total(&second, &caller.token).await, 3);
+    eventually(
+        "the other instance's total to count the new user",
+        || async { (lee_total(&first, &caller.token).await == 3).then_some(()) },
+    )
+    .await;
+    let lag = written.elapsed();
+    assert!(lag <= Duration::from_secs(3), "the total lagged {lag:?}");
+}
