@@ -132,6 +132,8 @@ struct ClientLog {
     acknowledged: Vec<(String, usize, usize, i64)>,
     statuses: std::collections::HashMap<u16, u64>,
     slowest: Duration,
+    /// When the last 503 came.
+    last_unavailable: Option<Instant>,
 }
 
 /// Transfers between `accounts` for `run_for`, each with its own idempotency key; a
@@ -152,7 +154,14 @@ async fn transfer_and_retry(
         let to = (from + 1 + client % (accounts.len() - 1)) % accounts.len();
         let amount = i64::try_from(1 + turn % 40).unwrap();
         let key = uuid::Uuid::now_v7().to_string();
+        let first_attempt = Instant::now();
         loop {
+            // Within the outage and its recovery bound, with slack: a retry loop that
+            // never ends fails the test instead of holding it.
+            assert!(
+                first_attempt.elapsed() < Duration::from_secs(20),
+                "a transfer not acknowledged in 20 s"
+            );
             let started = Instant::now();
             let response = app
                 .transfer(
@@ -172,7 +181,10 @@ async fn transfer_and_retry(
                     log.acknowledged.push((id, from, to, amount));
                     break;
                 }
-                503 => tokio::time::sleep(Duration::from_millis(100)).await,
+                503 => {
+                    log.last_unavailable = Some(Instant::now());
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
                 _ => break,
             }
         }
@@ -247,8 +259,9 @@ async fn transfers_through(app: &TestApp, fault: impl Future<Output = ()>) {
     let fault = async {
         tokio::time::sleep(Duration::from_secs(1)).await;
         fault.await;
+        Instant::now()
     };
-    let (logs, ()) = tokio::join!(futures_util::future::join_all(clients), fault);
+    let (logs, recovered) = tokio::join!(futures_util::future::join_all(clients), fault);
 
     let mut statuses = std::collections::HashMap::<u16, u64>::new();
     for log in &logs {
@@ -260,11 +273,23 @@ async fn transfers_through(app: &TestApp, fault: impl Future<Output = ()>) {
             "a client waited {:?}",
             log.slowest
         );
+        // Everything succeeds within 10 s of the database's return.
+        if let Some(last) = log.last_unavailable {
+            assert!(
+                last < recovered + Duration::from_secs(10),
+                "a 503 {:?} after the database returned",
+                last - recovered
+            );
+        }
     }
     // Shown with `--nocapture`: what the clients saw.
     println!(
-        "statuses {statuses:?}, slowest answer {:?}",
-        logs.iter().map(|log| log.slowest).max()
+        "statuses {statuses:?}, slowest answer {:?}, last 503 {:?} after the database returned",
+        logs.iter().map(|log| log.slowest).max(),
+        logs.iter()
+            .filter_map(|log| log.last_unavailable)
+            .max()
+            .map(|last| last.saturating_duration_since(recovered))
     );
     assert!(
         statuses.keys().all(|status| matches!(status, 201 | 503)),
@@ -310,14 +335,20 @@ async fn transfers_through(app: &TestApp, fault: impl Future<Output = ()>) {
     }
 }
 
-/// The load of [`transfers_through`] while the proxy plays `fault` for five seconds.
+/// The load of [`transfers_through`] while the proxy plays `fault` for five seconds, during
+/// which readiness is 503.
 async fn transfers_through_five_seconds_of(fault: Fault) {
     let Some((app, proxy, _)) = app_behind_proxy().await else {
         return;
     };
     transfers_through(&app, async {
         proxy.set(fault);
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        let started = Instant::now();
+        // Past the deadline of what was in flight: the instance is not ready.
+        tokio::time::sleep(Duration::from_secs(TIMEOUT_SECONDS + 1)).await;
+        let readiness = app.readiness().await;
+        assert_eq!(readiness.status.as_u16(), 503, "{:?}", readiness.json());
+        tokio::time::sleep_until((started + Duration::from_secs(5)).into()).await;
         proxy.set(Fault::Pass);
     })
     .await;
