@@ -31,6 +31,7 @@ use crate::middleware::request_log::RequestLog;
 use crate::middleware::routes::RouteTable;
 use crate::middleware::security_headers::SecurityHeaders;
 use crate::mount::Mount;
+use crate::operations::Operations;
 use crate::socket_io::SocketIoEndpoint;
 use adapter_realtime::{Realtime, SOCKET_IO_PATH};
 
@@ -123,19 +124,11 @@ pub struct Services {
 /// socket.io (`/socket.io/*`) sits beside the body limit, not under it: engine.io enforces
 /// its own payload limit, and polling bodies may batch several messages.
 pub(crate) fn router(
-    services: Services,
+    services: &Services,
     config: &HttpConfig,
 ) -> impl Endpoint<Output = Response> + use<> {
     let api = OpenApiService::new(
-        (
-            HealthApi { health: services.health },
-            AuthApi { auth: services.auth.clone(), users: services.users.clone() },
-            AccountSecurityApi { auth: services.auth },
-            UsersApi { users: services.users },
-            PostsApi { posts: services.posts },
-            AccountsApi { accounts: services.accounts },
-            JobsApi { jobs: services.jobs },
-        ),
+        apis(services),
         "Backend API",
         env!("CARGO_PKG_VERSION"),
     )
@@ -182,12 +175,14 @@ pub(crate) fn router(
         &[SOCKET_IO_PATH],
     );
 
-    let authenticator = services.authenticator;
+    let authenticator = services.authenticator.clone();
     Mount {
         prefix: SOCKET_IO_PATH,
         prefixed: SocketIoEndpoint::new(services.realtime.http()).boxed(),
         fixed,
-        rest: api.with(body_limit),
+        // The document comes from `api`; the requests go to the same operations, routed by
+        // `Operations` instead of `OpenApiService`'s own endpoint.
+        rest: Operations::new(apis(services)).with(body_limit),
     }
     .with(Data(authenticator.clone()))
     .with(Recover)
@@ -211,6 +206,44 @@ pub(crate) fn router(
         traces: Arc::clone(&config.traces),
         routes: allowed,
     })
+}
+
+/// Every operation of the API, on the use cases.
+fn apis(
+    services: &Services,
+) -> (
+    HealthApi,
+    AuthApi,
+    AccountSecurityApi,
+    UsersApi,
+    PostsApi,
+    AccountsApi,
+    JobsApi,
+) {
+    (
+        HealthApi {
+            health: services.health.clone(),
+        },
+        AuthApi {
+            auth: services.auth.clone(),
+            users: services.users.clone(),
+        },
+        AccountSecurityApi {
+            auth: services.auth.clone(),
+        },
+        UsersApi {
+            users: services.users.clone(),
+        },
+        PostsApi {
+            posts: services.posts.clone(),
+        },
+        AccountsApi {
+            accounts: services.accounts.clone(),
+        },
+        JobsApi {
+            jobs: services.jobs.clone(),
+        },
+    )
 }
 
 /// An endpoint that answers every request with `body`. The body is shared, not copied per

@@ -16,6 +16,7 @@ mod json;
 mod middleware;
 mod mount;
 mod openapi;
+mod operations;
 mod request_context;
 mod server;
 mod socket_io;

@@ -2,7 +2,7 @@
 //! their paths with plain comparisons. poem's `Route` (a radix tree, a boxed endpoint per
 //! entry, and for `nest` a rewritten URI and extensions of its own) did the same at a
 //! measurable cost per request (`bench/results/per-request-overhead-20261203.md`); the
-//! API's own `Route`, built by poem-openapi, still matches the operation.
+//! API's operations are routed by `Operations`.
 
 use poem::endpoint::BoxEndpoint;
 use poem::{Endpoint, IntoResponse, Request, Response};

@@ -89,7 +89,7 @@ impl HttpServer {
         Ok(Self {
             listener,
             address,
-            endpoint: Arc::new(router(services, config).boxed()),
+            endpoint: Arc::new(router(&services, config).boxed()),
             realtime: Some(realtime),
             limits: config.connection_limits,
         })

@@ -23,6 +23,7 @@ use self::pools::{
     build_pool, postgres_manager_config, relaxed_postgres_manager_config, sqlite_manager_config,
 };
 use self::url::parse_url;
+#[cfg(feature = "testing")]
 pub(crate) use self::url::redact;
 
 /// How long the readiness round trip may take.
