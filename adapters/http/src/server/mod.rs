@@ -13,10 +13,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use poem::endpoint::BoxEndpoint;
 use poem::http::uri::Scheme;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, EndpointExt, Response};
@@ -60,7 +60,7 @@ impl Default for ConnectionLimits {
 pub struct HttpServer {
     listener: TcpListener,
     address: SocketAddr,
-    endpoint: Arc<BoxEndpoint<'static, Response>>,
+    application: Arc<dyn Application>,
     /// Closed first at shutdown; the metrics listener has none.
     realtime: Option<Realtime>,
     limits: ConnectionLimits,
@@ -89,7 +89,7 @@ impl HttpServer {
         Ok(Self {
             listener,
             address,
-            endpoint: Arc::new(router(&services, config).boxed()),
+            application: Arc::new(Served(router(&services, config))),
             realtime: Some(realtime),
             limits: config.connection_limits,
         })
@@ -116,7 +116,7 @@ impl HttpServer {
         Ok(Self {
             listener,
             address,
-            endpoint: Arc::new(endpoint.boxed()),
+            application: Arc::new(Served(endpoint)),
             realtime: None,
             limits,
         })
@@ -159,14 +159,13 @@ impl HttpServer {
                     }
                 },
             };
-            connections.spawn(serve(
+            connections.spawn(Arc::clone(&self.application).serve(
                 Accepted {
                     stream,
                     slot,
                     local: self.address,
                     remote,
                 },
-                Arc::clone(&self.endpoint),
                 self.limits,
                 graceful.clone(),
                 abort.clone(),
@@ -194,6 +193,33 @@ impl HttpServer {
     }
 }
 
+/// The endpoint a server serves, its type erased once per connection rather than once per
+/// request: each connection's task is generic over the endpoint, so a request's future is
+/// not boxed again on its way in (`Arc<BoxEndpoint>` boxed every request's).
+trait Application: Send + Sync + 'static {
+    fn serve(
+        self: Arc<Self>,
+        accepted: Accepted,
+        limits: ConnectionLimits,
+        graceful: CancellationToken,
+        abort: CancellationToken,
+    ) -> BoxFuture<'static, ()>;
+}
+
+struct Served<E>(E);
+
+impl<E: Endpoint<Output = Response> + 'static> Application for Served<E> {
+    fn serve(
+        self: Arc<Self>,
+        accepted: Accepted,
+        limits: ConnectionLimits,
+        graceful: CancellationToken,
+        abort: CancellationToken,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(serve(accepted, self, limits, graceful, abort))
+    }
+}
+
 /// A connection just accepted, with the slot it holds.
 struct Accepted {
     stream: TcpStream,
@@ -204,9 +230,9 @@ struct Accepted {
 
 /// Serves one connection (HTTP/1.1, or HTTP/2 with prior knowledge) until it ends, goes
 /// idle, or the server stops.
-async fn serve(
+async fn serve<E: Endpoint<Output = Response> + 'static>(
     accepted: Accepted,
-    endpoint: Arc<BoxEndpoint<'static, Response>>,
+    endpoint: Arc<Served<E>>,
     limits: ConnectionLimits,
     graceful: CancellationToken,
     abort: CancellationToken,
@@ -231,7 +257,7 @@ async fn serve(
             let request =
                 poem::Request::from((request, local.clone(), remote.clone(), Scheme::HTTP));
             async move {
-                let response = endpoint.get_response(request).await;
+                let response = endpoint.0.get_response(request).await;
                 drop(in_flight);
                 Ok::<_, Infallible>(hyper::Response::from(response))
             }
