@@ -49,28 +49,66 @@ impl<E: Endpoint> Endpoint for CompressionEndpoint<E> {
             .get(header::ACCEPT_ENCODING)
             .and_then(|value| value.to_str().ok())
             .and_then(preferred_algorithm);
-        let mut response = self.inner.call(request).await?.into_response();
+        let response = self.inner.call(request).await?.into_response();
         let Some(algorithm) = algorithm else {
             return Ok(response);
         };
-        if response.headers().contains_key(header::CONTENT_ENCODING) || !is_textual(&response) {
-            return Ok(response);
+        match settle(response, algorithm) {
+            Settled::AsItIs(response) => Ok(response),
+            // Boxed: the rare path's state (a body being collected) stays out of the
+            // future every request builds and moves.
+            Settled::Collect(pending) => Box::pin(pending.compress()).await,
         }
-        response
-            .headers_mut()
-            .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-        // A body known to be small (a body built from bytes knows its length) is left as it
-        // is, not collected and rebuilt.
-        let body: BoxBody<Bytes, std::io::Error> = response.take_body().into();
-        let known_small = body
-            .size_hint()
-            .exact()
-            .is_some_and(|length| length < MIN_COMPRESSIBLE_BYTES as u64);
-        let body = Body::from(body);
-        if known_small {
-            response.set_body(body);
-            return Ok(response);
-        }
+    }
+}
+
+/// A response whose body must be collected before it is known whether it is worth
+/// compressing.
+struct Pending {
+    response: Response,
+    body: Body,
+    algorithm: CompressionAlgo,
+}
+
+/// What becomes of a response, decided without reading its body where possible.
+enum Settled {
+    /// Sent as it is: not textual, already encoded, or a body that knows it is small (one
+    /// built from bytes knows its length).
+    AsItIs(Response),
+    Collect(Pending),
+}
+
+fn settle(mut response: Response, algorithm: CompressionAlgo) -> Settled {
+    if response.headers().contains_key(header::CONTENT_ENCODING) || !is_textual(&response) {
+        return Settled::AsItIs(response);
+    }
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    let body: BoxBody<Bytes, std::io::Error> = response.take_body().into();
+    let known_small = body
+        .size_hint()
+        .exact()
+        .is_some_and(|length| length < MIN_COMPRESSIBLE_BYTES as u64);
+    let body = Body::from(body);
+    if known_small {
+        response.set_body(body);
+        return Settled::AsItIs(response);
+    }
+    Settled::Collect(Pending {
+        response,
+        body,
+        algorithm,
+    })
+}
+
+impl Pending {
+    async fn compress(self) -> poem::Result<Response> {
+        let Self {
+            mut response,
+            body,
+            algorithm,
+        } = self;
         let body = body.into_bytes().await?;
         if body.len() < MIN_COMPRESSIBLE_BYTES {
             response.set_body(Body::from(body));
