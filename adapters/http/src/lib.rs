@@ -18,6 +18,7 @@ mod mount;
 mod openapi;
 mod operations;
 mod request_context;
+mod response_json;
 mod server;
 mod socket_io;
 mod strict_json;

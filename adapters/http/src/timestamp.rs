@@ -49,6 +49,12 @@ impl ToJSON for Timestamp {
     }
 }
 
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl std::fmt::Display for Timestamp {
     /// Written by hand for the years 0 to 9999 (chrono's formatter costs more than the rest
     /// of a `GET /health`); chrono's own writing for any other year and for leap seconds.

@@ -1,10 +1,11 @@
 //! `GET /health` (liveness, no I/O) and `GET /health/ready` (readiness: the database).
 
+use serde::Serialize;
 use std::collections::BTreeMap;
 
+use crate::response_json::Json;
 use application::HealthService;
 use chrono::Utc;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::json;
 
@@ -16,14 +17,16 @@ pub(crate) struct HealthApi {
     pub(crate) health: HealthService,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Liveness {
     /// Always `healthy` when the process answers.
     status: String,
     timestamp: Timestamp,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Readiness {
     /// `ready`.
     status: String,

@@ -4,12 +4,14 @@
 use domain::{Page, PageRequest};
 use poem_openapi::Object;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
+use serde::Serialize;
 
 use crate::errors::ValidationErrors;
 
 /// Paging information of a list response.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct PageMeta {
     pub(crate) page: u32,
     pub(crate) limit: u32,
@@ -31,8 +33,9 @@ impl<T> From<&Page<T>> for PageMeta {
 
 /// Every list body: one page of items in their wire form, and its `meta` block. The
 /// document names each use after its items (`Page_User`, `Page_Transfer`, ...).
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "Page")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct PageDto<T: ParseFromJSON + ToJSON + Send + Sync> {
     data: Vec<T>,
     meta: PageMeta,

@@ -6,13 +6,14 @@
 //! token, body too large, panic) reach [`error_response`] as `poem::Error`s and get the
 //! same shape there.
 
+use serde::Serialize;
 use std::collections::BTreeMap;
 
+use crate::response_json::Json;
 use domain::ports::is_storage_unavailable;
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::Object;
-use poem_openapi::payload::Json;
 use serde_json::{Value, json};
 
 mod parameters;
@@ -24,8 +25,9 @@ use crate::request_context::{current_request_id, expose_error_details, record_un
 pub(crate) const SERVICE_UNAVAILABLE: &str = "Service unavailable";
 
 /// The JSON body of every error response.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "Error", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ErrorBody {
     /// A short message for humans, e.g. `Forbidden` or `Validation failed`.
     pub(crate) error: String,
@@ -34,6 +36,7 @@ pub(crate) struct ErrorBody {
     /// Validation failures: `{"formErrors": [..], "fieldErrors": {"<field>": [..]}}`;
     /// in development, an internal error's message and cause chain.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) details: Option<Value>,
 }
 

@@ -4,7 +4,7 @@
 use domain::{Account, AccountId, Amount, Currency, IdempotencyKey, Transfer};
 use poem::Request;
 use poem_openapi::Object;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::page::PageDto;
@@ -13,8 +13,9 @@ use crate::timestamp::Timestamp;
 
 const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "Account", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct AccountDto {
     id: Uuid,
     owner_id: Uuid,
@@ -38,8 +39,9 @@ impl From<Account> for AccountDto {
 }
 
 /// A completed transfer; `amount` in minor units.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "Transfer", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct TransferDto {
     id: Uuid,
     pub(super) from_account_id: Uuid,

@@ -1,11 +1,11 @@
 //! `/api/v1/accounts` and `/api/v1/transfers`.
 
+use crate::response_json::Json;
 use application::AccountService;
 use domain::{AccountId, Amount, Currency, UserId};
 use poem::Request;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use uuid::Uuid;
 
 pub(crate) mod dto;

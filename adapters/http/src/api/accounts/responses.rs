@@ -1,11 +1,11 @@
 //! What each accounts operation answers, one enum per operation, every status documented,
 //! and the use case's failures mapped onto it (exhaustively).
 
+use crate::response_json::Json;
 use application::{
     DepositMoneyError, GetAccountError, ListAccountsError, MakeTransferError, OpenAccountError,
 };
 use poem_openapi::ApiResponse;
-use poem_openapi::payload::Json;
 
 use super::dto::{AccountDto, AccountPage, TransferDto, TransferPage};
 use crate::api::error_responses;

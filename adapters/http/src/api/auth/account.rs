@@ -1,6 +1,7 @@
 //! `/api/v1/auth`, the signed-in account's own security: email verification, password
 //! change, and the caller's sessions.
 
+use crate::response_json::Json;
 use application::AuthService;
 use application::auth::{
     ChangePasswordError, DeleteSessionError, ResendVerificationError, SessionsError,
@@ -8,7 +9,6 @@ use application::auth::{
 };
 use domain::SessionId;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 

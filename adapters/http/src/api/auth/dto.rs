@@ -3,7 +3,7 @@
 use application::{IssuedSession, Register};
 use domain::{Email, Password, Session, SessionId, UserName};
 use poem_openapi::Object;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::page::PageDto;
@@ -140,8 +140,9 @@ fn plausible_token<'a>(field: &str, token: &'a str) -> Result<&'a str, Validatio
 }
 
 /// A session: the user and their tokens.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "AuthTokens", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct AuthTokensDto {
     user: UserDto,
     /// A JWT for the `Authorization: Bearer` header.
@@ -208,8 +209,9 @@ impl ChangePasswordBody {
 }
 
 /// A signed-in session of the caller (a login and the refreshes that followed it).
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "Session", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct SessionDto {
     id: Uuid,
     created_at: Timestamp,

@@ -7,8 +7,8 @@ mod responses;
 
 pub(crate) use self::account::AccountSecurityApi;
 
+use crate::response_json::Json;
 use application::{AuthService, Register, UserService};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiRequest, OpenApi};
 
 use self::dto::{

@@ -1,12 +1,12 @@
 //! What each `/auth` operation answers, one enum per operation, every status documented,
 //! and the use case's failures mapped onto it (exhaustively).
 
+use crate::response_json::Json;
 use application::auth::{
     ConfirmResetError, LoginError, LogoutError, RefreshError, RegisterError, RequestResetError,
 };
 use application::users::GetUserError;
 use poem_openapi::ApiResponse;
-use poem_openapi::payload::Json;
 
 use super::dto::AuthTokensDto;
 use crate::api::error_responses;

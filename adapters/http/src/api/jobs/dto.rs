@@ -2,14 +2,16 @@
 
 use domain::{Job, JobStatus};
 use poem_openapi::{Enum, Object};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::api::page::PageDto;
 use crate::timestamp::Timestamp;
 
 /// Where a job is in its life cycle.
-#[derive(Debug, Clone, Copy, Enum)]
+#[derive(Debug, Clone, Copy, Enum, Serialize)]
 #[oai(rename = "JobStatus", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum JobStatusDto {
     Queued,
     Running,
@@ -33,8 +35,9 @@ impl From<JobStatus> for JobStatusDto {
 }
 
 /// A background job. Its payload is not shown (it may carry a secret).
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "Job", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct JobDto {
     id: Uuid,
     queue: String,

@@ -1,10 +1,10 @@
 //! `/api/v1/admin/jobs`: the job queue as admins see it.
 
+use crate::response_json::Json;
 use application::JobAdminService;
 use domain::{JobId, JobQuery, JobStatus, QueueName};
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use uuid::Uuid;
 
 pub(crate) mod dto;

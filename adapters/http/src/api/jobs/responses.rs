@@ -1,9 +1,9 @@
 //! What each jobs operation answers, every status documented, and the use case's failures
 //! mapped onto it (exhaustively).
 
+use crate::response_json::Json;
 use application::{ListJobsError, RetryJobError};
 use poem_openapi::ApiResponse;
-use poem_openapi::payload::Json;
 
 use super::dto::{JobDto, JobPage};
 use crate::api::error_responses;

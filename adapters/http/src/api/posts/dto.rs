@@ -4,7 +4,7 @@
 use application::CreatePost;
 use domain::{Post, PostChanges, PostContent, PostTitle};
 use poem_openapi::Object;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::page::PageDto;
@@ -12,8 +12,9 @@ use crate::errors::ValidationErrors;
 use crate::timestamp::Timestamp;
 
 /// A post.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "Post", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct PostDto {
     id: Uuid,
     title: String,

@@ -1,10 +1,10 @@
 //! `/api/v1/posts`.
 
+use crate::response_json::Json;
 use application::{CreatePost, PostFilters, PostService};
 use domain::{PostChanges, PostId, SearchTerm, UserId};
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use uuid::Uuid;
 
 mod dto;

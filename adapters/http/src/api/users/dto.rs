@@ -4,7 +4,7 @@
 use application::CreateUser;
 use domain::{Email, Password, Role, User, UserChanges, UserName};
 use poem_openapi::{Enum, Object};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::page::PageDto;
@@ -12,7 +12,7 @@ use crate::errors::ValidationErrors;
 use crate::timestamp::Timestamp;
 
 /// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, Serialize)]
 #[oai(rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum RoleDto {
@@ -39,8 +39,9 @@ impl From<Role> for RoleDto {
 }
 
 /// A user, as every authenticated caller may see it (never a password or its hash).
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "User", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct UserDto {
     id: Uuid,
     /// Lower-cased.

@@ -3,11 +3,11 @@
 pub(crate) mod dto;
 mod responses;
 
+use crate::response_json::Json;
 use application::{CreateUser, UserService};
 use domain::{SearchTerm, UserChanges, UserId, UserQuery};
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use uuid::Uuid;
 
 use self::dto::{CreateUserBody, UpdateUserBody};

@@ -1,11 +1,11 @@
 //! What each users operation answers, one enum per operation, every status documented,
 //! and the use case's failures mapped onto it (exhaustively).
 
+use crate::response_json::Json;
 use application::{
     CreateUserError, DeleteUserError, GetUserError, ListUsersError, UpdateUserError,
 };
 use poem_openapi::ApiResponse;
-use poem_openapi::payload::Json;
 
 use super::dto::{UserDto, UserPage};
 use crate::api::error_responses;
