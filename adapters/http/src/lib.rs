@@ -22,6 +22,8 @@ mod response_json;
 mod server;
 mod socket_io;
 mod strict_json;
+#[cfg(test)]
+mod test_support;
 mod timestamp;
 
 pub use app::{HttpConfig, METRICS_PATH, MetricsText, RateLimits, Services, metrics_response};

@@ -66,16 +66,7 @@ mod tests {
         method: &str,
         uri: &str,
     ) -> (StatusCode, String) {
-        let request = Request::builder()
-            .method(method.parse().unwrap())
-            .uri(uri.parse().unwrap())
-            .finish();
-        let response = mount
-            .call(request)
-            .await
-            .unwrap_or_else(poem::Error::into_response);
-        let status = response.status();
-        (status, response.into_body().into_string().await.unwrap())
+        crate::test_support::answer(mount, method.parse().unwrap(), uri).await
     }
 
     #[tokio::test]

@@ -127,16 +127,7 @@ mod tests {
     }
 
     async fn send(method: Method, uri: &str) -> (StatusCode, String) {
-        let request = Request::builder()
-            .method(method)
-            .uri(uri.parse().unwrap())
-            .finish();
-        let response = Operations::new(Api)
-            .call(request)
-            .await
-            .unwrap_or_else(poem::Error::into_response);
-        let status = response.status();
-        (status, response.into_body().into_string().await.unwrap())
+        crate::test_support::answer(&Operations::new(Api), method, uri).await
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 //! header section, an idle timeout that never cuts a request in progress, and JSON bodies
 //! for the errors hyper answers by itself. Requests still go through poem's endpoint.
 
+mod application;
 mod connection;
 mod parse_errors;
 
@@ -13,7 +14,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -25,6 +25,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use self::application::{Application, Served};
 use self::connection::{Activity, Connection};
 use crate::app::{HttpConfig, Services, router};
 use crate::app::{METRICS_PATH, MetricsText, metrics_response};
@@ -190,33 +191,6 @@ impl HttpServer {
         }
         tracing::info!("server stopped");
         Ok(())
-    }
-}
-
-/// The endpoint a server serves, its type erased once per connection rather than once per
-/// request: each connection's task is generic over the endpoint, so a request's future is
-/// not boxed again on its way in (`Arc<BoxEndpoint>` boxed every request's).
-trait Application: Send + Sync + 'static {
-    fn serve(
-        self: Arc<Self>,
-        accepted: Accepted,
-        limits: ConnectionLimits,
-        graceful: CancellationToken,
-        abort: CancellationToken,
-    ) -> BoxFuture<'static, ()>;
-}
-
-struct Served<E>(E);
-
-impl<E: Endpoint<Output = Response> + 'static> Application for Served<E> {
-    fn serve(
-        self: Arc<Self>,
-        accepted: Accepted,
-        limits: ConnectionLimits,
-        graceful: CancellationToken,
-        abort: CancellationToken,
-    ) -> BoxFuture<'static, ()> {
-        Box::pin(serve(accepted, self, limits, graceful, abort))
     }
 }
 
