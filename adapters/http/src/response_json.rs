@@ -35,7 +35,7 @@ impl<T> std::ops::DerefMut for Json<T> {
 }
 
 impl<T: Type> Payload for Json<T> {
-    const CONTENT_TYPE: &'static str = "application/json";
+    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
 
     fn schema_ref() -> MetaSchemaRef {
         T::schema_ref()
@@ -57,7 +57,7 @@ impl<T: Serialize + ToJSON> IntoResponse for Json<T> {
         );
         match serde_json::to_vec(&self.0) {
             Ok(bytes) => Response::builder()
-                .content_type("application/json; charset=utf-8")
+                .content_type(Self::CONTENT_TYPE)
                 .body(bytes),
             // Only a map with non-string keys fails, and no body here has one.
             Err(error) => {
@@ -124,6 +124,23 @@ mod tests {
         );
         let body = response.into_body().into_string().await.unwrap();
         assert_eq!(body, r#"{"userName":"Ann","age":null}"#);
+    }
+
+    #[test]
+    fn the_document_describes_it_as_poem_openapis_json() {
+        type Theirs = poem_openapi::payload::Json<Written>;
+        assert_eq!(
+            <Json<Written> as Payload>::CONTENT_TYPE,
+            <Theirs as Payload>::CONTENT_TYPE
+        );
+        let (ours, theirs) = (
+            <Json<Written> as ApiResponse>::meta(),
+            <Theirs as ApiResponse>::meta(),
+        );
+        assert_eq!(
+            serde_json::to_value(&ours.responses).unwrap(),
+            serde_json::to_value(&theirs.responses).unwrap()
+        );
     }
 
     #[test]

@@ -1,16 +1,16 @@
 //! `GET /health` (liveness, no I/O) and `GET /health/ready` (readiness: the database).
 
-use serde::Serialize;
 use std::collections::BTreeMap;
 
-use crate::response_json::Json;
 use application::HealthService;
 use chrono::Utc;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Serialize;
 use serde_json::json;
 
 use super::ApiTags;
 use crate::errors::ErrorBody;
+use crate::response_json::Json;
 use crate::timestamp::Timestamp;
 
 pub(crate) struct HealthApi {

@@ -6,20 +6,20 @@
 //! token, body too large, panic) reach [`error_response`] as `poem::Error`s and get the
 //! same shape there.
 
-use serde::Serialize;
 use std::collections::BTreeMap;
 
-use crate::response_json::Json;
 use domain::ports::is_storage_unavailable;
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::Object;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 mod parameters;
 
 use self::parameters::parameter_message;
 use crate::request_context::{current_request_id, expose_error_details, record_unavailable};
+use crate::response_json::Json;
 
 /// The `error` of a 503: a dependency the request needs (the database) is unavailable.
 pub(crate) const SERVICE_UNAVAILABLE: &str = "Service unavailable";

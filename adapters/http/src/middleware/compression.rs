@@ -53,21 +53,13 @@ impl<E: Endpoint> Endpoint for CompressionEndpoint<E> {
         let Some(algorithm) = algorithm else {
             return Ok(response);
         };
-        match settle(response, algorithm) {
+        match settle(response) {
             Settled::AsItIs(response) => Ok(response),
             // Boxed: the rare path's state (a body being collected) stays out of the
             // future every request builds and moves.
-            Settled::Collect(pending) => Box::pin(pending.compress()).await,
+            Settled::Collect(response) => Box::pin(collect_and_compress(response, algorithm)).await,
         }
     }
-}
-
-/// A response whose body must be collected before it is known whether it is worth
-/// compressing.
-struct Pending {
-    response: Response,
-    body: Body,
-    algorithm: CompressionAlgo,
 }
 
 /// What becomes of a response, decided without reading its body where possible.
@@ -75,10 +67,11 @@ enum Settled {
     /// Sent as it is: not textual, already encoded, or a body that knows it is small (one
     /// built from bytes knows its length).
     AsItIs(Response),
-    Collect(Pending),
+    /// Its body must be collected before it is known whether it is worth compressing.
+    Collect(Response),
 }
 
-fn settle(mut response: Response, algorithm: CompressionAlgo) -> Settled {
+fn settle(mut response: Response) -> Settled {
     if response.headers().contains_key(header::CONTENT_ENCODING) || !is_textual(&response) {
         return Settled::AsItIs(response);
     }
@@ -90,41 +83,33 @@ fn settle(mut response: Response, algorithm: CompressionAlgo) -> Settled {
         .size_hint()
         .exact()
         .is_some_and(|length| length < MIN_COMPRESSIBLE_BYTES as u64);
-    let body = Body::from(body);
+    response.set_body(Body::from(body));
     if known_small {
-        response.set_body(body);
-        return Settled::AsItIs(response);
+        Settled::AsItIs(response)
+    } else {
+        Settled::Collect(response)
     }
-    Settled::Collect(Pending {
-        response,
-        body,
-        algorithm,
-    })
 }
 
-impl Pending {
-    async fn compress(self) -> poem::Result<Response> {
-        let Self {
-            mut response,
-            body,
-            algorithm,
-        } = self;
-        let body = body.into_bytes().await?;
-        if body.len() < MIN_COMPRESSIBLE_BYTES {
-            response.set_body(Body::from(body));
-            return Ok(response);
-        }
-        response.headers_mut().remove(header::CONTENT_LENGTH);
-        if matches!(algorithm, CompressionAlgo::GZIP) && body.len() <= MAX_INLINE_GZIP_BYTES {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            response.set_body(Body::from(gzip(&body)));
-            return Ok(response);
-        }
+async fn collect_and_compress(
+    mut response: Response,
+    algorithm: CompressionAlgo,
+) -> poem::Result<Response> {
+    let body = response.take_body().into_bytes().await?;
+    if body.len() < MIN_COMPRESSIBLE_BYTES {
         response.set_body(Body::from(body));
-        Ok(Compress::new(response, algorithm).into_response())
+        return Ok(response);
     }
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    if matches!(algorithm, CompressionAlgo::GZIP) && body.len() <= MAX_INLINE_GZIP_BYTES {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        response.set_body(Body::from(gzip(&body)));
+        return Ok(response);
+    }
+    response.set_body(Body::from(body));
+    Ok(Compress::new(response, algorithm).into_response())
 }
 
 thread_local! {

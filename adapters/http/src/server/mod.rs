@@ -5,7 +5,6 @@
 //! header section, an idle timeout that never cuts a request in progress, and JSON bodies
 //! for the errors hyper answers by itself. Requests still go through poem's endpoint.
 
-mod application;
 mod connection;
 mod parse_errors;
 
@@ -14,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -25,7 +25,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use self::application::{Application, Served};
 use self::connection::{Activity, Connection};
 use crate::app::{HttpConfig, Services, router};
 use crate::app::{METRICS_PATH, MetricsText, metrics_response};
@@ -61,7 +60,7 @@ impl Default for ConnectionLimits {
 pub struct HttpServer {
     listener: TcpListener,
     address: SocketAddr,
-    application: Arc<dyn Application>,
+    application: Application,
     /// Closed first at shutdown; the metrics listener has none.
     realtime: Option<Realtime>,
     limits: ConnectionLimits,
@@ -90,7 +89,7 @@ impl HttpServer {
         Ok(Self {
             listener,
             address,
-            application: Arc::new(Served(router(&services, config))),
+            application: application(router(&services, config)),
             realtime: Some(realtime),
             limits: config.connection_limits,
         })
@@ -117,7 +116,7 @@ impl HttpServer {
         Ok(Self {
             listener,
             address,
-            application: Arc::new(Served(endpoint)),
+            application: application(endpoint),
             realtime: None,
             limits,
         })
@@ -160,17 +159,15 @@ impl HttpServer {
                     }
                 },
             };
-            connections.spawn(Arc::clone(&self.application).serve(
-                Accepted {
-                    stream,
-                    slot,
-                    local: self.address,
-                    remote,
-                },
-                self.limits,
-                graceful.clone(),
-                abort.clone(),
-            ));
+            connections.spawn((self.application)(Accepted {
+                stream,
+                slot,
+                local: self.address,
+                remote,
+                limits: self.limits,
+                graceful: graceful.clone(),
+                abort: abort.clone(),
+            }));
         }
         drop(self.listener);
         if let Some(realtime) = &self.realtime {
@@ -194,28 +191,42 @@ impl HttpServer {
     }
 }
 
-/// A connection just accepted, with the slot it holds.
+/// Serves one accepted connection on the application's endpoint. The endpoint's type is
+/// erased here, once per connection: each connection's task is generic over it, so a
+/// request's future is not boxed again on its way in (an `Arc<BoxEndpoint>` boxed every
+/// request's).
+type Application = Box<dyn Fn(Accepted) -> BoxFuture<'static, ()> + Send + Sync>;
+
+fn application<E: Endpoint<Output = Response> + 'static>(endpoint: E) -> Application {
+    let endpoint = Arc::new(endpoint);
+    Box::new(move |accepted| Box::pin(serve(accepted, Arc::clone(&endpoint))))
+}
+
+/// A connection just accepted, with the slot it holds, the limits it is served under and
+/// the server's two stop signals.
 struct Accepted {
     stream: TcpStream,
     slot: OwnedSemaphorePermit,
     local: SocketAddr,
     remote: SocketAddr,
+    limits: ConnectionLimits,
+    /// Finish the requests in flight, then close.
+    graceful: CancellationToken,
+    /// Close now.
+    abort: CancellationToken,
 }
 
 /// Serves one connection (HTTP/1.1, or HTTP/2 with prior knowledge) until it ends, goes
 /// idle, or the server stops.
-async fn serve<E: Endpoint<Output = Response> + 'static>(
-    accepted: Accepted,
-    endpoint: Arc<Served<E>>,
-    limits: ConnectionLimits,
-    graceful: CancellationToken,
-    abort: CancellationToken,
-) {
+async fn serve<E: Endpoint<Output = Response> + 'static>(accepted: Accepted, endpoint: Arc<E>) {
     let Accepted {
         stream,
         slot,
         local,
         remote,
+        limits,
+        graceful,
+        abort,
     } = accepted;
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "could not disable Nagle's algorithm");
@@ -231,7 +242,7 @@ async fn serve<E: Endpoint<Output = Response> + 'static>(
             let request =
                 poem::Request::from((request, local.clone(), remote.clone(), Scheme::HTTP));
             async move {
-                let response = endpoint.0.get_response(request).await;
+                let response = endpoint.get_response(request).await;
                 drop(in_flight);
                 Ok::<_, Infallible>(hyper::Response::from(response))
             }

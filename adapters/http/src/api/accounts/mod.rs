@@ -1,12 +1,13 @@
 //! `/api/v1/accounts` and `/api/v1/transfers`.
 
-use crate::response_json::Json;
 use application::AccountService;
 use domain::{AccountId, Amount, Currency, UserId};
 use poem::Request;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
 use uuid::Uuid;
+
+use crate::response_json::Json;
 
 pub(crate) mod dto;
 mod responses;

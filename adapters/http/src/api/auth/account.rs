@@ -1,7 +1,6 @@
 //! `/api/v1/auth`, the signed-in account's own security: email verification, password
 //! change, and the caller's sessions.
 
-use crate::response_json::Json;
 use application::AuthService;
 use application::auth::{
     ChangePasswordError, DeleteSessionError, ResendVerificationError, SessionsError,
@@ -18,6 +17,7 @@ use crate::api::{ApiTags, error_responses, respond};
 use crate::auth::BearerAuth;
 use crate::errors::{ErrorBody, ValidationErrors};
 use crate::json::JsonBody;
+use crate::response_json::Json;
 
 pub(crate) struct AccountSecurityApi {
     pub(crate) auth: AuthService,

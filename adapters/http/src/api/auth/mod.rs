@@ -7,7 +7,6 @@ mod responses;
 
 pub(crate) use self::account::AccountSecurityApi;
 
-use crate::response_json::Json;
 use application::{AuthService, Register, UserService};
 use poem_openapi::{ApiRequest, OpenApi};
 
@@ -23,6 +22,7 @@ use super::{ApiTags, respond};
 use crate::auth::BearerAuth;
 use crate::client_ip::Client;
 use crate::json::{FormBody, JsonBody};
+use crate::response_json::Json;
 
 pub(crate) struct AuthApi {
     pub(crate) auth: AuthService,

@@ -1,7 +1,6 @@
 //! What each `/auth` operation answers, one enum per operation, every status documented,
 //! and the use case's failures mapped onto it (exhaustively).
 
-use crate::response_json::Json;
 use application::auth::{
     ConfirmResetError, LoginError, LogoutError, RefreshError, RegisterError, RequestResetError,
 };
@@ -12,6 +11,7 @@ use super::dto::AuthTokensDto;
 use crate::api::error_responses;
 use crate::api::users::dto::UserDto;
 use crate::errors::ErrorBody;
+use crate::response_json::Json;
 
 #[derive(ApiResponse)]
 pub(crate) enum RegisterResponse {

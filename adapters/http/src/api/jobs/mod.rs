@@ -1,11 +1,12 @@
 //! `/api/v1/admin/jobs`: the job queue as admins see it.
 
-use crate::response_json::Json;
 use application::JobAdminService;
 use domain::{JobId, JobQuery, JobStatus, QueueName};
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use uuid::Uuid;
+
+use crate::response_json::Json;
 
 pub(crate) mod dto;
 mod responses;

@@ -1,13 +1,13 @@
 //! What each jobs operation answers, every status documented, and the use case's failures
 //! mapped onto it (exhaustively).
 
-use crate::response_json::Json;
 use application::{ListJobsError, RetryJobError};
 use poem_openapi::ApiResponse;
 
 use super::dto::{JobDto, JobPage};
 use crate::api::error_responses;
 use crate::errors::ErrorBody;
+use crate::response_json::Json;
 
 #[derive(ApiResponse)]
 pub(crate) enum ListJobsResponse {

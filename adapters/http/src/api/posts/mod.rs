@@ -1,11 +1,12 @@
 //! `/api/v1/posts`.
 
-use crate::response_json::Json;
 use application::{CreatePost, PostFilters, PostService};
 use domain::{PostChanges, PostId, SearchTerm, UserId};
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use uuid::Uuid;
+
+use crate::response_json::Json;
 
 mod dto;
 mod responses;

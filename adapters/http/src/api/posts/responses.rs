@@ -2,13 +2,13 @@
 //! the use case's failures mapped onto it (exhaustively: a new failure does not compile
 //! until it has a status).
 
-use crate::response_json::Json;
 use application::{ChangePostError, CreatePostError, GetPostError, ListPostsError};
 use poem_openapi::ApiResponse;
 
 use super::dto::{PostDto, PostPage};
 use crate::api::error_responses;
 use crate::errors::ErrorBody;
+use crate::response_json::Json;
 
 #[derive(ApiResponse)]
 pub(crate) enum ListPostsResponse {

@@ -3,7 +3,6 @@
 pub(crate) mod dto;
 mod responses;
 
-use crate::response_json::Json;
 use application::{CreateUser, UserService};
 use domain::{SearchTerm, UserChanges, UserId, UserQuery};
 use poem_openapi::OpenApi;
@@ -19,6 +18,7 @@ use super::{ApiTags, respond};
 use crate::auth::BearerAuth;
 use crate::errors::ValidationErrors;
 use crate::json::JsonBody;
+use crate::response_json::Json;
 
 pub(crate) struct UsersApi {
     pub(crate) users: UserService,

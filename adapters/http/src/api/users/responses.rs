@@ -1,7 +1,6 @@
 //! What each users operation answers, one enum per operation, every status documented,
 //! and the use case's failures mapped onto it (exhaustively).
 
-use crate::response_json::Json;
 use application::{
     CreateUserError, DeleteUserError, GetUserError, ListUsersError, UpdateUserError,
 };
@@ -10,6 +9,7 @@ use poem_openapi::ApiResponse;
 use super::dto::{UserDto, UserPage};
 use crate::api::error_responses;
 use crate::errors::ErrorBody;
+use crate::response_json::Json;
 
 #[derive(ApiResponse)]
 pub(crate) enum ListUsersResponse {
