@@ -139,3 +139,38 @@ socket_test! {
         assert_eq!(ack, json!({ "ok": true }));
     }
 }
+
+socket_test! {
+    async fn sockets_that_disconnect_together_are_each_announced_as_leaving(app, sockets, transport) {
+        // Each disconnect races the closing of its transport (the client sends its
+        // disconnect packet and closes at once): the room must still hear every one.
+        const USERS: usize = 3;
+        const SOCKETS_PER_USER: usize = 8;
+        let ann = app.create_user(Role::User).await;
+        let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
+        assert_eq!(ann_socket.join("lobby").await, json!({ "ok": true }));
+        let mut leavers = Vec::new();
+        let mut expected = Vec::new();
+        for _ in 0..USERS {
+            let user = app.create_user(Role::User).await;
+            for _ in 0..SOCKETS_PER_USER {
+                let socket = sockets.connect_with_token(transport, &user.token).await;
+                assert_eq!(socket.join("lobby").await, json!({ "ok": true }));
+                leavers.push(socket);
+                expected.push(json!({ "userId": user.id(), "room": "lobby" }));
+            }
+        }
+        ann_socket.drain_events().await;
+
+        futures_util::future::join_all(leavers.iter().map(api_tests::SocketClient::disconnect)).await;
+
+        let mut left = Vec::new();
+        for _ in 0..expected.len() {
+            left.push(ann_socket.next_event("user-left").await);
+        }
+        let key = |event: &Value| event["userId"].to_string();
+        left.sort_by_key(key);
+        expected.sort_by_key(key);
+        assert_eq!(left, expected);
+    }
+}

@@ -12,6 +12,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
 
 use super::Gateway;
+use super::departure::JoinedRooms;
 use crate::payloads::Refusal;
 use crate::quota::Slot;
 use crate::rate_limit::TokenBucket;
@@ -40,6 +41,8 @@ pub(super) struct Connection {
     pub(super) session_id: SessionId,
     /// Counts the socket's events in and the broadcasts it causes.
     pub(super) telemetry: Arc<dyn Telemetry>,
+    /// The rooms the client joined, announced as left when the socket goes.
+    pub(super) joined: Arc<JoinedRooms>,
     bucket: Arc<Mutex<TokenBucket>>,
     /// Given back to the user's quota when the socket (and so this) is dropped.
     _slot: Arc<Slot>,
@@ -94,6 +97,7 @@ pub(super) async fn authenticate<A: Adapter>(
         user_id: caller.actor.user_id,
         session_id: caller.session_id,
         telemetry: Arc::clone(&gateway.telemetry),
+        joined: Arc::default(),
         bucket: Arc::new(Mutex::new(TokenBucket::new(
             gateway.rate_limit,
             Instant::now(),

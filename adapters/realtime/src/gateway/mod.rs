@@ -3,8 +3,9 @@
 //!
 //! Handlers are thin: wait for their turn (`order`), take a rate-limit token, parse the
 //! payload (`payloads`), ask the domain (`RoomName`'s rules), act on the socket's rooms,
-//! acknowledge. Membership is socketioxide's own room registry, so there is one source of
-//! truth for who receives what.
+//! acknowledge. Who receives what is socketioxide's room registry; the gateway also keeps
+//! the rooms each client joined, to announce them as left when the socket goes
+//! (`departure`).
 
 mod departure;
 mod handshake;
@@ -193,6 +194,7 @@ async fn join_room<A: Adapter>(
     }
     socket.join(room.as_str().to_owned());
     let joined = Membership::new(user, &room);
+    connection.joined.joined(room.clone());
     announce(socket, connection, &room, "user-joined", &joined).await;
     Ok(())
 }
@@ -214,6 +216,7 @@ async fn leave_room<A: Adapter>(
     let left = Membership::new(user, &room);
     announce(socket, connection, &room, "user-left", &left).await;
     socket.leave(room.as_str().to_owned());
+    connection.joined.left(&room);
     Ok(())
 }
 
