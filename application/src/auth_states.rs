@@ -2,8 +2,9 @@
 //! (role and session version) and whether sessions are live.
 //!
 //! Entries live for at most `ttl` (1 s in the service): a role change, password reset,
-//! logout or deletion made through this process invalidates its entry at once; one made by
-//! another process is seen within `ttl`. Each cache turns one database read per request
+//! logout or deletion made through this process (or announced by another instance)
+//! invalidates its entry at once, and a read under way at that moment is not cached; one
+//! made by another process that does not announce it is seen within `ttl`. Each cache turns one database read per request
 //! into one per user (or session) per second.
 
 use std::sync::Arc;
@@ -42,8 +43,9 @@ impl AuthStates {
         if let Some(state) = self.entries.get(&id, now) {
             return Ok(state);
         }
+        let ticket = self.entries.ticket();
         let state = self.users.find_auth_state(id).await?;
-        self.entries.put(id, state, now);
+        self.entries.put(id, state, now, ticket);
         Ok(state)
     }
 
@@ -83,8 +85,9 @@ impl SessionStates {
         if let Some(live) = self.entries.get(&id, now) {
             return Ok(live);
         }
+        let ticket = self.entries.ticket();
         let live = self.sessions.is_live(id).await?;
-        self.entries.put(id, live, now);
+        self.entries.put(id, live, now, ticket);
         Ok(live)
     }
 

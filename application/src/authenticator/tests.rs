@@ -207,3 +207,33 @@ async fn auth_states_are_read_once_per_ttl_and_invalidation_forces_a_read() {
     states.invalidate(user_id);
     authenticator.authenticate("good").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_read_under_way_when_its_entry_is_invalidated_is_not_cached() {
+    // The repository's answer comes back after the state was invalidated (the user was
+    // revoked meanwhile): that answer is returned to its caller but not kept.
+    let states: Arc<std::sync::OnceLock<Arc<SessionStates>>> = Arc::default();
+    // Weak: a strong reference would be a cycle, and the mock's expectations are checked
+    // when it is dropped.
+    let revoking = Arc::downgrade(&states);
+    let mut sessions = MockSessionRepository::new();
+    let mut reads = 0;
+    sessions.expect_is_live().times(2).returning(move |id| {
+        reads += 1;
+        if reads == 1 {
+            let states = revoking.upgrade().expect("the test holds the states");
+            states.get().expect("the states are set").invalidate(id);
+        }
+        Ok(reads == 1)
+    });
+    let _ = states.set(Arc::new(SessionStates::new(
+        Arc::new(sessions),
+        clock(),
+        Duration::seconds(1),
+    )));
+    let states = states.get().expect("just set");
+
+    assert!(states.is_live(session()).await.unwrap());
+    assert!(!states.is_live(session()).await.unwrap());
+    assert!(!states.is_live(session()).await.unwrap(), "cached");
+}
