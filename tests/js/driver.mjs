@@ -5,6 +5,7 @@
 //
 //   {id, cmd: "connect", client, url, transports, upgrade, auth, timeoutMs, firstEmit?}
 //       -> {ok: true, socketId, openedOn, transport, firstAck?} | {ok: false, error: <connect_error message>}
+//          | {ok: false, error: "disconnected before connecting: <reason>"}
 //       (firstEmit {event, args}: emitted with an ack in the same tick as "connect" arrives)
 //   {id, cmd: "emit", client, event, args, ack, timeoutMs}
 //       -> {ack: <first argument of the acknowledgement>} | {error: "ack timeout"} | {sent: true}
@@ -106,6 +107,12 @@ const commands = {
       if (settled) return;
       settled = true;
       reply(id, { ok: false, error: error.message });
+    });
+    // A server that disconnects a socket before telling it it is connected.
+    socket.on("disconnect", (reason) => {
+      if (settled) return;
+      settled = true;
+      reply(id, { ok: false, error: `disconnected before connecting: ${reason}` });
     });
   },
 

@@ -145,6 +145,8 @@ struct Running<A: Adapter> {
     /// Counts the events the publisher emits.
     telemetry: Arc<dyn Telemetry>,
     bodies: Arc<dyn EventBodies>,
+    /// Sessions ended lately (the publisher records them, handshakes check them).
+    ended: Arc<gateway::EndedSessions>,
 }
 
 impl<A: Adapter> Server for Running<A> {
@@ -153,6 +155,7 @@ impl<A: Adapter> Server for Running<A> {
             self.io.clone(),
             Arc::clone(&self.telemetry),
             Arc::clone(&self.bodies),
+            Arc::clone(&self.ended),
         ))
     }
 
@@ -240,6 +243,7 @@ impl Realtime {
             .ping_interval(config.ping_interval)
             .ping_timeout(config.ping_timeout)
             .build_svc();
+        let ended = Arc::new(gateway::EndedSessions::default());
         let init = gateway::register(
             &io,
             gateway::Gateway::new(
@@ -248,6 +252,7 @@ impl Realtime {
                 Arc::clone(&ports.telemetry),
                 config.rate_limit,
                 config.max_sockets_per_user,
+                Arc::clone(&ended),
             ),
         );
         let server = Running {
@@ -256,6 +261,7 @@ impl Realtime {
             close_timeout: config.close_timeout,
             telemetry: ports.telemetry,
             bodies: ports.bodies,
+            ended,
         };
         (
             Self {

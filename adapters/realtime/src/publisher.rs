@@ -13,7 +13,7 @@ use domain::ports::{DomainEvent, EventPublisher, SocketDirection, Telemetry};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
-use super::gateway::disconnect_revoked;
+use super::gateway::{EndedSessions, disconnect_revoked};
 use super::{EventBodies, NAMESPACE};
 
 /// See the module documentation.
@@ -22,6 +22,8 @@ pub(super) struct SocketIoEvents<A: Adapter> {
     /// Counts each emission (once per room).
     telemetry: Arc<dyn Telemetry>,
     bodies: Arc<dyn EventBodies>,
+    /// Where ended sessions are recorded for the handshakes under way.
+    ended: Arc<EndedSessions>,
 }
 
 impl<A: Adapter> std::fmt::Debug for SocketIoEvents<A> {
@@ -38,11 +40,13 @@ impl<A: Adapter> SocketIoEvents<A> {
         io: SocketIo<A>,
         telemetry: Arc<dyn Telemetry>,
         bodies: Arc<dyn EventBodies>,
+        ended: Arc<EndedSessions>,
     ) -> Self {
         Self {
             io,
             telemetry,
             bodies,
+            ended,
         }
     }
 }
@@ -57,7 +61,7 @@ impl<A: Adapter> EventPublisher for SocketIoEvents<A> {
                 session,
                 reason,
             } => {
-                disconnect_revoked(&self.io, user, session, reason);
+                disconnect_revoked(&self.io, &self.ended, user, session, reason);
                 return;
             }
             DomainEvent::PostPublished(post) => {

@@ -39,6 +39,9 @@ pub(super) struct Connection {
     /// The session of the token the socket connected with: the socket is disconnected
     /// when that session ends.
     pub(super) session_id: SessionId,
+    /// When the handshake began: a session ending from then on may have been missed by
+    /// the look for the user's sockets (see `revocation`).
+    pub(super) began: Instant,
     /// Counts the socket's events in and the broadcasts it causes.
     pub(super) telemetry: Arc<dyn Telemetry>,
     /// The rooms the client joined, announced as left when the socket goes.
@@ -67,6 +70,7 @@ pub(super) async fn authenticate<A: Adapter>(
     socket: &SocketRef<A>,
     auth: Option<Value>,
 ) -> Result<Connection, HandshakeRefusal> {
+    let began = Instant::now();
     let token = match auth.as_ref().and_then(|auth| auth.get("token")) {
         None | Some(Value::Null) => return Err(HandshakeRefusal::AuthenticationRequired),
         Some(Value::String(token)) if token.is_empty() => {
@@ -96,6 +100,7 @@ pub(super) async fn authenticate<A: Adapter>(
         _slot: Arc::new(slot),
         user_id: caller.actor.user_id,
         session_id: caller.session_id,
+        began,
         telemetry: Arc::clone(&gateway.telemetry),
         joined: Arc::default(),
         bucket: Arc::new(Mutex::new(TokenBucket::new(

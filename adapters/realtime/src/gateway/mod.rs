@@ -26,7 +26,8 @@ use socketioxide_core::adapter::DefinedAdapter;
 
 use self::departure::announce_departure;
 use self::handshake::{Connection, HandshakeRefusal, authenticate};
-pub(super) use self::revocation::disconnect_revoked;
+use self::revocation::revoke;
+pub(super) use self::revocation::{EndedSessions, disconnect_revoked};
 use super::NAMESPACE;
 use super::order::{EventOrder, Turn};
 use super::payloads::{Ack, Delivery, Membership, Refusal, parse_chat, parse_room};
@@ -43,6 +44,8 @@ pub(super) struct Gateway {
     telemetry: Arc<dyn Telemetry>,
     rate_limit: MessageRateLimit,
     quota: SocketQuota,
+    /// Sessions ended lately, shared with the publisher that disconnects their sockets.
+    ended: Arc<EndedSessions>,
 }
 
 impl Gateway {
@@ -52,6 +55,7 @@ impl Gateway {
         telemetry: Arc<dyn Telemetry>,
         rate_limit: MessageRateLimit,
         max_sockets_per_user: usize,
+        ended: Arc<EndedSessions>,
     ) -> Self {
         Self {
             authenticator,
@@ -59,6 +63,7 @@ impl Gateway {
             telemetry,
             rate_limit,
             quota: SocketQuota::new(max_sockets_per_user),
+            ended,
         }
     }
 }
@@ -93,6 +98,7 @@ pub(super) fn register<A: Adapter + DefinedAdapter>(
     io: &SocketIo<A>,
     gateway: Gateway,
 ) -> A::InitRes {
+    let ended = Arc::clone(&gateway.ended);
     let set_up = move |socket: SocketRef<A>, TryData(auth): TryData<Value>| {
         let gateway = gateway.clone();
         async move {
@@ -101,7 +107,9 @@ pub(super) fn register<A: Adapter + DefinedAdapter>(
             Ok::<(), HandshakeRefusal>(())
         }
     };
-    let connected = async |socket: SocketRef<A>, Extension(connection): Extension<Connection>| {
+    // Runs once the socket is in the namespace, where revocations find it.
+    let connected = async move |socket: SocketRef<A>,
+                                Extension(connection): Extension<Connection>| {
         tracing::info!(
             target: "realtime",
             user_id = %connection.user_id,
@@ -110,6 +118,12 @@ pub(super) fn register<A: Adapter + DefinedAdapter>(
             request_id = request_id(&socket),
             "socket connected"
         );
+        if let Some(reason) =
+            ended.ended_since(connection.began, connection.user_id, connection.session_id)
+        {
+            tracing::info!(target: "realtime", socket_id = %socket.id, reason = reason.as_str(), "the socket's session ended during its handshake");
+            revoke(socket, &connection, reason);
+        }
     };
     io.ns(NAMESPACE, connected.with(set_up))
 }
