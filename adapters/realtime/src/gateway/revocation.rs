@@ -54,8 +54,9 @@ pub(crate) struct EndedSessions(Mutex<VecDeque<Ending>>);
 
 impl EndedSessions {
     fn record(&self, user: UserId, session: Option<SessionId>, reason: RevocationReason) {
-        let now = Instant::now();
         let mut endings = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // Read under the lock, so that the endings stay in time order.
+        let now = Instant::now();
         while endings.front().is_some_and(|ending| {
             now.duration_since(ending.at) > KEPT_FOR || endings.len() >= MAX_KEPT
         }) {
