@@ -26,7 +26,7 @@ use socketioxide_core::adapter::DefinedAdapter;
 
 use self::departure::announce_departure;
 use self::handshake::{Connection, HandshakeRefusal, authenticate};
-use self::revocation::revoke;
+use self::revocation::revoke_if_ended_since_handshake;
 pub(super) use self::revocation::{EndedSessions, disconnect_revoked};
 use super::NAMESPACE;
 use super::order::{EventOrder, Turn};
@@ -118,12 +118,7 @@ pub(super) fn register<A: Adapter + DefinedAdapter>(
             request_id = request_id(&socket),
             "socket connected"
         );
-        if let Some(reason) =
-            ended.ended_since(connection.began, connection.user_id, connection.session_id)
-        {
-            tracing::info!(target: "realtime", socket_id = %socket.id, reason = reason.as_str(), "the socket's session ended during its handshake");
-            revoke(socket, &connection, reason);
-        }
+        revoke_if_ended_since_handshake(&ended, socket, &connection);
     };
     io.ns(NAMESPACE, connected.with(set_up))
 }

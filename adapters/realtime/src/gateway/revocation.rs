@@ -71,7 +71,7 @@ impl EndedSessions {
     }
 
     /// Why the sessions of `user` including `session` ended at or after `since`, if they did.
-    pub(super) fn ended_since(
+    fn ended_since(
         &self,
         since: Instant,
         user: UserId,
@@ -126,8 +126,23 @@ pub(crate) fn disconnect_revoked<A: Adapter>(
     disconnected
 }
 
+/// Revokes a socket just connected if its session ended since its handshake began.
+pub(super) fn revoke_if_ended_since_handshake<A: Adapter>(
+    ended: &EndedSessions,
+    socket: SocketRef<A>,
+    connection: &Connection,
+) {
+    let Some(reason) =
+        ended.ended_since(connection.began, connection.user_id, connection.session_id)
+    else {
+        return;
+    };
+    tracing::info!(target: "realtime", socket_id = %socket.id, reason = reason.as_str(), "the socket's session ended during its handshake");
+    revoke(socket, connection, reason);
+}
+
 /// Tells the socket why, then disconnects it; `false` if it was already gone.
-pub(super) fn revoke<A: Adapter>(
+fn revoke<A: Adapter>(
     socket: SocketRef<A>,
     connection: &Connection,
     reason: RevocationReason,
