@@ -4,8 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use api_tests::{PASSWORD, SocketClient, TestApp, socket_test, text};
+use api_tests::{
+    PASSWORD, SocketClient, SocketDriver, TestApp, Transport, api_test, socket_test, text,
+};
 use domain::Role;
+use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 /// Ann registered (session one) and logged in again (session two).
@@ -142,24 +145,15 @@ socket_test! {
     }
 }
 
-/// Sockets opened while their user logs out everywhere: each is refused, or connected,
-/// told why and disconnected; none outlives the sessions. (Without the gateway's record of
-/// ended sessions, a handshake that authenticated just before the logout and joined the
-/// namespace just after the gateway looked for the user's sockets stayed connected: about
-/// one run in four failed here.)
-mod a_socket_connecting_while_its_sessions_end {
-    use api_tests::{Backend, SocketDriver, TestApp, Transport};
-    use domain::Role;
-    use futures_util::future::join_all;
-    use serde_json::json;
-
-    const ROUNDS: usize = 15;
-    const SOCKETS: usize = 10;
-
-    async fn is_refused_or_disconnected(backend: Backend) {
-        let Some(app) = TestApp::spawn(backend).await else {
-            return;
-        };
+api_test! {
+    /// Sockets opened while their user logs out everywhere: each is refused, or connected,
+    /// told why and disconnected; none outlives the sessions. (Without the gateway's record of
+    /// ended sessions, a handshake that authenticated just before the logout and joined the
+    /// namespace just after the gateway looked for the user's sockets stayed connected: about
+    /// one run in four failed here.)
+    async fn a_socket_connecting_while_its_sessions_end_is_refused_or_disconnected(app) {
+        const ROUNDS: usize = 15;
+        const SOCKETS: usize = 10;
         let sockets = SocketDriver::start(&app);
         for _ in 0..ROUNDS {
             let user = app.create_user(Role::User).await;
@@ -186,24 +180,5 @@ mod a_socket_connecting_while_its_sessions_end {
                 }
             }
         }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        is_refused_or_disconnected(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_memory() {
-        is_refused_or_disconnected(Backend::Memory).await;
-    }
-
-    #[cfg_attr(
-        not(postgres_tests),
-        ignore = "TEST_DATABASE_URL was unset at build time"
-    )]
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres() {
-        is_refused_or_disconnected(Backend::Postgres).await;
     }
 }
