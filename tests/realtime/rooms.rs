@@ -174,3 +174,39 @@ socket_test! {
         assert_eq!(left, expected);
     }
 }
+
+socket_test! {
+    async fn a_socket_that_joins_and_disconnects_at_once_is_announced_joining_then_leaving(app, sockets, transport) {
+        // The join is handled before the departure, whichever task runs first: the room
+        // never keeps a member who has gone.
+        const ROUNDS: usize = 10;
+        let ann = app.create_user(Role::User).await;
+        let bob = app.create_user(Role::User).await;
+        let ann_socket = sockets.connect_with_token(transport, &ann.token).await;
+        assert_eq!(ann_socket.join("lobby").await, json!({ "ok": true }));
+        ann_socket.drain_events().await;
+        for _ in 0..ROUNDS {
+            let bob_socket = sockets.connect_with_token(transport, &bob.token).await;
+
+            bob_socket.emit("join-room", &[json!("lobby")]).await;
+            bob_socket.disconnect().await;
+
+            let heard = heard_two_events_or_what_came(&ann_socket).await;
+            assert_eq!(heard, ["user-joined", "user-left"]);
+            ann_socket.drain_events().await;
+        }
+    }
+}
+
+/// The socket's unread events once there are two of them, or whatever came within five
+/// seconds.
+async fn heard_two_events_or_what_came(socket: &api_tests::SocketClient) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let unread = socket.unread_events().await;
+        if unread.len() >= 2 || std::time::Instant::now() > deadline {
+            return unread;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

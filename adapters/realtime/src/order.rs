@@ -5,15 +5,17 @@
 //! (socket.io's reference server handles them one after the other). Extractors, however,
 //! run synchronously as socketioxide dispatches each packet, in arrival order: the [`Turn`]
 //! extractor takes a ticket there, and the handler waits until the events before it are
-//! done.
+//! done. The disconnect handler takes the last ticket (socketioxide extracts its arguments
+//! as it closes the socket, after every packet received), so a client that joins a room and
+//! disconnects at once is announced joining, then leaving, never only joining.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use socketioxide::adapter::Adapter;
-use socketioxide::handler::FromMessageParts;
-use socketioxide::socket::Socket;
+use socketioxide::handler::{FromDisconnectParts, FromMessageParts};
+use socketioxide::socket::{DisconnectReason, Socket};
 use socketioxide_core::Value;
 use tokio::sync::watch;
 
@@ -85,6 +87,16 @@ impl Drop for Turn {
 #[error("the socket has no event order")]
 pub(super) struct Unordered;
 
+impl Turn {
+    fn of<A: Adapter>(socket: &Socket<A>) -> Result<Self, Unordered> {
+        socket
+            .extensions
+            .get::<Arc<EventOrder>>()
+            .map(|order| order.take_ticket())
+            .ok_or(Unordered)
+    }
+}
+
 impl<A: Adapter> FromMessageParts<A> for Turn {
     type Error = Unordered;
 
@@ -93,11 +105,18 @@ impl<A: Adapter> FromMessageParts<A> for Turn {
         _: &mut Value,
         _: &Option<i64>,
     ) -> Result<Self, Self::Error> {
-        socket
-            .extensions
-            .get::<Arc<EventOrder>>()
-            .map(|order| order.take_ticket())
-            .ok_or(Unordered)
+        Self::of(socket)
+    }
+}
+
+impl<A: Adapter> FromDisconnectParts<A> for Turn {
+    type Error = Unordered;
+
+    fn from_disconnect_parts(
+        socket: &Arc<Socket<A>>,
+        _: DisconnectReason,
+    ) -> Result<Self, Self::Error> {
+        Self::of(socket)
     }
 }
 

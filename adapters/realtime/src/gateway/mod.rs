@@ -153,6 +153,7 @@ fn set_up_socket<A: Adapter>(gateway: &Gateway, socket: &SocketRef<A>, connectio
     socket.on_disconnect(
         async move |socket: SocketRef<A>,
                     reason: DisconnectReason,
+                    turn: Turn,
                     Extension(connection): Extension<Connection>| {
             telemetry.sockets_changed(-1);
             tracing::info!(
@@ -163,6 +164,8 @@ fn set_up_socket<A: Adapter>(gateway: &Gateway, socket: &SocketRef<A>, connectio
                 %reason,
                 "socket disconnected"
             );
+            // After the events received before the disconnect (a join among them).
+            turn.wait().await;
             announce_departure(&socket, &connection).await;
         },
     );
