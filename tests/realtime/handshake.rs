@@ -1,5 +1,7 @@
 //! Connecting: the access token in `auth`, refusals as `connect_error`.
 
+use std::time::Duration;
+
 use api_tests::{Transport, socket_test};
 use domain::{Role, UserId};
 use serde_json::json;
@@ -120,4 +122,66 @@ socket_test! {
         assert_eq!(events("out", "message").await, 1);
         client.disconnect().await;
     }
+}
+
+/// PostgreSQL behind the fault proxy, so that the handshake's reads are slow enough for the
+/// client to leave during them (over raw engine.io long-polling: connect, then close).
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "TEST_DATABASE_URL was unset at build time"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_gone_during_its_handshake_is_never_counted_as_connected() {
+    let Some((app, proxy)) = api_tests::TestApp::spawn_behind_proxy(&[]).await else {
+        return;
+    };
+    let ann = app.create_user(Role::User).await;
+    let sockets_now = || async {
+        api_tests::Scrape::of(&app)
+            .await
+            .count("socketio_connected_sockets", &[])
+    };
+    // Past the auth-state caches' second, so the handshake reads the database.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    proxy.set(api_tests::Fault::Latency(Duration::from_millis(300)));
+    let http = reqwest::Client::new();
+    let opened = http
+        .get(app.url("/socket.io/?EIO=4&transport=polling"))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .expect("an engine.io session")
+        .text()
+        .await
+        .expect("its open packet");
+    let sid = opened
+        .split("\"sid\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the session id");
+    let session = app.url(&format!("/socket.io/?EIO=4&transport=polling&sid={sid}"));
+    for packet in [
+        format!("40/events,{}", json!({ "token": ann.token })),
+        "1".to_owned(),
+    ] {
+        let sent = http.post(&session).body(packet).send().await;
+        assert!(sent.is_ok_and(|response| response.status().is_success()));
+    }
+
+    // The handshake finishes about 1.2 s later (four proxied reads); watch past that.
+    for _ in 0..60 {
+        assert_eq!(
+            sockets_now().await,
+            0,
+            "a socket that never connected is counted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    proxy.set(api_tests::Fault::Pass);
+    let sockets = api_tests::SocketDriver::start(&app);
+    let client = sockets
+        .connect_with_token(Transport::Websocket, &ann.token)
+        .await;
+    assert_eq!(sockets_now().await, 1);
+    client.disconnect().await;
 }

@@ -107,9 +107,12 @@ pub(super) fn register<A: Adapter + DefinedAdapter>(
             Ok::<(), HandshakeRefusal>(())
         }
     };
-    // Runs once the socket is in the namespace, where revocations find it.
+    // Runs once the socket is connected and in the namespace, where revocations find it.
+    // Counted here, not in the set-up: a client that leaves during its handshake has its
+    // socket dropped without a disconnect (whose handler counts it out).
     let connected = async move |socket: SocketRef<A>,
                                 Extension(connection): Extension<Connection>| {
+        connection.telemetry.sockets_changed(1);
         tracing::info!(
             target: "realtime",
             user_id = %connection.user_id,
@@ -123,10 +126,9 @@ pub(super) fn register<A: Adapter + DefinedAdapter>(
     io.ns(NAMESPACE, connected.with(set_up))
 }
 
-/// Records who is connected, puts the socket in its private room, and registers the
+/// Records who is connecting, puts the socket in its private room, and registers the
 /// event handlers.
 fn set_up_socket<A: Adapter>(gateway: &Gateway, socket: &SocketRef<A>, connection: Connection) {
-    gateway.telemetry.sockets_changed(1);
     socket.join(RoomName::private_to(connection.user_id).as_str().to_owned());
     socket.extensions.insert(connection);
     socket.extensions.insert(Arc::new(EventOrder::new()));
