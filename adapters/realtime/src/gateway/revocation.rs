@@ -180,24 +180,33 @@ mod tests {
         ended.record(bob, None, RevocationReason::RoleChanged);
         let after = Instant::now() + Duration::from_millis(1);
 
-        assert_eq!(
-            ended.ended_since(before, ann, first),
-            Some(RevocationReason::LoggedOut)
-        );
-        assert_eq!(
-            ended.ended_since(before, ann, second),
-            None,
-            "another session"
-        );
-        assert_eq!(
-            ended.ended_since(before, bob, second),
-            Some(RevocationReason::RoleChanged)
-        );
-        assert_eq!(
-            ended.ended_since(after, ann, first),
-            None,
-            "a handshake begun after"
-        );
+        let cases = [
+            (
+                before,
+                ann,
+                first,
+                Some(RevocationReason::LoggedOut),
+                "the ended session",
+            ),
+            (before, ann, second, None, "another session of the user"),
+            (
+                before,
+                bob,
+                second,
+                Some(RevocationReason::RoleChanged),
+                "every session ended",
+            ),
+            (
+                after,
+                ann,
+                first,
+                None,
+                "a handshake begun after the ending",
+            ),
+        ];
+        for (since, user, session, expected, case) in cases {
+            assert_eq!(ended.ended_since(since, user, session), expected, "{case}");
+        }
     }
 
     #[test]
