@@ -40,9 +40,10 @@ use crate::REQUEST_ID_HEADER;
 pub(super) struct Gateway {
     authenticator: Authenticator,
     clock: Arc<dyn Clock>,
-    /// Counts connected sockets (`socketio_connected_sockets`).
+    /// Counts each socket's events (through its `Connection`).
     telemetry: Arc<dyn Telemetry>,
     rate_limit: MessageRateLimit,
+    /// The sockets each user holds, which `socketio_connected_sockets` counts.
     quota: SocketQuota,
     /// Sessions ended lately, shared with the publisher that disconnects their sockets.
     ended: Arc<EndedSessions>,
@@ -60,9 +61,9 @@ impl Gateway {
         Self {
             authenticator,
             clock,
+            quota: SocketQuota::new(max_sockets_per_user, Arc::clone(&telemetry)),
             telemetry,
             rate_limit,
-            quota: SocketQuota::new(max_sockets_per_user),
             ended,
         }
     }
@@ -108,11 +109,8 @@ pub(super) fn register<A: Adapter + DefinedAdapter>(
         }
     };
     // Runs once the socket is connected and in the namespace, where revocations find it.
-    // Counted here, not in the set-up: a client that leaves during its handshake has its
-    // socket dropped without a disconnect (whose handler counts it out).
     let connected = async move |socket: SocketRef<A>,
                                 Extension(connection): Extension<Connection>| {
-        connection.telemetry.sockets_changed(1);
         tracing::info!(
             target: "realtime",
             user_id = %connection.user_id,
@@ -151,13 +149,11 @@ fn set_up_socket<A: Adapter>(gateway: &Gateway, socket: &SocketRef<A>, connectio
             },
         );
     }
-    let telemetry = Arc::clone(&gateway.telemetry);
     socket.on_disconnect(
         async move |socket: SocketRef<A>,
                     reason: DisconnectReason,
                     turn: Turn,
                     Extension(connection): Extension<Connection>| {
-            telemetry.sockets_changed(-1);
             tracing::info!(
                 target: "realtime",
                 user_id = %connection.user_id,
