@@ -4,8 +4,8 @@
 //! Entries live for at most `ttl` (1 s in the service): a role change, password reset,
 //! logout or deletion made through this process (or announced by another instance)
 //! invalidates its entry at once, and a read under way at that moment is not cached; one
-//! made by another process that does not announce it is seen within `ttl`. Each cache turns one database read per request
-//! into one per user (or session) per second.
+//! made by another process that does not announce it is seen within `ttl`. Each cache
+//! turns one database read per request into one per user (or session) per second.
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@
 //! (as socket.io clients do), socketioxide takes the socket out of every room on the
 //! transport's close, which may come before the disconnect handler has read them.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use domain::RoomName;
 use domain::ports::SocketDirection;
@@ -38,7 +38,7 @@ impl JoinedRooms {
         std::mem::take(&mut *self.lock())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RoomName>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<RoomName>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
